@@ -1,0 +1,49 @@
+# Entry points: make install | run | test | services | services-down | bench | lint | types
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 7777
+WORKERS ?= 2
+export DJANGO_SETTINGS_MODULE ?= evesite.settings
+
+.PHONY: install services services-down run test lint types pytest bench
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+services: install
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+# The main job: services, migrations, SDE ingestion from eve_data/, API on port 7777.
+run: services
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	@if $(PY) manage.py help ingest_data >/dev/null 2>&1; then \
+		$(PY) manage.py ingest_data --if-present; \
+	else echo "ingest_data is not available yet: skipping SDE ingestion"; fi
+	$(VENV)/bin/gunicorn evesite.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: install
+	$(VENV)/bin/mypy .
+
+pytest: services
+	DJANGO_SETTINGS_MODULE=evesite.settings_test $(VENV)/bin/pytest
+
+# The whole suite: lint, then types, then tests against the real services.
+test: lint types pytest
+
+bench: services
+	$(PY) manage.py migrate --noinput -v0
+	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done

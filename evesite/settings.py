@@ -1,0 +1,217 @@
+"""Django settings for evesite.
+
+The environment is read here and nowhere else. Every variable is documented
+in the README. Secrets (``DJANGO_SECRET_KEY`` in production,
+``EVE_CLIENT_SECRET``, ``TOKEN_ENCRYPTION_KEY``) have no default.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from evesite.env import (
+    env_bool,
+    env_float,
+    env_int_list,
+    env_list,
+    env_required,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --------------------------------------------------------------------------- core
+DEBUG = env_bool("DJANGO_DEBUG", True)
+
+
+def _local_secret_key() -> str:
+    """Return a per-checkout random key for local development, made once.
+
+    Returns:
+        The key stored in ``.local_secret_key`` (git-ignored).
+    """
+    path = BASE_DIR / ".local_secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or (_local_secret_key() if DEBUG else env_required("DJANGO_SECRET_KEY"))
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", ["http://localhost:7777", "http://127.0.0.1:7777"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "social_django",
+    "universe",
+    "esi",
+    "market",
+    "routing",
+    "contracts",
+    "imagecache",
+    "accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "evesite.urls"
+WSGI_APPLICATION = "evesite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --------------------------------------------------------------------------- datastores
+DATABASE_URL = env_str("DATABASE_URL", "postgres://evesite:evesite@127.0.0.1:5432/evesite")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": 3,
+            "SOCKET_TIMEOUT": 5,
+        },
+        "KEY_PREFIX": "evesite",
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "default"
+
+# neomodel form: bolt://user:password@host:7687
+NEO4J_BOLT_URL = env_str("NEO4J_BOLT_URL", "bolt://neo4j:password@127.0.0.1:7687")
+NEO4J_CONNECTION_TIMEOUT_SECONDS = env_float("NEO4J_CONNECTION_TIMEOUT_SECONDS", 5.0)
+
+# --------------------------------------------------------------------------- security (production)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --------------------------------------------------------------------------- i18n / static
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --------------------------------------------------------------------------- API
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "evesite.exceptions.api_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "evesite API",
+    "DESCRIPTION": "Backend for EVE Online traders and haulers: market scans, routes, contracts, images.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --------------------------------------------------------------------------- Celery
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+# Each app adds its periodic tasks to this schedule below.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --------------------------------------------------------------------------- EVE: static data
+EVE_DATA_DIR = Path(env_str("EVE_DATA_DIR", str(BASE_DIR / "eve_data")))
+if not EVE_DATA_DIR.is_absolute():
+    EVE_DATA_DIR = BASE_DIR / EVE_DATA_DIR
+# Real public data used by tests and benchmarks (never copied into the repo).
+EVE_SHARED_DIR = Path(env_str("EVE_SHARED_DIR", str(BASE_DIR.parent / "shared")))
+FUZZWORK_DUMP_URL = env_str("FUZZWORK_DUMP_URL", "https://www.fuzzwork.co.uk/dump/")
+
+# --------------------------------------------------------------------------- EVE: SSO and accounts
+EVE_CLIENT_ID = env_str("EVE_CLIENT_ID", "5e0952c68665441aae27846cb735138e")
+EVE_CLIENT_SECRET = env_str("EVE_CLIENT_SECRET")  # secret: no default
+EVE_CALLBACK_URL = env_str("EVE_CALLBACK_URL", "http://localhost:7777/auth/complete/eveonline/")
+EVE_SSO_URL = env_str("EVE_SSO_URL", "https://login.eveonline.com")
+EVE_SSO_SCOPES = env_list("EVE_SSO_SCOPES", ["esi-location.read_location.v1", "esi-markets.structure_markets.v1"])
+TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY")  # secret: no default
+
+# --------------------------------------------------------------------------- EVE: ESI
+ESI_BASE_URL = env_str("ESI_BASE_URL", "https://esi.evetech.net")
+ESI_COMPATIBILITY_DATE = env_str("ESI_COMPATIBILITY_DATE", "2025-08-26")
+ESI_CONTACT = env_str("ESI_CONTACT", "https://github.com/evesite/evesite")
+ESI_USER_AGENT = env_str("ESI_USER_AGENT", f"evesite/0.1 (+{ESI_CONTACT})")
+ESI_TIMEOUT_SECONDS = env_float("ESI_TIMEOUT_SECONDS", 10.0)
+ESI_PAGE_DELAY_SECONDS = env_float("ESI_PAGE_DELAY_SECONDS", 2.0)
+ESI_REGION_DELAY_SECONDS = env_float("ESI_REGION_DELAY_SECONDS", 5.0)
+ESI_ERROR_SLEEP_SECONDS = env_float("ESI_ERROR_SLEEP_SECONDS", 30.0)
+ESI_LOCKDOWN_SECONDS = env_float("ESI_LOCKDOWN_SECONDS", 60.0)
+
+# --------------------------------------------------------------------------- EVE: images
+IMAGE_SERVER_URL = env_str("IMAGE_SERVER_URL", "https://images.evetech.net")
+
+# --------------------------------------------------------------------------- EVE: market
+MARKET_DEFAULT_SALES_TAX = env_float("MARKET_DEFAULT_SALES_TAX", 8.0)
+MARKET_DEFAULT_BROKER_FEE = env_float("MARKET_DEFAULT_BROKER_FEE", 3.0)
+# The Forge, Domain, Sinq Laison, Metropolis, Heimatar: the main trade hubs' regions.
+MARKET_SNAPSHOT_REGIONS = env_int_list("MARKET_SNAPSHOT_REGIONS", [10000002, 10000043, 10000032, 10000042, 10000030])
+
+# --------------------------------------------------------------------------- EVE: routing / kills
+ZKILLBOARD_URL = env_str("ZKILLBOARD_URL", "https://zkillboard.com")
+ZKILLBOARD_R2Z2_URL = env_str("ZKILLBOARD_R2Z2_URL", "https://r2z2.zkillboard.com")
+
+# --------------------------------------------------------------------------- logging
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"neo4j": {"level": "WARNING"}, "neomodel": {"level": "WARNING"}},
+}

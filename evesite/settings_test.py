@@ -1,0 +1,24 @@
+"""Settings for the test suite: the real datastores, shrunken delays.
+
+Delays are shrunk here only when the environment does not set them, so a
+test can still start a subprocess with explicit values.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name, _value in {
+    "ESI_PAGE_DELAY_SECONDS": "0.05",
+    "ESI_REGION_DELAY_SECONDS": "0.05",
+    "ESI_ERROR_SLEEP_SECONDS": "0.05",
+    "ESI_LOCKDOWN_SECONDS": "2",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from evesite.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

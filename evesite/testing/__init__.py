@@ -1,0 +1,1 @@
+"""Test support shared by every app: local fake HTTP servers and fixtures."""

@@ -1,0 +1,83 @@
+"""OpenAPI schema, Swagger UI, admin and the settings every issue relies on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+
+@pytest.mark.django_db
+def test_openapi_schema_and_docs_are_served() -> None:
+    """The schema lists the health endpoint; the docs page renders."""
+    client = Client()
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/health/" in schema.json()["paths"]
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_admin_asks_for_login() -> None:
+    """The admin is mounted at /admin/."""
+    response = Client().get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_sessions_and_cache_live_in_redis() -> None:
+    """Sessions use the cache backend, and the cache is django-redis."""
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache"
+    assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+
+
+def test_settings_defaults_without_environment() -> None:
+    """With only the documented variables unset, settings load with the documented defaults."""
+    code = (
+        "import django, json; from django.conf import settings; django.setup(); "
+        "print(json.dumps([settings.EVE_CLIENT_ID, settings.ESI_BASE_URL, settings.IMAGE_SERVER_URL, "
+        "settings.EVE_SSO_URL, settings.FUZZWORK_DUMP_URL, settings.EVE_CALLBACK_URL, "
+        "settings.EVE_CLIENT_SECRET, settings.ESI_PAGE_DELAY_SECONDS, settings.ESI_REGION_DELAY_SECONDS, "
+        "settings.ESI_ERROR_SLEEP_SECONDS, settings.ESI_LOCKDOWN_SECONDS]))"
+    )
+    keep = {"PATH", "HOME", "LANG"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=settings.BASE_DIR
+    )
+    import json
+
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+        "5e0952c68665441aae27846cb735138e",
+        "https://esi.evetech.net",
+        "https://images.evetech.net",
+        "https://login.eveonline.com",
+        "https://www.fuzzwork.co.uk/dump/",
+        "http://localhost:7777/auth/complete/eveonline/",
+        None,
+        2.0,
+        5.0,
+        30.0,
+        60.0,
+    ]
+
+
+def test_production_requires_a_secret_key() -> None:
+    """With DEBUG off and no DJANGO_SECRET_KEY, settings refuse to load."""
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "evesite.settings", "DJANGO_DEBUG": "false"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert out.returncode != 0
+    assert "DJANGO_SECRET_KEY" in out.stderr

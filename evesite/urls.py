@@ -1,0 +1,22 @@
+"""Root URL configuration."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from evesite.views import HealthApi
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/health/", HealthApi.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/", include("universe.urls")),
+    path("api/", include("esi.urls")),
+    path("api/", include("market.urls")),
+    path("api/", include("routing.urls")),
+    path("api/", include("contracts.urls")),
+    path("api/", include("imagecache.urls")),
+    path("api/", include("accounts.urls")),
+    path("auth/", include("social_django.urls", namespace="social")),
+]

@@ -1,0 +1,5 @@
+"""API routes of universe, mounted under /api/."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
