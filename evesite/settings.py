@@ -162,8 +162,23 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-# Each app adds its periodic tasks to this schedule below.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+
+def _beat_schedule() -> dict[str, dict[str, object]]:
+    """Merge the ``BEAT_SCHEDULE`` of every app's ``schedule.py``.
+
+    Returns:
+        Celery beat's schedule.
+    """
+    from importlib import import_module
+
+    merged: dict[str, dict[str, object]] = {}
+    for app in ("universe", "esi", "market", "routing", "contracts", "imagecache", "accounts"):
+        merged.update(import_module(f"{app}.schedule").BEAT_SCHEDULE)
+    return merged
+
+
+CELERY_BEAT_SCHEDULE = _beat_schedule()
 
 # --------------------------------------------------------------------------- EVE: static data
 EVE_DATA_DIR = Path(env_str("EVE_DATA_DIR", str(BASE_DIR / "eve_data")))
@@ -204,6 +219,8 @@ MARKET_SNAPSHOT_REGIONS = env_int_list("MARKET_SNAPSHOT_REGIONS", [10000002, 100
 # --------------------------------------------------------------------------- EVE: routing / kills
 ZKILLBOARD_URL = env_str("ZKILLBOARD_URL", "https://zkillboard.com")
 ZKILLBOARD_R2Z2_URL = env_str("ZKILLBOARD_R2Z2_URL", "https://r2z2.zkillboard.com")
+
+# --------------------------------------------------------------------------- EVE: contracts
 
 # --------------------------------------------------------------------------- logging
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -1,0 +1,8 @@
+"""Celery beat entries of universe, merged into CELERY_BEAT_SCHEDULE by settings.py.
+
+Keep this module free of Django imports: settings.py imports it.
+"""
+
+from __future__ import annotations
+
+BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
