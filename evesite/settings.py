@@ -195,6 +195,33 @@ EVE_CALLBACK_URL = env_str("EVE_CALLBACK_URL", "http://localhost:7777/auth/compl
 EVE_SSO_URL = env_str("EVE_SSO_URL", "https://login.eveonline.com")
 EVE_SSO_SCOPES = env_list("EVE_SSO_SCOPES", ["esi-location.read_location.v1", "esi-markets.structure_markets.v1"])
 TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY")  # secret: no default
+# Accepted `iss` values of CCP's access-token JWTs.
+EVE_SSO_ISSUERS = env_list("EVE_SSO_ISSUERS", ["login.eveonline.com", "https://login.eveonline.com"])
+EVE_SSO_TIMEOUT_SECONDS = env_float("EVE_SSO_TIMEOUT_SECONDS", 10.0)
+EVE_SSO_RETRIES = int(env_float("EVE_SSO_RETRIES", 2))
+EVE_SSO_RETRY_DELAY_SECONDS = env_float("EVE_SSO_RETRY_DELAY_SECONDS", 1.0)
+EVE_SSO_JWKS_CACHE_SECONDS = env_float("EVE_SSO_JWKS_CACHE_SECONDS", 3600.0)
+EVE_SSO_JWT_LEEWAY_SECONDS = env_float("EVE_SSO_JWT_LEEWAY_SECONDS", 5.0)
+EVE_TOKEN_REFRESH_MARGIN_SECONDS = env_float("EVE_TOKEN_REFRESH_MARGIN_SECONDS", 60.0)
+AUTHENTICATION_BACKENDS = ["accounts.backends.EveOnlineSsoV2", "django.contrib.auth.backends.ModelBackend"]
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+    "accounts.pipeline.character_tokens_store",
+)
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = env_str("EVE_LOGIN_REDIRECT_URL", "/api/me/")
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False  # failures render social_django's error page with a 4xx/5xx status
+SOCIAL_AUTH_REQUESTS_TIMEOUT = EVE_SSO_TIMEOUT_SECONDS
+LOGIN_REDIRECT_URL = SOCIAL_AUTH_LOGIN_REDIRECT_URL
+MIDDLEWARE += ["social_django.middleware.SocialAuthExceptionMiddleware"]
 
 # --------------------------------------------------------------------------- EVE: ESI
 ESI_BASE_URL = env_str("ESI_BASE_URL", "https://esi.evetech.net")

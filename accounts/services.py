@@ -1,0 +1,349 @@
+"""Writes of accounts: SSO tokens (encrypted), logout revocation, settings and saved routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import sso
+from accounts.crypto import TokenDecryptionError, token_decrypt, token_encrypt
+from accounts.models import EveCharacter, EveToken, RouteMode, SavedRoute, UserSettings
+from accounts.selectors import STRUCTURE_ID_MIN, solar_systems_resolve, user_settings_effective
+from evesite.exceptions import InvalidInputError
+from universe.models import Station
+
+logger = logging.getLogger(__name__)
+
+
+def eve_character_login_store(
+    *,
+    user: Any,
+    character_id: int,
+    name: str,
+    owner_hash: str,
+    scopes: Sequence[str],
+    access_token: str,
+    access_token_expires_at: datetime,
+    refresh_token: str | None,
+) -> EveCharacter:
+    """Record the character a user logged in with and its tokens, encrypted.
+
+    When CCP reports a new owner hash (the character was transferred to
+    another account), the previous owner's settings and saved routes are
+    deleted so the new owner never sees them.
+
+    Args:
+        user: The site user social-auth logged in.
+        character_id: The character's id.
+        name: The character's name.
+        owner_hash: CCP's owner hash.
+        scopes: Granted scopes.
+        access_token: The validated access token.
+        access_token_expires_at: Its expiry.
+        refresh_token: The refresh token (None when CCP gave none).
+
+    Returns:
+        The character.
+    """
+    with transaction.atomic():
+        character = EveCharacter.objects.select_for_update().filter(character_id=character_id).first()
+        if character is None:
+            EveCharacter.objects.filter(user=user).delete()
+            character = EveCharacter(user=user, character_id=character_id)
+        elif character.owner_hash and owner_hash and character.owner_hash != owner_hash:
+            logger.info("EVE character %d changed owner: clearing the previous owner's data", character_id)
+            UserSettings.objects.filter(user=character.user).delete()
+            SavedRoute.objects.filter(user=character.user).delete()
+        character.name = name
+        character.owner_hash = owner_hash
+        character.save()
+        if refresh_token:
+            EveToken.objects.update_or_create(
+                character=character,
+                defaults={
+                    "scopes": list(scopes),
+                    "access_token_encrypted": token_encrypt(plaintext=access_token),
+                    "access_token_expires_at": access_token_expires_at,
+                    "refresh_token_encrypted": token_encrypt(plaintext=refresh_token),
+                },
+            )
+        else:
+            EveToken.objects.filter(character=character).delete()
+    logger.info("EVE character %d logged in (user %s)", character_id, user.pk)
+    return character
+
+
+def _fresh(token: EveToken) -> bool:
+    """Tell whether a stored access token stays valid beyond the refresh margin.
+
+    Args:
+        token: The stored token.
+
+    Returns:
+        True when no refresh is needed yet.
+    """
+    margin = timedelta(seconds=settings.EVE_TOKEN_REFRESH_MARGIN_SECONDS)
+    return token.access_token_expires_at - margin > timezone.now()
+
+
+def _token_refresh(token: EveToken) -> str | None:
+    """Refresh a locked token row in place.
+
+    Args:
+        token: The row, locked ``select_for_update``.
+
+    Returns:
+        The new access token, or None when SSO rejected the refresh token (the row is then deleted).
+    """
+    try:
+        refresh_token = token_decrypt(ciphertext=token.refresh_token_encrypted)
+        answer = sso.token_refresh(refresh_token=refresh_token)
+    except (sso.SsoGrantRejectedError, TokenDecryptionError) as error:
+        logger.warning("EVE character %d: stored refresh token unusable (%s)", token.character.character_id, error)
+        token.delete()
+        return None
+    claims = sso.access_token_validate(access_token=answer.access_token)
+    if claims.character_id != token.character.character_id:
+        raise sso.SsoError("EVE SSO refreshed a token for another character")
+    token.access_token_encrypted = token_encrypt(plaintext=answer.access_token)
+    token.access_token_expires_at = claims.expires_at
+    if answer.refresh_token:
+        token.refresh_token_encrypted = token_encrypt(plaintext=answer.refresh_token)
+    token.scopes = claims.scopes
+    token.save()
+    logger.info("EVE character %d: access token refreshed", token.character.character_id)
+    return answer.access_token
+
+
+def character_access_token_get(*, user: Any) -> tuple[int, str]:
+    """Return a user's character id and a valid access token, refreshing it when it is about to expire.
+
+    The refresh runs under a row lock, so concurrent callers refresh once
+    and every caller sees the newest refresh token.
+
+    Args:
+        user: A logged-in user.
+
+    Returns:
+        (character id, access token).
+
+    Raises:
+        SsoLoginRequiredError: When the user has no usable token (never logged in, logged out, revoked).
+        SsoError: When SSO fails.
+    """
+    token = EveToken.objects.select_related("character").filter(character__user=user).first()
+    if token is None:
+        raise sso.SsoLoginRequiredError("Log in with EVE Online to use this feature.")
+    if _fresh(token):
+        try:
+            return token.character.character_id, token_decrypt(ciphertext=token.access_token_encrypted)
+        except TokenDecryptionError:
+            logger.warning("EVE character %d: stored access token unreadable", token.character.character_id)
+    with transaction.atomic():
+        locked = EveToken.objects.select_for_update().select_related("character").filter(pk=token.pk).first()
+        access_token: str | None = None
+        if locked is not None and _fresh(locked):
+            try:
+                access_token = token_decrypt(ciphertext=locked.access_token_encrypted)
+            except TokenDecryptionError:
+                access_token = None
+        if locked is not None and access_token is None:
+            access_token = _token_refresh(locked)
+    if access_token is None:
+        raise sso.SsoLoginRequiredError("The EVE SSO login expired or was revoked: log in again.")
+    return token.character.character_id, access_token
+
+
+def character_tokens_revoke(*, user: Any) -> bool:
+    """Revoke a user's refresh token at EVE SSO and delete the stored tokens (logout).
+
+    The tokens are deleted even when SSO cannot be reached.
+
+    Args:
+        user: The user logging out.
+
+    Returns:
+        True when SSO confirmed the revocation (False when there was nothing to revoke or SSO failed).
+    """
+    token = EveToken.objects.select_related("character").filter(character__user=user).first()
+    if token is None:
+        return False
+    revoked = False
+    try:
+        sso.token_revoke(refresh_token=token_decrypt(ciphertext=token.refresh_token_encrypted))
+        revoked = True
+    except (sso.SsoError, TokenDecryptionError) as error:
+        logger.warning("EVE character %d: revocation failed (%s)", token.character.character_id, error)
+    token.delete()
+    logger.info("EVE character %d: tokens deleted on logout", token.character.character_id)
+    return revoked
+
+
+def _station_check(station_id: int | None) -> None:
+    """Check that a home station exists (NPC stations must be in the SDE; structures are trusted).
+
+    Args:
+        station_id: The station or structure id, or None.
+
+    Raises:
+        InvalidInputError: When an NPC station id is unknown.
+    """
+    if station_id is None or station_id >= STRUCTURE_ID_MIN:
+        return
+    if not Station.objects.filter(pk=station_id).exists():
+        raise InvalidInputError(f"Unknown station {station_id}.", field="home_station_id")
+
+
+def _mode_check(mode: str) -> str:
+    """Check a route mode.
+
+    Args:
+        mode: The mode.
+
+    Returns:
+        The mode.
+
+    Raises:
+        InvalidInputError: When the mode is unknown.
+    """
+    if mode not in RouteMode.values:
+        raise InvalidInputError(f"Unknown route mode {mode!r}; use one of {', '.join(RouteMode.values)}.")
+    return mode
+
+
+def _percent_check(name: str, value: float) -> float:
+    """Check a percentage.
+
+    Args:
+        name: Field name for the error.
+        value: The value.
+
+    Returns:
+        The value as a float.
+
+    Raises:
+        InvalidInputError: Outside 0-100.
+    """
+    if not 0.0 <= float(value) <= 100.0:
+        raise InvalidInputError(f"{name} must be a percentage between 0 and 100.", field=name)
+    return float(value)
+
+
+def user_settings_update(
+    *,
+    user: Any,
+    sales_tax: float | None = None,
+    broker_fee: float | None = None,
+    home_station_id: int | None = None,
+    default_route_mode: str | None = None,
+    avoid: Sequence[int | str] | None = None,
+    clear_home_station: bool = False,
+) -> UserSettings:
+    """Create or update a user's settings; arguments left None keep their value.
+
+    Args:
+        user: A logged-in user.
+        sales_tax: Sales tax, percent.
+        broker_fee: Broker fee, percent.
+        home_station_id: Home station (NPC station or structure id).
+        default_route_mode: ``shortest``, ``secure`` or ``insecure``.
+        avoid: Systems to avoid (ids or names), replacing the list.
+        clear_home_station: Unset the home station.
+
+    Returns:
+        The saved settings.
+    """
+    current = user_settings_effective(user=user)
+    if sales_tax is not None:
+        current.sales_tax = _percent_check("sales_tax", sales_tax)
+    if broker_fee is not None:
+        current.broker_fee = _percent_check("broker_fee", broker_fee)
+    if clear_home_station:
+        current.home_station_id = None
+    elif home_station_id is not None:
+        _station_check(home_station_id)
+        current.home_station_id = home_station_id
+    if default_route_mode is not None:
+        current.default_route_mode = _mode_check(default_route_mode)
+    if avoid is not None:
+        current.avoid = list(dict.fromkeys(s.id for s in solar_systems_resolve(refs=avoid)))
+    current.save()
+    return current
+
+
+def saved_route_create(
+    *,
+    user: Any,
+    name: str,
+    origin: int | str,
+    destination: int | str,
+    mode: str = RouteMode.SHORTEST,
+    avoid: Sequence[int | str] = (),
+) -> SavedRoute:
+    """Save a route for a user.
+
+    Args:
+        user: A logged-in user.
+        name: The route's name (unique per user).
+        origin: Origin system id or name.
+        destination: Destination system id or name.
+        mode: Route mode.
+        avoid: Systems to avoid, ids or names.
+
+    Returns:
+        The saved route.
+
+    Raises:
+        InvalidInputError: On an empty or taken name, unknown systems or mode.
+    """
+    name = name.strip()
+    if not name:
+        raise InvalidInputError("A saved route needs a name.", field="name")
+    origin_system, destination_system = solar_systems_resolve(refs=[origin, destination])
+    avoid_ids = list(dict.fromkeys(s.id for s in solar_systems_resolve(refs=list(avoid))))
+    try:
+        with transaction.atomic():
+            return SavedRoute.objects.create(
+                user=user,
+                name=name,
+                origin_id=origin_system.id,
+                destination_id=destination_system.id,
+                mode=_mode_check(mode),
+                avoid=avoid_ids,
+            )
+    except IntegrityError:
+        raise InvalidInputError(f"You already have a saved route named {name!r}.", field="name") from None
+
+
+def saved_route_delete(*, user: Any, route_id: int) -> None:
+    """Delete one of a user's saved routes.
+
+    Args:
+        user: A logged-in user.
+        route_id: The route's id.
+
+    Raises:
+        NotFoundError: When the user has no such route (someone else's route included).
+    """
+    from accounts.selectors import saved_route_get
+
+    saved_route_get(user=user, route_id=route_id).delete()
+
+
+def saved_routes_delete_all(*, user: Any) -> int:
+    """Delete every saved route of a user.
+
+    Args:
+        user: A logged-in user.
+
+    Returns:
+        How many routes were deleted.
+    """
+    deleted, _ = SavedRoute.objects.filter(user=user).delete()
+    return deleted
