@@ -1,0 +1,363 @@
+"""The ESI client against a fake ESI on loopback (real sockets, every request counted)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from django_redis import get_redis_connection
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from esi.client import EsiClient, for_each_region
+from esi.errors import (
+    EsiHttpError,
+    EsiInconsistentPagesError,
+    EsiLockdownError,
+    EsiPayloadError,
+    EsiTimeoutError,
+)
+from esi.limits import LOCKDOWN_KEY
+from evesite.exceptions import DomainError
+from evesite.testing.fakeserver import FakeHttpServer, FakeResponse, RecordedRequest
+
+ORDER = {
+    "duration": 90,
+    "is_buy_order": False,
+    "issued": "2023-02-03T13:06:31Z",
+    "location_id": 60003760,
+    "min_volume": 1,
+    "order_id": 6434412694,
+    "price": 10000000,
+    "range": "region",
+    "system_id": 30000142,
+    "type_id": 19229,
+    "volume_remain": 8,
+    "volume_total": 9,
+}
+
+
+def _http_date(delta: float) -> str:
+    """Format now + ``delta`` seconds as an HTTP date."""
+    return format_datetime(datetime.now(tz=UTC) + timedelta(seconds=delta), usegmt=True)
+
+
+def _order(order_id: int) -> dict:
+    """Build one valid market order."""
+    return {**ORDER, "order_id": order_id}
+
+
+def test_lockdown_key_blocks_every_request(esi_server: FakeHttpServer) -> None:
+    """While ESI_GLOBAL_LOCKDOWN exists, get raises 429 with Retry-After and nothing reaches the server."""
+    esi_server.add("GET", "/status", FakeResponse(json={"players": 1}))
+    get_redis_connection("default").set(LOCKDOWN_KEY, "test", ex=42)
+    with pytest.raises(EsiLockdownError) as info:
+        EsiClient().get("/status")
+    assert isinstance(info.value, DomainError)
+    assert info.value.status_code == 429
+    assert 41 <= int(info.value.headers["Retry-After"]) <= 42
+    with pytest.raises(EsiLockdownError):
+        EsiClient().get_all_pages("/markets/10000002/orders")
+    assert esi_server.count() == 0
+
+
+@pytest.mark.parametrize("status", [404, 500, 420, 429, 502, 503])
+def test_one_error_sets_lockdown_and_sleeps(esi_server: FakeHttpServer, settings: SettingsWrapper, status: int) -> None:
+    """ONE 4xx/5xx sets the key with sleep + lockdown TTL, sleeps, raises; the next call sends nothing."""
+    settings.ESI_ERROR_SLEEP_SECONDS = 0.4
+    settings.ESI_LOCKDOWN_SECONDS = 3.0
+    esi_server.add("GET", "/status", FakeResponse(status=status, json={"error": "x"}))
+    started = time.monotonic()
+    with pytest.raises(EsiHttpError) as info:
+        EsiClient().get("/status")
+    elapsed = time.monotonic() - started
+    assert info.value.status == status
+    assert elapsed >= 0.4
+    ttl = get_redis_connection("default").pttl(LOCKDOWN_KEY) / 1000
+    # Set at once with sleep + lockdown (3.4 s): about 3 s remain once the sleep is over.
+    assert 2.5 < ttl <= 3.0 + 1e-3 + 0.05
+    with pytest.raises(EsiLockdownError):
+        EsiClient().get("/status")
+    assert esi_server.count() == 1
+
+
+def test_key_is_set_before_the_sleep(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """During the error sleep another client is already refused (the key exists at once)."""
+    import threading
+
+    settings.ESI_ERROR_SLEEP_SECONDS = 1.0
+    esi_server.add("GET", "/boom", FakeResponse(status=500))
+    esi_server.add("GET", "/status", FakeResponse(json={}))
+    errors: list[Exception] = []
+
+    def call() -> None:
+        """Hit the failing route."""
+        try:
+            EsiClient().get("/boom")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while esi_server.count("GET", "/boom") == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert thread.is_alive()  # still sleeping
+    with pytest.raises(EsiLockdownError):
+        EsiClient().get("/status")
+    thread.join()
+    assert isinstance(errors[0], EsiHttpError)
+    assert esi_server.count("GET", "/status") == 0
+
+
+def test_429_retry_after_lengthens_lockdown(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """A 429's Retry-After longer than the lockdown is honoured."""
+    settings.ESI_LOCKDOWN_SECONDS = 2.0
+    esi_server.add("GET", "/status", FakeResponse(status=429, headers={"Retry-After": "30"}))
+    with pytest.raises(EsiHttpError):
+        EsiClient().get("/status")
+    assert get_redis_connection("default").pttl(LOCKDOWN_KEY) / 1000 > 29
+
+
+def test_timeout_and_connection_error_are_handled_like_5xx(
+    esi_server: FakeHttpServer, settings: SettingsWrapper
+) -> None:
+    """A slow answer and a dropped connection both set the lockdown."""
+    settings.ESI_TIMEOUT_SECONDS = 0.2
+    esi_server.add("GET", "/slow", FakeResponse(json={}, delay=1.0))
+    with pytest.raises(EsiTimeoutError):
+        EsiClient().get("/slow")
+    conn = get_redis_connection("default")
+    assert conn.exists(LOCKDOWN_KEY)
+    conn.delete(LOCKDOWN_KEY)
+    esi_server.add("GET", "/drop", FakeResponse(drop=True))
+    with pytest.raises(EsiTimeoutError):
+        EsiClient().get("/drop")
+    assert conn.exists(LOCKDOWN_KEY)
+
+
+def test_exact_log_line(esi_server: FakeHttpServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Each request is logged as [ESI] Method: GET | URL: <full url> | Status: N | Limit-Remain: N."""
+    esi_server.add(
+        "GET",
+        "/markets/10000002/orders",
+        FakeResponse(json=[ORDER], headers={"X-ESI-Error-Limit-Remain": "99", "X-ESI-Error-Limit-Reset": "30"}),
+    )
+    esi_server.add("GET", "/markets/prices", FakeResponse(json=[{"type_id": 34}]))
+    esi_server.add(
+        "GET",
+        "/boom",
+        FakeResponse(status=500, headers={"X-ESI-Error-Limit-Remain": "98", "X-ESI-Error-Limit-Reset": "30"}),
+    )
+    caplog.set_level(logging.INFO, logger="esi")
+    EsiClient().get("/markets/10000002/orders", params={"order_type": "sell", "type_id": 34})
+    EsiClient().get("/markets/prices")
+    with pytest.raises(EsiHttpError):
+        EsiClient().get("/boom")
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.getMessage().startswith("[ESI]")]
+    base = esi_server.url
+    assert lines == [
+        (
+            logging.INFO,
+            f"[ESI] Method: GET | URL: {base}/markets/10000002/orders?order_type=sell&type_id=34"
+            " | Status: 200 | Limit-Remain: 99",
+        ),
+        (logging.INFO, f"[ESI] Method: GET | URL: {base}/markets/prices | Status: 200 | Limit-Remain: -"),
+        (logging.CRITICAL, f"[ESI] Method: GET | URL: {base}/boom | Status: 500 | Limit-Remain: 98"),
+    ]
+
+
+def test_token_never_logged_and_sent_as_bearer(esi_server: FakeHttpServer, caplog: pytest.LogCaptureFixture) -> None:
+    """The access token goes in the Authorization header only; logs and call list never show it."""
+    esi_server.add("GET", "/characters/90000001/location", FakeResponse(json={"solar_system_id": 30000142}))
+    caplog.set_level(logging.DEBUG)
+    resp = EsiClient().get("/characters/90000001/location", token="SECRET-TOKEN-abc")
+    assert resp.models.solar_system_id == 30000142
+    request = esi_server.matching("GET", "/characters/90000001/location")[0]
+    assert request.headers["Authorization"] == "Bearer SECRET-TOKEN-abc"
+    assert "SECRET-TOKEN" not in caplog.text
+    assert b"SECRET-TOKEN" not in b"".join(get_redis_connection("default").lrange("esi:calls", 0, -1))
+
+
+def test_headers_sent(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """User-Agent and X-Compatibility-Date come from settings."""
+    settings.ESI_USER_AGENT = "evesite-test (+mailto:ops@example.org)"
+    esi_server.add("GET", "/status", FakeResponse(json={}))
+    EsiClient().get("/status")
+    headers = esi_server.matching()[0].headers
+    assert headers["User-Agent"] == "evesite-test (+mailto:ops@example.org)"
+    assert headers["X-Compatibility-Date"] == settings.ESI_COMPATIBILITY_DATE == "2025-08-26"
+
+
+def test_latest_prefix_is_refused(esi_server: FakeHttpServer) -> None:
+    """Paths are the spec's, without /latest/."""
+    with pytest.raises(DomainError):
+        EsiClient().get("/latest/status/")
+    assert esi_server.count() == 0
+
+
+def test_pages_walk_with_page_delay(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """X-Pages is followed; consecutive page fetches are at least the page delay apart."""
+    settings.ESI_PAGE_DELAY_SECONDS = 0.3
+    lm = _http_date(-60)
+
+    def page(req: RecordedRequest) -> FakeResponse:
+        """Answer two orders per page, numbered after the page."""
+        number = int(req.query["page"][0])
+        return FakeResponse(
+            json=[_order(number * 10 + i) for i in range(2)], headers={"X-Pages": "3", "Last-Modified": lm}
+        )
+
+    esi_server.add("GET", "/markets/10000002/orders", page)
+    items = EsiClient().get_all_pages("/markets/10000002/orders", params={"order_type": "all"})
+    assert [o["order_id"] for o in items] == [10, 11, 20, 21, 30, 31]
+    received = esi_server.matching()
+    assert [r.query["page"] for r in received] == [["1"], ["2"], ["3"]]
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(received)]
+    assert all(gap >= 0.3 for gap in gaps), gaps
+    assert all(gap < 1.5 for gap in gaps), gaps
+
+
+def test_region_delay(settings: SettingsWrapper) -> None:
+    """for_each_region pauses the region delay between regions, not before the first."""
+    settings.ESI_REGION_DELAY_SECONDS = 0.3
+    stamps: list[float] = []
+    started = time.monotonic()
+
+    def work(region_id: int) -> int:
+        """Note when a region starts."""
+        stamps.append(time.monotonic())
+        return region_id * 2
+
+    result = for_each_region([10000002, 10000043, 10000032], work)
+    assert result == [20000004, 20000086, 20000064]
+    assert stamps[0] - started < 0.2
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert all(0.3 <= gap < 1.0 for gap in gaps), gaps
+
+
+def test_expires_prevents_a_second_request_then_304_serves_cache(esi_server: FakeHttpServer) -> None:
+    """Before Expires no request is sent; after it, If-None-Match is sent and a 304 returns the cached body."""
+    esi_server.add(
+        "GET",
+        "/markets/prices",
+        FakeResponse(json=[{"type_id": 34, "average_price": 5.0}], headers={"ETag": '"v1"', "Expires": _http_date(2)}),
+        FakeResponse(status=304, headers={"ETag": '"v1"', "Expires": _http_date(60)}),
+    )
+    client = EsiClient()
+    first = client.get("/markets/prices")
+    assert not first.from_cache
+    assert first.etag == '"v1"'
+    second = client.get("/markets/prices")
+    assert second.from_cache
+    assert second.data == first.data
+    assert esi_server.count() == 1
+    time.sleep(2.1)
+    third = client.get("/markets/prices")
+    assert third.from_cache
+    assert third.status == 200
+    assert third.data == [{"type_id": 34, "average_price": 5.0}]
+    assert esi_server.count() == 2
+    assert esi_server.matching()[1].headers["If-None-Match"] == '"v1"'
+    assert "If-None-Match" not in esi_server.matching()[0].headers
+    # The 304's new Expires is kept: no request now.
+    client.get("/markets/prices")
+    assert esi_server.count() == 2
+    assert get_redis_connection("default").exists(LOCKDOWN_KEY) == 0
+
+
+def test_last_modified_change_mid_walk_restarts(esi_server: FakeHttpServer) -> None:
+    """When page 2 has another Last-Modified than page 1, the walk restarts; versions are never merged."""
+    old, new = _http_date(-600), _http_date(-10)
+    esi_server.add(
+        "GET",
+        "/contracts/public/10000002",
+        lambda req: FakeResponse(
+            json=[{**CONTRACT, "contract_id": 100 + int(req.query["page"][0])}],
+            headers={"X-Pages": "2", "Last-Modified": old if (esi_server.count() == 1) else new},
+        ),
+    )
+    items = EsiClient().get_all_pages("/contracts/public/10000002")
+    assert [c["contract_id"] for c in items] == [101, 102]
+    assert [r.query["page"][0] for r in esi_server.matching()] == ["1", "2", "1", "2"]
+
+
+def test_last_modified_changing_every_time_raises(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """A version that never settles ends in EsiInconsistentPagesError after the bounded restarts."""
+    settings.ESI_PAGE_WALK_RESTARTS = 1
+    esi_server.add(
+        "GET",
+        "/contracts/public/10000002",
+        lambda req: FakeResponse(
+            json=[CONTRACT], headers={"X-Pages": "2", "Last-Modified": _http_date(-1000 + esi_server.count())}
+        ),
+    )
+    with pytest.raises(EsiInconsistentPagesError):
+        EsiClient().get_all_pages("/contracts/public/10000002")
+    assert esi_server.count() == 4
+
+
+def test_error_limit_low_makes_client_wait(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """When Remain falls to the low-water mark, the next request waits for the reset."""
+    settings.ESI_ERROR_LIMIT_LOW_WATER = 10
+    esi_server.add(
+        "GET",
+        "/status",
+        FakeResponse(json={}, headers={"X-ESI-Error-Limit-Remain": "10", "X-ESI-Error-Limit-Reset": "2"}),
+        FakeResponse(json={}, headers={"X-ESI-Error-Limit-Remain": "100", "X-ESI-Error-Limit-Reset": "60"}),
+    )
+    client = EsiClient()
+    client.get("/status", params={"a": 1})
+    started = time.monotonic()
+    client.get("/status", params={"a": 2})
+    requests = esi_server.matching()
+    assert requests[1].received_at - requests[0].received_at >= 1.5
+    assert time.monotonic() - started >= 1.5
+
+
+def test_error_limit_high_does_not_wait(esi_server: FakeHttpServer) -> None:
+    """With Remain above the low-water mark there is no wait (the wait test can fail)."""
+    esi_server.add(
+        "GET",
+        "/status",
+        FakeResponse(json={}, headers={"X-ESI-Error-Limit-Remain": "11", "X-ESI-Error-Limit-Reset": "30"}),
+    )
+    client = EsiClient()
+    client.get("/status", params={"a": 1})
+    started = time.monotonic()
+    client.get("/status", params={"a": 2})
+    assert time.monotonic() - started < 0.5
+
+
+def test_broken_json_raises_payload_error(esi_server: FakeHttpServer) -> None:
+    """A 200 with a body that is not JSON raises EsiPayloadError."""
+    esi_server.add("GET", "/status", FakeResponse(body=b"{not json", headers={"Content-Type": "application/json"}))
+    with pytest.raises(EsiPayloadError):
+        EsiClient().get("/status")
+
+
+def test_payload_is_validated_on_arrival(esi_server: FakeHttpServer) -> None:
+    """A market order missing a required field is refused."""
+    bad = {k: v for k, v in ORDER.items() if k != "price"}
+    esi_server.add("GET", "/markets/10000002/orders", FakeResponse(json=[bad]))
+    with pytest.raises(EsiPayloadError):
+        EsiClient().get("/markets/10000002/orders")
+    esi_server.add("GET", "/markets/10000002/orders", FakeResponse(json=[ORDER]))
+    resp = EsiClient().get("/markets/10000002/orders", params={"page": 1})
+    assert resp.models[0].price == 10000000.0
+    assert math.isclose(resp.data[0]["price"], 10000000)
+
+
+CONTRACT = {
+    "contract_id": 190124106,
+    "date_expired": "2023-04-11T06:43:34Z",
+    "date_issued": "2023-03-14T06:43:34Z",
+    "issuer_corporation_id": 98649334,
+    "issuer_id": 992705504,
+    "type": "item_exchange",
+}
