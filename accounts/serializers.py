@@ -75,6 +75,15 @@ class SavedRouteOutputSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
 
+class LoginInfoSerializer(serializers.Serializer):
+    """How to start the login."""
+
+    login_url = serializers.CharField(help_text="POST here (form, with the CSRF token) to go to EVE SSO.")
+    method = serializers.CharField()
+    csrf_token = serializers.CharField(help_text="Send as the csrfmiddlewaretoken field or X-CSRFToken header.")
+    logged_in = serializers.BooleanField()
+
+
 class LogoutOutputSerializer(serializers.Serializer):
     """The outcome of a logout."""
 

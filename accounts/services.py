@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import sso
 from accounts.crypto import TokenDecryptionError, token_decrypt, token_encrypt
 from accounts.models import EveCharacter, EveToken, RouteMode, SavedRoute, UserSettings
-from accounts.selectors import STRUCTURE_ID_MIN, solar_systems_resolve, user_settings_effective
+from accounts.selectors import STRUCTURE_ID_MIN, saved_route_get, solar_systems_resolve, user_settings_effective
 from evesite.exceptions import InvalidInputError
 from universe.models import Station
 
@@ -331,8 +331,6 @@ def saved_route_delete(*, user: Any, route_id: int) -> None:
     Raises:
         NotFoundError: When the user has no such route (someone else's route included).
     """
-    from accounts.selectors import saved_route_get
-
     saved_route_get(user=user, route_id=route_id).delete()
 
 

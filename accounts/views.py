@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import logout
+from django.middleware.csrf import get_token
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
@@ -17,6 +19,7 @@ from accounts import selectors, services
 from accounts.models import SavedRoute, UserSettings
 from accounts.serializers import (
     PORTRAIT_SIZES,
+    LoginInfoSerializer,
     LogoutOutputSerializer,
     MeSerializer,
     RoutesDeletedSerializer,
@@ -262,6 +265,29 @@ class SavedRouteDetailApi(APIView):
         """
         services.saved_route_delete(user=request.user, route_id=route_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LoginInfoApi(APIView):
+    """How to start the EVE SSO login (social-auth begins it with a CSRF-protected POST)."""
+
+    @extend_schema(responses=LoginInfoSerializer, summary="How to log in with EVE Online")
+    def get(self, request: Request) -> Response:
+        """Return the login URL, its method and a CSRF token (also set as the CSRF cookie).
+
+        Args:
+            request: The request.
+
+        Returns:
+            The login instructions.
+        """
+        return Response(
+            {
+                "login_url": reverse("social:begin", args=["eveonline"]),
+                "method": "POST",
+                "csrf_token": get_token(request._request),
+                "logged_in": bool(request.user and request.user.is_authenticated),
+            }
+        )
 
 
 class LogoutApi(APIView):

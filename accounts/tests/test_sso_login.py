@@ -15,7 +15,7 @@ from django_redis import get_redis_connection
 from social_django.models import UserSocialAuth
 
 from accounts.crypto import token_decrypt
-from accounts.models import EveCharacter, EveToken
+from accounts.models import EveCharacter, EveToken, SavedRoute, UserSettings
 from accounts.tests.conftest import CHARACTER_ID, CHARACTER_NAME, CLIENT_SECRET, KID, FakeSso, login, login_start, s256
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +194,38 @@ def test_unknown_key_id_is_rejected_after_exactly_one_refetch(fake_sso: FakeSso,
     assert response.context["error_code"] == "invalid_signature"
     assert fake_sso.server.count("GET", "/oauth/jwks") == 2
     assert client.get("/api/me/").status_code == 403
+
+
+def test_login_info_and_csrf_protected_begin(fake_sso: FakeSso) -> None:
+    """GET /api/auth/login/ hands out the CSRF token; the begin POST needs it and then redirects to SSO."""
+    client = Client(enforce_csrf_checks=True)
+    info = client.get("/api/auth/login/").json()
+    assert info["login_url"] == "/auth/login/eveonline/"
+    assert info["method"] == "POST"
+    assert info["logged_in"] is False
+    assert client.post(info["login_url"]).status_code == 403
+    response = client.post(info["login_url"], {"csrfmiddlewaretoken": info["csrf_token"]})
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{fake_sso.server.url}/v2/oauth/authorize?")
+
+
+def test_character_transfer_clears_the_previous_owners_data(fake_sso: FakeSso, systems: dict) -> None:
+    """A new owner hash for the same character wipes saved settings and routes; same owner keeps them."""
+    from rest_framework.test import APIClient
+
+    client = Client()
+    assert login(client, fake_sso).status_code == 302
+    api = APIClient()
+    api.cookies = client.cookies
+    assert api.patch("/api/me/settings/", {"sales_tax": 2.0}, format="json").status_code == 200
+    payload = {"name": "Mine", "origin": "Jita", "destination": "Amarr"}
+    assert api.post("/api/me/routes/", payload, format="json").status_code == 201
+    assert login(Client(), fake_sso).status_code == 302
+    user = EveCharacter.objects.get(character_id=CHARACTER_ID).user
+    assert SavedRoute.objects.filter(user=user).count() == 1
+    fake_sso.owner_hash = "owner-hash-2"
+    assert login(Client(), fake_sso).status_code == 302
+    character = EveCharacter.objects.get(character_id=CHARACTER_ID)
+    assert character.owner_hash == "owner-hash-2"
+    assert SavedRoute.objects.filter(user=character.user).count() == 0
+    assert not UserSettings.objects.filter(user=character.user).exists()

@@ -1,0 +1,223 @@
+"""Token refresh, encryption at rest, logout revocation and log hygiene, against the fake SSO."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.cache import KEY_PREFIX
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from accounts import crypto, sso
+from accounts.models import EveToken
+from accounts.services import character_access_token_get, character_tokens_revoke
+from accounts.tests.conftest import CHARACTER_ID, CLIENT_SECRET, ENCRYPTION_KEY, FakeSso, login
+from evesite.testing.fakeserver import FakeResponse
+
+pytestmark = pytest.mark.django_db
+
+
+def _logged_in(fake_sso: FakeSso) -> tuple[Client, Any]:
+    """Log a client in through the whole flow; return it and its user."""
+    client = Client()
+    assert login(client, fake_sso).status_code == 302
+    return client, get_user_model().objects.get(eve_character__character_id=CHARACTER_ID)
+
+
+def _expire(user: Any) -> None:
+    """Make the stored access token look about to expire."""
+    EveToken.objects.filter(character__user=user).update(access_token_expires_at=timezone.now() + timedelta(seconds=5))
+
+
+def _raw_columns(user: Any) -> tuple[str, str]:
+    """Read the encrypted columns straight from PostgreSQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.access_token_encrypted, t.refresh_token_encrypted FROM accounts_evetoken t "
+            "JOIN accounts_evecharacter c ON c.id = t.character_id WHERE c.user_id = %s",
+            [user.pk],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def test_tokens_are_encrypted_at_rest(fake_sso: FakeSso) -> None:
+    """The database columns hold Fernet ciphertexts, never the tokens themselves."""
+    _, user = _logged_in(fake_sso)
+    access_cipher, refresh_cipher = _raw_columns(user)
+    for token in fake_sso.issued:
+        assert token not in access_cipher
+        assert token not in refresh_cipher
+    assert crypto.token_decrypt(ciphertext=refresh_cipher) in fake_sso.valid_refresh_tokens
+    assert crypto.token_decrypt(ciphertext=access_cipher) in fake_sso.issued
+
+
+def test_valid_access_token_is_served_without_calling_sso(fake_sso: FakeSso) -> None:
+    """A token far from expiry comes from the database; SSO is not asked."""
+    _, user = _logged_in(fake_sso)
+    calls = fake_sso.server.count("POST", "/v2/oauth/token")
+    character_id, token = character_access_token_get(user=user)
+    assert character_id == CHARACTER_ID
+    assert sso.access_token_validate(access_token=token).character_id == CHARACTER_ID
+    assert fake_sso.server.count("POST", "/v2/oauth/token") == calls
+
+
+def test_refresh_before_expiry_stores_the_newest_refresh_token(fake_sso: FakeSso, settings: Any) -> None:
+    """Near expiry the token is refreshed; CCP's new refresh token replaces the old one, encrypted."""
+    _, user = _logged_in(fake_sso)
+    (first_refresh,) = fake_sso.valid_refresh_tokens
+    _expire(user)
+    character_id, new_access = character_access_token_get(user=user)
+    assert character_id == CHARACTER_ID
+    refreshes = [r for r in fake_sso.server.matching("POST", "/v2/oauth/token") if b"refresh_token" in r.body]
+    assert len(refreshes) == 1
+    form = {k: v[0] for k, v in refreshes[0].form().items()}
+    assert form == {"grant_type": "refresh_token", "refresh_token": first_refresh}
+    basic = base64.b64encode(f"{settings.EVE_CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    assert refreshes[0].headers["Authorization"] == f"Basic {basic}"
+
+    (newest,) = fake_sso.valid_refresh_tokens
+    assert newest != first_refresh
+    access_cipher, refresh_cipher = _raw_columns(user)
+    assert newest not in refresh_cipher
+    assert first_refresh not in refresh_cipher
+    assert crypto.token_decrypt(ciphertext=refresh_cipher) == newest
+    assert crypto.token_decrypt(ciphertext=access_cipher) == new_access
+    token = EveToken.objects.get(character__user=user)
+    assert token.access_token_expires_at > timezone.now() + timedelta(minutes=15)
+
+    # Fresh again: no further refresh; a second expiry refreshes with the newest token.
+    assert character_access_token_get(user=user)[1] == new_access
+    _expire(user)
+    character_access_token_get(user=user)
+    last = fake_sso.server.matching("POST", "/v2/oauth/token")[-1]
+    assert {k: v[0] for k, v in last.form().items()}["refresh_token"] == newest
+
+
+def test_rejected_refresh_token_deletes_the_tokens_and_asks_for_login(fake_sso: FakeSso) -> None:
+    """When SSO refuses the refresh token (revoked in-game), the row goes and callers get 'log in again'."""
+    _, user = _logged_in(fake_sso)
+    fake_sso.valid_refresh_tokens.clear()
+    _expire(user)
+    with pytest.raises(sso.SsoLoginRequiredError):
+        character_access_token_get(user=user)
+    assert not EveToken.objects.filter(character__user=user).exists()
+    with pytest.raises(sso.SsoLoginRequiredError):
+        character_access_token_get(user=user)
+
+
+def test_refresh_retries_a_5xx_then_succeeds(fake_sso: FakeSso) -> None:
+    """A transient SSO 503 is retried (with the configured delay) before the refresh succeeds."""
+    _, user = _logged_in(fake_sso)
+    real = fake_sso._token
+    fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=503), real)
+    _expire(user)
+    character_access_token_get(user=user)
+    assert fake_sso.server.count("POST", "/v2/oauth/token") == 3  # login, 503, retry
+
+
+def test_refresh_gives_up_after_the_retries(fake_sso: FakeSso, settings: Any) -> None:
+    """Persistent 5xx answers end in an SsoError (HTTP 502 for the API) and keep the stored tokens."""
+    settings.EVE_SSO_RETRIES = 1
+    _, user = _logged_in(fake_sso)
+    fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=502))
+    _expire(user)
+    with pytest.raises(sso.SsoError) as raised:
+        character_access_token_get(user=user)
+    assert raised.value.status_code == 502
+    assert fake_sso.server.count("POST", "/v2/oauth/token") == 3  # login + 2 attempts
+    assert EveToken.objects.filter(character__user=user).exists()
+
+
+def test_user_without_character_needs_login(db: None) -> None:
+    """A password-only user has no token: the service says to log in with EVE."""
+    user = get_user_model().objects.create_user("admin-only", password="x")
+    with pytest.raises(sso.SsoLoginRequiredError):
+        character_access_token_get(user=user)
+
+
+def test_logout_revokes_at_sso_deletes_tokens_and_the_redis_session(fake_sso: FakeSso) -> None:
+    """POST /api/auth/logout/ revokes the newest refresh token at SSO, deletes it, and ends the session."""
+    client, user = _logged_in(fake_sso)
+    (refresh_token,) = fake_sso.valid_refresh_tokens
+    session_key = cache.make_key(KEY_PREFIX + client.cookies["sessionid"].value)
+    assert get_redis_connection("default").exists(session_key) == 1
+
+    response = client.post("/api/auth/logout/")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"logged_out": True, "sso_revoked": True}
+    (revoke,) = fake_sso.server.matching("POST", "/v2/oauth/revoke")
+    assert {k: v[0] for k, v in revoke.form().items()} == {"token_type_hint": "refresh_token", "token": refresh_token}
+    assert revoke.headers["Authorization"].startswith("Basic ")
+    assert not fake_sso.valid_refresh_tokens
+    assert not EveToken.objects.filter(character__user=user).exists()
+    assert get_redis_connection("default").exists(session_key) == 0
+    assert client.get("/api/me/").status_code == 403
+
+
+def test_logout_still_deletes_tokens_when_sso_is_down(fake_sso: FakeSso, settings: Any) -> None:
+    """Revocation failing does not keep the tokens."""
+    settings.EVE_SSO_RETRIES = 0
+    _, user = _logged_in(fake_sso)
+    fake_sso.server.add("POST", "/v2/oauth/revoke", FakeResponse(status=500))
+    assert character_tokens_revoke(user=user) is False
+    assert not EveToken.objects.filter(character__user=user).exists()
+
+
+def test_logout_requires_login(db: None) -> None:
+    """Anonymous logout is refused."""
+    assert Client().post("/api/auth/logout/").status_code == 403
+
+
+def test_no_secret_or_token_in_logs(
+    fake_sso: FakeSso, other_rsa_key: Any, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Over login, a rejected login, /api/me/, refresh, retry and logout at DEBUG level, no secret is logged."""
+    settings.DEBUG = True  # also lets django.db.backends log SQL with its parameters
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="django")  # Django's own config stops at INFO
+    client, user = _logged_in(fake_sso)
+    client.get("/api/me/")
+    fake_sso.next_sign = ("unknown-kid", other_rsa_key)
+    assert login(Client(), fake_sso).status_code == 502
+    fake_sso.next_sign = None
+    fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=503), fake_sso._token)
+    _expire(user)
+    character_access_token_get(user=user)
+    client.post("/api/auth/logout/")
+
+    assert caplog.records, "nothing was logged: the test would prove nothing"
+    logged = caplog.text + "".join(repr(r.args) for r in caplog.records)
+    assert "EVE SSO" in logged  # our own module did log
+    assert "accounts_evetoken" in logged  # and the SQL with its parameters was logged too
+    basic = base64.b64encode(f"{settings.EVE_CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    signatures = [token.split(".")[-1] for token in fake_sso.issued if token.count(".") == 2]
+    secrets = [CLIENT_SECRET, ENCRYPTION_KEY, basic, *fake_sso.issued, *signatures]
+    assert len(fake_sso.issued) >= 6
+    for secret in secrets:
+        assert secret not in logged
+
+
+def test_encryption_needs_the_key(settings: Any) -> None:
+    """Without TOKEN_ENCRYPTION_KEY tokens cannot be stored; a different key cannot read them."""
+    settings.TOKEN_ENCRYPTION_KEY = None
+    with pytest.raises(ImproperlyConfigured):
+        crypto.token_encrypt(plaintext="abc")
+    settings.TOKEN_ENCRYPTION_KEY = "key-one"
+    cipher = crypto.token_encrypt(plaintext="a-refresh-token")
+    assert "a-refresh-token" not in cipher
+    assert crypto.token_decrypt(ciphertext=cipher) == "a-refresh-token"
+    assert crypto.token_encrypt(plaintext="a-refresh-token") != cipher  # random IV
+    settings.TOKEN_ENCRYPTION_KEY = "key-two"
+    with pytest.raises(crypto.TokenDecryptionError):
+        crypto.token_decrypt(ciphertext=cipher)
