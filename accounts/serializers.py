@@ -75,6 +75,15 @@ class SavedRouteOutputSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
 
+class SavedRoutePageSerializer(serializers.Serializer):
+    """A page of saved routes (limit/offset pagination)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = SavedRouteOutputSerializer(many=True)
+
+
 class LoginInfoSerializer(serializers.Serializer):
     """How to start the login."""
 

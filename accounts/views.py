@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import logout
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
@@ -25,6 +25,7 @@ from accounts.serializers import (
     RoutesDeletedSerializer,
     SavedRouteInputSerializer,
     SavedRouteOutputSerializer,
+    SavedRoutePageSerializer,
     UserSettingsInputSerializer,
     UserSettingsOutputSerializer,
 )
@@ -192,7 +193,15 @@ class SavedRouteListApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=SavedRouteOutputSerializer(many=True), summary="List my saved routes")
+    @extend_schema(
+        responses=SavedRoutePageSerializer,
+        parameters=[
+            OpenApiParameter("limit", int, description="Page size (default 50)."),
+            OpenApiParameter("offset", int, description="Routes to skip."),
+        ],
+        summary="List my saved routes",
+        operation_id="me_routes_list",
+    )
     def get(self, request: Request) -> Response:
         """List the user's routes, newest first (limit/offset pagination).
 
@@ -221,7 +230,9 @@ class SavedRouteListApi(APIView):
         route = services.saved_route_create(user=request.user, **serializer.validated_data)
         return Response(_routes_data([route])[0], status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=RoutesDeletedSerializer, summary="Delete all my saved routes")
+    @extend_schema(
+        responses=RoutesDeletedSerializer, summary="Delete all my saved routes", operation_id="me_routes_destroy_all"
+    )
     def delete(self, request: Request) -> Response:
         """Delete every saved route of the user.
 

@@ -222,6 +222,7 @@ SOCIAL_AUTH_RAISE_EXCEPTIONS = False  # failures render social_django's error pa
 SOCIAL_AUTH_REQUESTS_TIMEOUT = EVE_SSO_TIMEOUT_SECONDS
 LOGIN_REDIRECT_URL = SOCIAL_AUTH_LOGIN_REDIRECT_URL
 MIDDLEWARE += ["social_django.middleware.SocialAuthExceptionMiddleware"]
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["RouteModeEnum"] = "accounts.models.RouteMode"  # type: ignore[index]
 
 # --------------------------------------------------------------------------- EVE: ESI
 ESI_BASE_URL = env_str("ESI_BASE_URL", "https://esi.evetech.net")
