@@ -545,7 +545,10 @@ class EsiClient:
         remain = _int_header(headers, "X-ESI-Error-Limit-Remain")
         reset = _int_header(headers, "X-ESI-Error-Limit-Reset")
         if remain is not None:
-            limits.error_limit_record(remain=remain, reset=reset if reset is not None else 60)
+            if reset is None:
+                known = limits.error_limit_get()
+                reset = math.ceil(known.reset_in()) if known and known.reset_in() > 0 else 60
+            limits.error_limit_record(remain=remain, reset=reset)
         elif status >= 400:
             limits.error_limit_spend()
         group = headers.get("X-Ratelimit-Group")

@@ -82,15 +82,25 @@ class SystemKills(EsiPayload):
     pod_kills: int
 
 
-class KillmailItem(EsiPayload):
-    """An item of a killmail's victim (items nest one level in containers)."""
+class KillmailSubItem(EsiPayload):
+    """An item inside a container of a killmail's victim."""
 
     flag: int
     item_type_id: int
     singleton: int
     quantity_destroyed: int | None = None
     quantity_dropped: int | None = None
-    items: list[KillmailItem] | None = None
+
+
+class KillmailItem(EsiPayload):
+    """An item of a killmail's victim (containers hold one level of sub-items)."""
+
+    flag: int
+    item_type_id: int
+    singleton: int
+    quantity_destroyed: int | None = None
+    quantity_dropped: int | None = None
+    items: list[KillmailSubItem] | None = None
 
 
 class KillmailPosition(EsiPayload):

@@ -361,3 +361,77 @@ CONTRACT = {
     "issuer_id": 992705504,
     "type": "item_exchange",
 }
+
+
+def _group_headers(remaining: int, used: int = 2) -> dict[str, str]:
+    """Rate-limit headers of the market group."""
+    return {
+        "X-Ratelimit-Group": "market",
+        "X-Ratelimit-Limit": "20/2s",
+        "X-Ratelimit-Remaining": str(remaining),
+        "X-Ratelimit-Used": str(used),
+    }
+
+
+def test_rate_limit_group_low_makes_client_wait(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """When a route group's Remaining reaches its reserve, the next call waits for tokens to come back."""
+    settings.ESI_RATE_LIMIT_LOW_WATER = 0.1  # reserve 2 of 20
+    esi_server.add(
+        "GET",
+        "/markets/prices",
+        FakeResponse(json=[], headers=_group_headers(2, used=18)),
+        FakeResponse(json=[], headers=_group_headers(18)),
+    )
+    client = EsiClient()
+    client.get("/markets/prices", params={"a": 1})
+    client.get("/markets/prices", params={"a": 2})
+    first, second = esi_server.matching()
+    # The 18 tokens spent come back one 2 s window after the first call.
+    assert second.received_at - first.received_at >= 1.8
+
+
+def test_rate_limit_wait_too_long_refuses_with_429(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """A wait beyond ESI_MAX_WAIT_SECONDS raises EsiRateLimitError (HTTP 429) and sends nothing."""
+    from esi.errors import EsiRateLimitError
+
+    settings.ESI_MAX_WAIT_SECONDS = 0.5
+    headers = {**_group_headers(1, used=2), "X-Ratelimit-Limit": "150/15m"}
+    esi_server.add("GET", "/markets/prices", FakeResponse(json=[], headers=headers))
+    client = EsiClient()
+    client.get("/markets/prices", params={"a": 1})
+    with pytest.raises(EsiRateLimitError) as info:
+        client.get("/markets/prices", params={"a": 2})
+    assert info.value.status_code == 429
+    assert int(info.value.headers["Retry-After"]) > 800
+    assert esi_server.count() == 1
+
+
+def test_rate_limit_groups_are_per_route(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """An exhausted group does not hold back a route of another group."""
+    settings.ESI_MAX_WAIT_SECONDS = 0.5
+    esi_server.add(
+        "GET", "/markets/prices", FakeResponse(json=[], headers={**_group_headers(0), "X-Ratelimit-Limit": "150/15m"})
+    )
+    esi_server.add("GET", "/universe/system_kills", FakeResponse(json=[]))
+    client = EsiClient()
+    client.get("/markets/prices")
+    client.get("/universe/system_kills")
+    assert esi_server.count("GET", "/universe/system_kills") == 1
+
+
+def test_bucket_is_capped_by_error_budget(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """With Remain just above the low-water mark, the local bucket allows no burst: calls are paced by its refill."""
+    settings.ESI_BUCKET_CAPACITY = 50.0
+    settings.ESI_BUCKET_REFILL_PER_SECOND = 5.0
+    settings.ESI_ERROR_LIMIT_LOW_WATER = 10
+    esi_server.add(
+        "GET",
+        "/status",
+        FakeResponse(json={}, headers={"X-ESI-Error-Limit-Remain": "11", "X-ESI-Error-Limit-Reset": "50"}),
+    )
+    client = EsiClient()
+    started = time.monotonic()
+    for n in range(6):
+        client.get("/status", params={"n": n})
+    # Call 1 from the full bucket; call 2 takes the one affordable token; calls 3-6 wait 0.2 s each (5/s).
+    assert time.monotonic() - started >= 0.75
