@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from social_django.models import Nonce
 
 from accounts import sso
 from accounts.crypto import TokenDecryptionError, token_decrypt, token_encrypt
@@ -344,4 +345,23 @@ def saved_routes_delete_all(*, user: Any) -> int:
         How many routes were deleted.
     """
     deleted, _ = SavedRoute.objects.filter(user=user).delete()
+    return deleted
+
+
+def sso_nonces_purge(*, older_than_seconds: float) -> int:
+    """Delete login ``state`` nonces of logins that were started but never completed.
+
+    social-core records one nonce per login start and deletes it when the
+    callback consumes it; abandoned logins would otherwise stay forever.
+
+    Args:
+        older_than_seconds: Age past which a nonce is useless (longer than the state lifetime).
+
+    Returns:
+        How many were deleted.
+    """
+    cutoff = int(timezone.now().timestamp() - older_than_seconds)
+    deleted, _ = Nonce.objects.filter(server_url__startswith="social_core.oauth2.", timestamp__lt=cutoff).delete()
+    if deleted:
+        logger.info("Purged %d abandoned SSO login nonces", deleted)
     return deleted

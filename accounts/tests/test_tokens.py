@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -221,3 +222,20 @@ def test_encryption_needs_the_key(settings: Any) -> None:
     settings.TOKEN_ENCRYPTION_KEY = "key-two"
     with pytest.raises(crypto.TokenDecryptionError):
         crypto.token_decrypt(ciphertext=cipher)
+
+
+def test_abandoned_login_nonces_are_purged(fake_sso: FakeSso) -> None:
+    """A login started and never completed leaves a nonce; the beat task removes it once old, not before."""
+    from social_django.models import Nonce
+
+    from accounts.tasks import purge_sso_nonces
+    from accounts.tests.conftest import login_start
+
+    login_start(Client())
+    assert Nonce.objects.count() == 1
+    assert purge_sso_nonces() == 0
+    Nonce.objects.update(timestamp=int(time.time()) - 2 * 86400)
+    assert purge_sso_nonces.apply().get() == 1
+    assert Nonce.objects.count() == 0
+    assert login(Client(), fake_sso).status_code == 302
+    assert Nonce.objects.count() == 0  # a completed login consumes its nonce
