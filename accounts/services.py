@@ -16,6 +16,7 @@ from accounts import sso
 from accounts.crypto import TokenDecryptionError, token_decrypt, token_encrypt
 from accounts.models import EveCharacter, EveToken, RouteMode, SavedRoute, UserSettings
 from accounts.selectors import STRUCTURE_ID_MIN, saved_route_get, solar_systems_resolve, user_settings_effective
+from esi.client import EsiClient, EsiResponse
 from evesite.exceptions import InvalidInputError
 from universe.models import Station
 
@@ -159,6 +160,21 @@ def character_access_token_get(*, user: Any) -> tuple[int, str]:
     if access_token is None:
         raise sso.SsoLoginRequiredError("The EVE SSO login expired or was revoked: log in again.")
     return token.character.character_id, access_token
+
+
+def character_esi_get(*, user: Any, path: str, params: dict[str, Any] | None = None) -> EsiResponse:
+    """Call an authenticated ESI route for a user's character, with a fresh access token.
+
+    Args:
+        user: A logged-in user.
+        path: ESI path; ``{character_id}`` is filled in (e.g. ``/characters/{character_id}/location``).
+        params: Query parameters.
+
+    Returns:
+        The ESI answer.
+    """
+    character_id, access_token = character_access_token_get(user=user)
+    return EsiClient().get(path.format(character_id=character_id), params=params, token=access_token)
 
 
 def character_tokens_revoke(*, user: Any) -> bool:

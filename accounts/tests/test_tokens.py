@@ -239,3 +239,26 @@ def test_abandoned_login_nonces_are_purged(fake_sso: FakeSso) -> None:
     assert Nonce.objects.count() == 0
     assert login(Client(), fake_sso).status_code == 302
     assert Nonce.objects.count() == 0  # a completed login consumes its nonce
+
+
+def test_esi_call_with_an_expiring_token_refreshes_first(fake_sso: FakeSso, settings: Any) -> None:
+    """An authenticated ESI call made near expiry refreshes the token and sends the new one to ESI."""
+    from accounts.services import character_esi_get
+
+    settings.ESI_BASE_URL = fake_sso.server.url
+    settings.ESI_BUCKET_CAPACITY = 1000.0
+    settings.ESI_BUCKET_REFILL_PER_SECOND = 1000.0
+    fake_sso.server.add(
+        "GET",
+        r"/characters/\d+/location/?",
+        FakeResponse(json={"solar_system_id": 30000142, "station_id": 60003760}, headers={"Expires": "0"}),
+        regex=True,
+    )
+    _, user = _logged_in(fake_sso)
+    _expire(user)
+    answer = character_esi_get(user=user, path="/characters/{character_id}/location")
+    assert answer.data == {"solar_system_id": 30000142, "station_id": 60003760}
+    (esi_request,) = fake_sso.server.matching("GET", f"/characters/{CHARACTER_ID}/location")
+    newest_access = crypto.token_decrypt(ciphertext=EveToken.objects.get(character__user=user).access_token_encrypted)
+    assert esi_request.headers["Authorization"] == f"Bearer {newest_access}"
+    assert fake_sso.server.count("POST", "/v2/oauth/token") == 2  # login + refresh
