@@ -347,3 +347,14 @@ def test_sso_settings_defaults_are_pinned() -> None:
             "accounts.backends.EveOnlineSsoV2",
         )
     )
+
+
+def test_writes_need_the_csrf_token(systems: dict[str, SolarSystem]) -> None:
+    """With CSRF checks on (as in a browser), a write without the token is refused; with it, accepted."""
+    user = get_user_model().objects.create_user("carol", password="pw-not-used")
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.patch("/api/me/settings/", {"sales_tax": 2.0}, format="json").status_code == 403
+    token = client.get("/api/auth/login/").json()["csrf_token"]
+    response = client.patch("/api/me/settings/", {"sales_tax": 2.0}, format="json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200, response.content
