@@ -5,4 +5,11 @@ Keep this module free of Django imports: settings.py imports it.
 
 from __future__ import annotations
 
-BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # ESI caches the public contract listing for 30 minutes; each run walks CONTRACTS_REGIONS
+    # with the region delay and fetches only what is missing.
+    "contracts-refresh-regions": {
+        "task": "contracts.tasks.contracts_refresh_regions_task",
+        "schedule": 1800.0,
+    },
+}

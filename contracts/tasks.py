@@ -1,0 +1,37 @@
+"""Celery tasks of contracts (thin and idempotent: the services do the work)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+
+from contracts.services import contracts_region_refresh
+from esi.client import for_each_region
+
+
+@shared_task(name="contracts.tasks.contracts_refresh_region_task", ignore_result=False)
+def contracts_refresh_region_task(region_id: int) -> dict[str, Any]:
+    """Refresh one region's public contracts (a second run only asks ESI for the listing).
+
+    Args:
+        region_id: The region.
+
+    Returns:
+        The refresh report.
+    """
+    return asdict(contracts_region_refresh(region_id=int(region_id)))
+
+
+@shared_task(name="contracts.tasks.contracts_refresh_regions_task", ignore_result=False)
+def contracts_refresh_regions_task() -> list[dict[str, Any]]:
+    """Refresh every region of ``CONTRACTS_REGIONS`` in turn, with the ESI region delay between them.
+
+    Returns:
+        One report per region.
+    """
+    return for_each_region(
+        settings.CONTRACTS_REGIONS, lambda region_id: asdict(contracts_region_refresh(region_id=region_id))
+    )
