@@ -260,6 +260,34 @@ MARKET_SNAPSHOT_REGIONS = env_int_list("MARKET_SNAPSHOT_REGIONS", [10000002, 100
 # --------------------------------------------------------------------------- EVE: routing / kills
 ZKILLBOARD_URL = env_str("ZKILLBOARD_URL", "https://zkillboard.com")
 ZKILLBOARD_R2Z2_URL = env_str("ZKILLBOARD_R2Z2_URL", "https://r2z2.zkillboard.com")
+# zKillboard asks for a real User-Agent, gzip, and at most ~15 requests/s on R2Z2 (we space them much wider).
+ZKILLBOARD_USER_AGENT = env_str("ZKILLBOARD_USER_AGENT", ESI_USER_AGENT)
+ZKILLBOARD_TIMEOUT_SECONDS = env_float("ZKILLBOARD_TIMEOUT_SECONDS", 10.0)
+ZKILLBOARD_REQUEST_DELAY_SECONDS = env_float("ZKILLBOARD_REQUEST_DELAY_SECONDS", 0.2)
+ZKILLBOARD_RETRIES = int(env_float("ZKILLBOARD_RETRIES", 2))
+ZKILLBOARD_RETRY_DELAY_SECONDS = env_float("ZKILLBOARD_RETRY_DELAY_SECONDS", 5.0)
+ZKILLBOARD_MAX_RECORDS_PER_RUN = int(env_float("ZKILLBOARD_MAX_RECORDS_PER_RUN", 300))
+# Neo4j label of the routed systems (tests point it at a scratch label).
+ROUTING_GRAPH_LABEL = env_str("ROUTING_GRAPH_LABEL", "SolarSystem")
+# Critical: at least N kills within T minutes, or a smartbomb kill within T minutes.
+ROUTING_CRITICAL_KILLS = int(env_float("ROUTING_CRITICAL_KILLS", 5))
+ROUTING_CRITICAL_WINDOW_MINUTES = env_float("ROUTING_CRITICAL_WINDOW_MINUTES", 10.0)
+# High / elevated: ship + pod kills in the last hour (ESI system_kills or the zKillboard feed).
+ROUTING_HIGH_KILLS_PER_HOUR = int(env_float("ROUTING_HIGH_KILLS_PER_HOUR", 10))
+ROUTING_ELEVATED_KILLS_PER_HOUR = int(env_float("ROUTING_ELEVATED_KILLS_PER_HOUR", 3))
+# Extra weight (in jumps) of every gate into a system of that level.
+ROUTING_PENALTY_CRITICAL = env_float("ROUTING_PENALTY_CRITICAL", 50.0)
+ROUTING_PENALTY_HIGH = env_float("ROUTING_PENALTY_HIGH", 5.0)
+ROUTING_PENALTY_ELEVATED = env_float("ROUTING_PENALTY_ELEVATED", 1.0)
+# Lexicographic constant of secure/insecure modes: one unwanted jump outweighs any number of others.
+ROUTING_SECURITY_PENALTY = env_float("ROUTING_SECURITY_PENALTY", 1_000_000.0)
+# A kill this close to a stargate (km) is reported "at" that gate.
+ROUTING_GATE_RADIUS_KM = env_float("ROUTING_GATE_RADIUS_KM", 100.0)
+# How long zKillboard kills and ESI's hourly counts are kept in Redis.
+ROUTING_KILL_TTL_SECONDS = int(env_float("ROUTING_KILL_TTL_SECONDS", 3600))
+ROUTING_SYSTEM_KILLS_TTL_SECONDS = int(env_float("ROUTING_SYSTEM_KILLS_TTL_SECONDS", 7200))
+# How often a route query re-checks that every gate carries its weights.
+ROUTING_WEIGHTS_CHECK_SECONDS = env_float("ROUTING_WEIGHTS_CHECK_SECONDS", 60.0)
 
 # --------------------------------------------------------------------------- EVE: contracts
 

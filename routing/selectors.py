@@ -1,0 +1,541 @@
+"""Reads of routing: routes (one Dijkstra call in Neo4j), system names, risk levels."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.conf import settings
+from django_redis import get_redis_connection
+from neo4j import Driver
+from neo4j.exceptions import TransientError
+from neomodel import db
+
+from evesite.exceptions import InvalidInputError, NotFoundError
+from evesite.graph import graph_query
+from routing import graph
+from routing.security import security_display
+
+logger = logging.getLogger("routing")
+
+RISK_LEVELS: tuple[str, ...] = ("critical", "high", "elevated")
+# Redis keys (per graph label) of the routing engine's state.
+KILLS_KEY = "routing:kills"
+SYSTEM_KILLS_KEY = "routing:system_kills"
+WEIGHTS_OK_KEY = "routing:{label}:weights_ok"
+RISK_FLAGGED_KEY = "routing:{label}:risk_flagged"
+RISK_FRESH_KEY = "routing:{label}:risk_fresh"
+# How long the in-process name index is trusted, and the least time between two reloads on a miss.
+NAMES_TTL_SECONDS = 300.0
+NAMES_RELOAD_MIN_SECONDS = 2.0
+AVOID_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class RouteSystem:
+    """One system on a route, with its risk."""
+
+    id: int
+    name: str
+    security: float
+    security_display: float
+    region: str | None
+    region_id: int | None
+    risk: str | None
+    kills_last_hour: int
+    risk_reasons: list[str]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route: the systems from origin to destination, both included."""
+
+    mode: str
+    avoid_risk: bool
+    avoid: tuple[int, ...]
+    systems: list[RouteSystem]
+    total_weight: float
+
+    @property
+    def origin(self) -> RouteSystem:
+        """The first system."""
+        return self.systems[0]
+
+    @property
+    def destination(self) -> RouteSystem:
+        """The last system."""
+        return self.systems[-1]
+
+    @property
+    def jumps(self) -> int:
+        """Number of jumps (systems minus one)."""
+        return len(self.systems) - 1
+
+
+@dataclass(frozen=True)
+class SystemRisk:
+    """The risk of one system, computed from the kills kept in Redis."""
+
+    system_id: int
+    level: str | None
+    reasons: list[str]
+    kills_last_hour: int
+    penalty: float
+    # Epoch seconds when this risk changes next because a kill gets old (None: never by itself).
+    changes_at: float | None = None
+
+
+@dataclass
+class _NameIndex:
+    """System ids by lower-cased name, for one graph label."""
+
+    by_name: dict[str, int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    loaded_at: float = 0.0
+
+
+_names_lock = threading.Lock()
+_name_indexes: dict[str, _NameIndex] = {}
+
+
+def _name_index(label: str, *, reload: bool = False) -> _NameIndex:
+    """Return the name index of a label, loading it from Neo4j when missing, old or asked to.
+
+    Args:
+        label: Graph label.
+        reload: Load it again now.
+
+    Returns:
+        The index.
+    """
+    with _names_lock:
+        index = _name_indexes.get(label)
+        now = time.monotonic()
+        if index is None or reload or now - index.loaded_at > NAMES_TTL_SECONDS:
+            rows = graph_query(graph.names_query(label))
+            index = _NameIndex(
+                by_name={str(r["name"]).lower(): int(r["id"]) for r in rows if r["name"] is not None},
+                names={int(r["id"]): str(r["name"]) for r in rows},
+                loaded_at=now,
+            )
+            _name_indexes[label] = index
+        return index
+
+
+def _lookup(index: _NameIndex, text: str) -> int | None:
+    """Find a system by id or case-insensitive exact name.
+
+    Args:
+        index: Name index.
+        text: An id (digits) or a name.
+
+    Returns:
+        The system id, or None.
+    """
+    if text.isdigit() and int(text) in index.names:
+        return int(text)
+    return index.by_name.get(text.lower())
+
+
+def system_resolve(*, ref: int | str) -> int:
+    """Turn a system id or name (case-insensitive, exact) into its id.
+
+    Args:
+        ref: An id, or a name such as ``jita``.
+
+    Returns:
+        The system id.
+
+    Raises:
+        NotFoundError: When no routed system has that id or name (the message names it).
+    """
+    label = graph.graph_label()
+    text = str(ref).strip()
+    index = _name_index(label)
+    found = _lookup(index, text)
+    if found is None and time.monotonic() - index.loaded_at > NAMES_RELOAD_MIN_SECONDS:
+        found = _lookup(_name_index(label, reload=True), text)
+    if found is None:
+        raise NotFoundError(f"Unknown solar system {text!r}.", system=text)
+    return found
+
+
+def system_name(*, system_id: int) -> str:
+    """Return a routed system's name (its id as text when unknown).
+
+    Args:
+        system_id: The system id.
+
+    Returns:
+        The name.
+    """
+    return _name_index(graph.graph_label()).names.get(system_id, str(system_id))
+
+
+def _redis() -> Any:
+    """Return the raw Redis client of the default cache.
+
+    Returns:
+        The client.
+    """
+    return get_redis_connection("default")
+
+
+def graph_state_ensure() -> None:
+    """Make sure every gate carries its weights and the graph's risk has not outlived its kills.
+
+    The gate check runs at most every ``ROUTING_WEIGHTS_CHECK_SECONDS``; the
+    risk is written again when a flagged system's risk may have changed.
+    """
+    from routing import services
+
+    label = graph.graph_label()
+    keys = [k.format(label=label) for k in (WEIGHTS_OK_KEY, RISK_FLAGGED_KEY, RISK_FRESH_KEY)]
+    weights_ok, flagged, fresh = _redis().mget(keys)
+    if not weights_ok:
+        missing = graph_query(graph.weights_missing_query(label))[0]["missing"]
+        if missing:
+            services.route_weights_refresh()
+        _redis().set(keys[0], "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
+    if flagged and not fresh:
+        services.risk_graph_sync()
+
+
+def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid: tuple[int, ...]) -> list[dict]:
+    """Run the Dijkstra query, with the avoided systems cut off inside a transaction that is rolled back.
+
+    Args:
+        label: Graph label.
+        origin: Origin id.
+        destination: Destination id.
+        weight: Gate weight property.
+        avoid: Systems never entered.
+
+    Returns:
+        Zero or one row with ``systems`` and ``weight``.
+    """
+    params: dict[str, Any] = {
+        "origin": origin,
+        "destination": destination,
+        "weight": weight,
+        "missing": graph.MISSING_WEIGHT,
+    }
+    if origin == destination:
+        return graph_query(graph.system_query(label), {"id": origin})
+    if not avoid:
+        return graph_query(graph.route_query(label), params)
+    # APOC's Dijkstra has no node filter: delete the gates into avoided systems in a transaction,
+    # route in the same transaction (it sees its own changes), then roll back. Nothing is ever committed.
+    for attempt in range(AVOID_RETRIES):
+        try:
+            if db.driver is None:  # pragma: no cover - neomodel connects on first use
+                graph_query("RETURN 1")
+            driver = cast(Driver, db.driver)
+            with driver.session() as session:
+                tx = session.begin_transaction()
+                try:
+                    tx.run(graph.avoid_query(label), avoid=list(avoid)).consume()
+                    return [dict(r) for r in tx.run(graph.route_query(label), **params)]
+                finally:
+                    tx.rollback()
+        except TransientError:
+            if attempt == AVOID_RETRIES - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    return []  # pragma: no cover - the loop returns or raises
+
+
+def _route_system(row: dict[str, Any]) -> RouteSystem:
+    """Build a route system from a Cypher row.
+
+    Args:
+        row: The node's map.
+
+    Returns:
+        The system.
+    """
+    security = float(row["security"])
+    return RouteSystem(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        security=security,
+        security_display=security_display(security),
+        region=row.get("region"),
+        region_id=row.get("region_id"),
+        risk=row.get("risk"),
+        kills_last_hour=int(row.get("kills_last_hour") or 0),
+        risk_reasons=list(row.get("risk_reasons") or []),
+    )
+
+
+def route_find(
+    *,
+    origin: int | str,
+    destination: int | str,
+    mode: str = "shortest",
+    avoid: Sequence[int | str] = (),
+    avoid_risk: bool = True,
+) -> Route:
+    """Find a route in Neo4j with one ``apoc.algo.dijkstra`` call.
+
+    Args:
+        origin: System id or name (case-insensitive, exact).
+        destination: System id or name.
+        mode: ``shortest`` (fewest jumps), ``secure`` (fewest jumps into non-high-sec first, then fewest jumps)
+            or ``insecure`` (fewest jumps into high-sec first, then fewest jumps).
+        avoid: Systems (ids or names) never entered, except as origin or destination.
+        avoid_risk: Add the risk penalties to the weights.
+
+    Returns:
+        The route.
+
+    Raises:
+        InvalidInputError: For an unknown mode.
+        NotFoundError: For an unknown system, or when no route exists.
+    """
+    label = graph.graph_label()
+    weight = graph.weight_property(mode=mode, avoid_risk=avoid_risk)
+    origin_id = system_resolve(ref=origin)
+    destination_id = system_resolve(ref=destination)
+    avoid_ids = tuple(sorted({system_resolve(ref=a) for a in avoid} - {origin_id, destination_id}))
+    graph_state_ensure()
+    kwargs = {"label": label, "origin": origin_id, "destination": destination_id, "weight": weight, "avoid": avoid_ids}
+    rows = _route_rows(**kwargs)  # type: ignore[arg-type]
+    if rows and float(rows[0]["weight"]) >= graph.MISSING_WEIGHT:
+        from routing import services
+
+        logger.warning("A route used gates without weights: recomputing every gate's weights")
+        services.route_weights_refresh()
+        rows = _route_rows(**kwargs)  # type: ignore[arg-type]
+    if not rows:
+        what = f"No route from {system_name(system_id=origin_id)} to {system_name(system_id=destination_id)}"
+        if avoid_ids:
+            what += f" avoiding {', '.join(system_name(system_id=a) for a in avoid_ids)}"
+        raise NotFoundError(what + ".", origin=origin_id, destination=destination_id)
+    return Route(
+        mode=mode,
+        avoid_risk=avoid_risk,
+        avoid=avoid_ids,
+        systems=[_route_system(r) for r in rows[0]["systems"]],
+        total_weight=float(rows[0]["weight"]),
+    )
+
+
+@dataclass(frozen=True)
+class KillEntry:
+    """One kill as kept in Redis for the risk model."""
+
+    killmail_id: int
+    system_id: int
+    time: float
+    smartbomb: bool
+    gate: str | None
+
+    def member(self) -> str:
+        """Serialise the entry as a stable sorted-set member (the same kill gives the same member).
+
+        Returns:
+            Compact JSON.
+        """
+        return json.dumps(
+            {"id": self.killmail_id, "sys": self.system_id, "t": self.time, "sb": self.smartbomb, "gate": self.gate},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_member(cls, raw: bytes | str) -> KillEntry:
+        """Parse a sorted-set member.
+
+        Args:
+            raw: The member.
+
+        Returns:
+            The entry.
+        """
+        data = json.loads(raw)
+        return cls(int(data["id"]), int(data["sys"]), float(data["t"]), bool(data["sb"]), data.get("gate"))
+
+
+def _penalty(level: str | None) -> float:
+    """Return the weight penalty of a risk level.
+
+    Args:
+        level: ``critical``, ``high``, ``elevated`` or None.
+
+    Returns:
+        The extra weight of a gate into such a system.
+    """
+    return {
+        "critical": float(settings.ROUTING_PENALTY_CRITICAL),
+        "high": float(settings.ROUTING_PENALTY_HIGH),
+        "elevated": float(settings.ROUTING_PENALTY_ELEVATED),
+    }.get(level or "", 0.0)
+
+
+def system_kills_get() -> tuple[dict[int, tuple[int, int, int]], float | None]:
+    """Return ESI's last hourly kill counts kept in Redis.
+
+    Returns:
+        ``{system_id: (ship_kills, pod_kills, npc_kills)}`` and when they expire (epoch seconds), if kept.
+    """
+    raw = _redis().get(SYSTEM_KILLS_KEY)
+    if not raw:
+        return {}, None
+    data = json.loads(raw)
+    systems = {int(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in data["systems"].items()}
+    return systems, float(data["expires_at"])
+
+
+def _system_risk(
+    system_id: int,
+    kills: list[KillEntry],
+    esi_counts: tuple[int, int, int] | None,
+    esi_expires: float | None,
+    now: float,
+) -> SystemRisk:
+    """Work out one system's risk level and reasons.
+
+    Args:
+        system_id: The system.
+        kills: Its kills of the last hour from the zKillboard feed.
+        esi_counts: ESI's (ship, pod, npc) kills of the last hour, if known.
+        esi_expires: When ESI's counts expire.
+        now: Epoch seconds.
+
+    Returns:
+        The risk.
+    """
+    window = float(settings.ROUTING_CRITICAL_WINDOW_MINUTES) * 60.0
+    recent = [k for k in kills if now - window <= k.time <= now + 60]
+    hour = [k for k in kills if now - 3600.0 <= k.time <= now + 60]
+    esi_kills = (esi_counts[0] + esi_counts[1]) if esi_counts else 0
+    kills_last_hour = max(len(hour), esi_kills)
+    reasons: list[str] = []
+    level: str | None = None
+    if len(recent) >= int(settings.ROUTING_CRITICAL_KILLS):
+        where = ""
+        gates = Counter(k.gate for k in recent if k.gate)
+        if gates:
+            gate, count = gates.most_common(1)[0]
+            where = f" at {gate}" if count * 2 > len(recent) else ""
+        reasons.append(f"{len(recent)} kills in {settings.ROUTING_CRITICAL_WINDOW_MINUTES:g} min{where}")
+        level = "critical"
+    smartbombs = [k for k in recent if k.smartbomb]
+    if smartbombs:
+        latest = max(smartbombs, key=lambda k: k.time)
+        minutes = max(0, int((now - latest.time) // 60))
+        reasons.append(f"smartbomb kill {minutes} min ago" + (f" at {latest.gate}" if latest.gate else ""))
+        level = "critical"
+    if kills_last_hour >= int(settings.ROUTING_HIGH_KILLS_PER_HOUR):
+        reasons.append(f"{kills_last_hour} ship/pod kills in the last hour")
+        level = level or "high"
+    elif kills_last_hour >= int(settings.ROUTING_ELEVATED_KILLS_PER_HOUR):
+        reasons.append(f"{kills_last_hour} ship/pod kills in the last hour")
+        level = level or "elevated"
+    changes = [k.time + window for k in recent] + [k.time + 3600.0 for k in hour]
+    if esi_kills and esi_expires is not None:
+        changes.append(esi_expires)
+    future = [c for c in changes if c > now]
+    return SystemRisk(
+        system_id=system_id,
+        level=level,
+        reasons=reasons,
+        kills_last_hour=kills_last_hour,
+        penalty=_penalty(level),
+        changes_at=min(future) if future else None,
+    )
+
+
+def risk_levels_compute(*, now: float | None = None) -> dict[int, SystemRisk]:
+    """Compute every system's risk from the kills kept in Redis.
+
+    Critical: at least ``ROUTING_CRITICAL_KILLS`` kills within ``ROUTING_CRITICAL_WINDOW_MINUTES``, or a
+    smartbomb kill within that window. High / elevated: ship and pod kills in the last hour (the larger of
+    ESI's hourly count and the feed's) of at least ``ROUTING_HIGH_KILLS_PER_HOUR`` /
+    ``ROUTING_ELEVATED_KILLS_PER_HOUR``.
+
+    Args:
+        now: Epoch seconds (defaults to the clock).
+
+    Returns:
+        The risk of every system that had a kill, by system id.
+    """
+    now = time.time() if now is None else now
+    horizon = max(3600.0, float(settings.ROUTING_CRITICAL_WINDOW_MINUTES) * 60.0)
+    by_system: dict[int, list[KillEntry]] = {}
+    for raw in _redis().zrangebyscore(KILLS_KEY, now - horizon, "+inf"):
+        entry = KillEntry.from_member(raw)
+        by_system.setdefault(entry.system_id, []).append(entry)
+    esi, esi_expires = system_kills_get()
+    result: dict[int, SystemRisk] = {}
+    for system_id in set(by_system) | {s for s, c in esi.items() if c[0] + c[1] > 0}:
+        risk = _system_risk(system_id, by_system.get(system_id, []), esi.get(system_id), esi_expires, now)
+        if risk.level or risk.kills_last_hour:
+            result[system_id] = risk
+    return result
+
+
+def risk_list(*, level: str | None = None) -> list[SystemRisk]:
+    """List the flagged systems, most dangerous first.
+
+    Args:
+        level: Only this level (``critical``, ``high`` or ``elevated``).
+
+    Returns:
+        The flagged systems.
+
+    Raises:
+        InvalidInputError: For an unknown level.
+    """
+    if level is not None and level not in RISK_LEVELS:
+        raise InvalidInputError(f"Unknown risk level {level!r}: use one of {', '.join(RISK_LEVELS)}.", field="level")
+    risks = [r for r in risk_levels_compute().values() if r.level and (level is None or r.level == level)]
+    return sorted(risks, key=lambda r: (RISK_LEVELS.index(r.level or ""), -r.kills_last_hour, r.system_id))
+
+
+_smartbomb_lock = threading.Lock()
+_smartbomb_ids: frozenset[int] | None = None
+
+
+def smartbomb_type_ids() -> frozenset[int]:
+    """Return the type ids of the SDE's Smart Bomb group (cached once found).
+
+    Returns:
+        The ids (empty while the SDE is not loaded).
+    """
+    global _smartbomb_ids
+    from universe.models import ItemType
+
+    with _smartbomb_lock:
+        if _smartbomb_ids is None:
+            ids = frozenset(ItemType.objects.filter(group__name="Smart Bomb").values_list("id", flat=True))
+            if not ids:
+                return ids
+            _smartbomb_ids = ids
+        return _smartbomb_ids
+
+
+def stargates_get(*, system_ids: Sequence[int]) -> dict[int, list[tuple[str, float, float, float]]]:
+    """Return the stargates (name and position in metres) of some systems, from the SDE.
+
+    Args:
+        system_ids: The systems.
+
+    Returns:
+        ``{system_id: [(name, x, y, z), ...]}``.
+    """
+    from universe.models import Stargate
+
+    gates: dict[int, list[tuple[str, float, float, float]]] = {}
+    for system_id, name, x, y, z in Stargate.objects.filter(system_id__in=set(system_ids)).values_list(
+        "system_id", "name", "x", "y", "z"
+    ):
+        gates.setdefault(system_id, []).append((name, x, y, z))
+    return gates

@@ -1,0 +1,236 @@
+"""Writes of routing: gate weights, kill intake (ESI and zKillboard R2Z2) and the risk written to the graph."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from esi.client import EsiClient
+from esi.models import Killmail, SystemKills
+from evesite.graph import graph_query
+from routing import graph
+from routing.models import KillFeedCursor
+from routing.selectors import (
+    KILLS_KEY,
+    RISK_FLAGGED_KEY,
+    RISK_FRESH_KEY,
+    SYSTEM_KILLS_KEY,
+    WEIGHTS_OK_KEY,
+    KillEntry,
+    _redis,
+    risk_levels_compute,
+    smartbomb_type_ids,
+    stargates_get,
+)
+from routing.zkillboard import R2z2Client
+
+logger = logging.getLogger("routing")
+
+R2Z2_FEED = "r2z2"
+
+
+@dataclass(frozen=True)
+class RiskSyncReport:
+    """What one risk write to the graph did."""
+
+    flagged: int
+    systems_written: int
+    gates_written: int
+
+
+@dataclass(frozen=True)
+class FeedPollReport:
+    """What one run of the R2Z2 consumer did."""
+
+    start_sequence: int
+    next_sequence: int
+    records: int
+    kills_recorded: int
+    reached_end: bool
+
+
+def route_weights_refresh() -> int:
+    """(Re)compute the six weights of every gate in one statement (after ingestion, or when missing).
+
+    Returns:
+        The number of gates written.
+    """
+    label = graph.graph_label()
+    gates = int(graph_query(graph.weights_all_query(label), graph.row_params())[0]["gates"])
+    _redis().set(WEIGHTS_OK_KEY.format(label=label), "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
+    logger.info("Routing weights written on %d gates of :%s", gates, label)
+    return gates
+
+
+def risk_graph_sync(*, now: float | None = None) -> RiskSyncReport:
+    """Write every system's current risk, and the risk weights of the gates into it, in one batched statement.
+
+    Systems whose risk went away are cleared in the same batch. Redis remembers
+    until when the written risk stays true, so route queries know when to call
+    this again.
+
+    Args:
+        now: Epoch seconds (defaults to the clock).
+
+    Returns:
+        What was written.
+    """
+    now = time.time() if now is None else now
+    label = graph.graph_label()
+    risks = risk_levels_compute(now=now)
+    previous = {int(r["id"]) for r in graph_query(graph.risk_flagged_query(label))}
+    rows = [
+        {
+            "id": r.system_id,
+            "level": r.level,
+            "reasons": r.reasons or None,
+            "kills": r.kills_last_hour or None,
+            "penalty": r.penalty or None,
+        }
+        for r in risks.values()
+    ]
+    rows += [{"id": s, "level": None, "reasons": None, "kills": None, "penalty": None} for s in previous - set(risks)]
+    gates = 0
+    if rows:
+        gates = int(graph_query(graph.risk_write_query(label), graph.row_params(rows=rows))[0]["gates"])
+    redis = _redis()
+    flagged_key, fresh_key = RISK_FLAGGED_KEY.format(label=label), RISK_FRESH_KEY.format(label=label)
+    changes = [r.changes_at for r in risks.values() if r.changes_at is not None]
+    if changes:
+        redis.set(flagged_key, "1")
+        redis.set(fresh_key, "1", px=max(1, math.ceil((min(changes) - now) * 1000)))
+    else:
+        redis.delete(flagged_key, fresh_key)
+    flagged = sum(1 for r in risks.values() if r.level)
+    logger.info("Risk written to :%s: %d flagged, %d systems, %d gates", label, flagged, len(rows), gates)
+    return RiskSyncReport(flagged=flagged, systems_written=len(rows), gates_written=gates)
+
+
+def _nearest_gate(
+    position: tuple[float, float, float] | None, gates: list[tuple[str, float, float, float]]
+) -> str | None:
+    """Name the stargate nearest to a position when it lies within ``ROUTING_GATE_RADIUS_KM``.
+
+    Args:
+        position: The victim's position in metres, if known.
+        gates: The system's gates (name, x, y, z).
+
+    Returns:
+        The gate's name, or None.
+    """
+    if position is None or not gates:
+        return None
+    best = min(gates, key=lambda g: math.dist(position, g[1:]))
+    return best[0] if math.dist(position, best[1:]) <= float(settings.ROUTING_GATE_RADIUS_KM) * 1000.0 else None
+
+
+def kills_record(*, killmails: Iterable[Killmail], now: float | None = None) -> int:
+    """Keep recent killmails in Redis for the risk model (idempotent: a kill is kept once).
+
+    Each kill is tagged with whether an attacker used a smartbomb (the SDE's
+    Smart Bomb group) and the stargate within ``ROUTING_GATE_RADIUS_KM`` of the
+    victim. Kills older than ``ROUTING_KILL_TTL_SECONDS`` are dropped.
+
+    Args:
+        killmails: ESI killmails.
+        now: Epoch seconds (defaults to the clock).
+
+    Returns:
+        How many kills were new.
+    """
+    now = time.time() if now is None else now
+    ttl = int(settings.ROUTING_KILL_TTL_SECONDS)
+    fresh = [k for k in killmails if k.killmail_time.timestamp() >= now - ttl]
+    redis = _redis()
+    redis.zremrangebyscore(KILLS_KEY, "-inf", now - ttl)
+    if not fresh:
+        return 0
+    bombs = smartbomb_type_ids()
+    gates = stargates_get(system_ids=[k.solar_system_id for k in fresh])
+    mapping: dict[str, float] = {}
+    for kill in fresh:
+        position = kill.victim.position
+        entry = KillEntry(
+            killmail_id=kill.killmail_id,
+            system_id=kill.solar_system_id,
+            time=kill.killmail_time.timestamp(),
+            smartbomb=any(a.weapon_type_id in bombs for a in kill.attackers if a.weapon_type_id is not None),
+            gate=_nearest_gate(
+                (position.x, position.y, position.z) if position else None, gates.get(kill.solar_system_id, [])
+            ),
+        )
+        mapping[entry.member()] = entry.time
+    added = int(redis.zadd(KILLS_KEY, mapping))
+    redis.expire(KILLS_KEY, ttl)
+    return added
+
+
+def system_kills_refresh(*, client: EsiClient | None = None) -> int:
+    """Fetch ESI's ship, pod and NPC kills of the last hour per system, keep them, and write the risk.
+
+    Args:
+        client: ESI client (a new one otherwise).
+
+    Returns:
+        The number of systems ESI listed.
+    """
+    response = (client or EsiClient()).get("/universe/system_kills")
+    rows: list[SystemKills] = response.models or [SystemKills.model_validate(r) for r in response.data]
+    ttl = int(settings.ROUTING_SYSTEM_KILLS_TTL_SECONDS)
+    payload = {
+        "systems": {str(r.system_id): [r.ship_kills, r.pod_kills, r.npc_kills] for r in rows},
+        "expires_at": time.time() + ttl,
+    }
+    _redis().set(SYSTEM_KILLS_KEY, json.dumps(payload), ex=ttl)
+    risk_graph_sync()
+    return len(rows)
+
+
+def zkill_feed_poll(*, max_records: int | None = None, client: R2z2Client | None = None) -> FeedPollReport:
+    """Read the R2Z2 feed from where the last run stopped until its end (or ``max_records``), then write the risk.
+
+    The first run starts at the feed's latest sequence number. The position is
+    saved once the run's kills are kept, so a crash only makes the next run read
+    them again (harmless: a kill is kept once).
+
+    Args:
+        max_records: At most this many records (``ZKILLBOARD_MAX_RECORDS_PER_RUN`` by default).
+        client: R2Z2 client (a new one otherwise).
+
+    Returns:
+        What the run read.
+    """
+    client = client or R2z2Client()
+    limit = int(settings.ZKILLBOARD_MAX_RECORDS_PER_RUN if max_records is None else max_records)
+    cursor = KillFeedCursor.objects.filter(name=R2Z2_FEED).first()
+    if cursor is None:
+        cursor = KillFeedCursor.objects.create(name=R2Z2_FEED, next_sequence=client.sequence_latest())
+    start = cursor.next_sequence
+    killmails: list[Killmail] = []
+    reached_end = False
+    sequence = start
+    while len(killmails) < limit:
+        record = client.record_get(sequence)
+        if record is None:
+            reached_end = True
+            break
+        killmails.append(record.esi)
+        sequence += 1
+    recorded = kills_record(killmails=killmails)
+    if killmails:
+        cursor.next_sequence = sequence
+        cursor.save(update_fields=["next_sequence", "updated_at"])
+        risk_graph_sync()
+    return FeedPollReport(
+        start_sequence=start,
+        next_sequence=cursor.next_sequence,
+        records=len(killmails),
+        kills_recorded=recorded,
+        reached_end=reached_end,
+    )

@@ -1,0 +1,70 @@
+"""Fixtures of routing's tests: a tiny gate graph under a scratch label, and helpers."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from evesite.graph import graph_query
+
+# (id, name, security). Region "Tiny" (1) except the isolated one.
+TINY_SYSTEMS = [
+    (1, "Alpha", 1.0),
+    (2, "Bravo", 0.9),
+    (3, "Charlie", 0.2),
+    (4, "Delta", 0.9),
+    (5, "Echo", 0.45),  # shows as 0.5: high-sec
+    (6, "Foxtrot", 0.6),
+    (7, "Golf", 0.5),
+    (8, "Xray", 0.4499),  # shows as 0.4: low-sec
+    (11, "Lima One", 0.1),
+    (12, "Lima Two", 0.0),
+    (13, "Lima Three", 0.3),
+    (14, "Lima Four", 0.2),
+    (20, "Island", 0.7),
+]
+# Undirected gates; each becomes two directed GATE relationships.
+TINY_GATES = [
+    (1, 2), (2, 3), (3, 4),  # Alpha-Bravo-Charlie-Delta: 3 jumps, one low-sec
+    (1, 5), (5, 6), (6, 7), (7, 4),  # Alpha-Echo-Foxtrot-Golf-Delta: 4 jumps, all high-sec
+    (1, 8), (8, 4),  # Alpha-Xray-Delta: 2 jumps, through low-sec
+    (1, 11), (11, 12), (12, 13), (13, 14), (14, 4),  # the Lima chain: 5 jumps, only Delta is high-sec
+]  # fmt: skip
+
+
+def graph_create(label: str, systems: list[tuple[int, str, float]], gates: list[tuple[int, int]]) -> None:
+    """Create systems and two-way gates under a label, as the SDE ingestion shapes them.
+
+    Args:
+        label: Scratch label.
+        systems: (id, name, security).
+        gates: Undirected (a, b) pairs.
+    """
+    graph_query(
+        f"""
+        UNWIND $systems AS s
+        CREATE (:`{label}` {{system_id: s[0], name: s[1], security: s[2], region_name: 'Tiny', region_id: 1}})
+        """,
+        {"systems": [list(s) for s in systems]},
+    )
+    pairs = [[a, b] for a, b in gates] + [[b, a] for a, b in gates]
+    graph_query(
+        f"""
+        UNWIND $pairs AS p
+        MATCH (a:`{label}` {{system_id: p[0]}}), (b:`{label}` {{system_id: p[1]}})
+        CREATE (a)-[:GATE {{to_security: b.security}}]->(b)
+        """,
+        {"pairs": pairs},
+    )
+
+
+@pytest.fixture
+def tiny_graph(graph_label: str, settings: SettingsWrapper) -> str:
+    """The tiny graph above under a scratch label, which routing is pointed at.
+
+    Returns:
+        The label.
+    """
+    settings.ROUTING_GRAPH_LABEL = graph_label
+    graph_create(graph_label, TINY_SYSTEMS, TINY_GATES)
+    return graph_label
