@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from universe.sde.compressed import DumpFormatError
-
 __all__ = [
     "FORMATS",
     "FORMAT_MODULES",
@@ -237,3 +235,8 @@ def _safe_detect(fmt: DumpFormat, path: Path) -> bool:
         return fmt.detect(path)
     except (OSError, DumpFormatError):
         return False
+
+
+# Imported last: the format modules (compressed.py among them) import this
+# module to register themselves, so everything above must exist first.
+from universe.sde.compressed import DumpFormatError  # noqa: E402

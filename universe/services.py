@@ -1,0 +1,866 @@
+"""Writes of the universe app: SDE ingestion into PostgreSQL and the gate graph into Neo4j.
+
+:func:`sde_ingest` is all or nothing. Inside one PostgreSQL transaction it
+streams each needed table of the dump (any registered format) through the
+value normalisers into a temporary staging table with ``COPY``, checks the
+references between tables, then upserts changed rows and deletes rows the
+dump no longer has. Still inside that transaction it replaces the Neo4j gate
+graph in one Neo4j transaction (batched ``UNWIND`` writes) and checks that the
+graph holds exactly the systems and directed jumps of PostgreSQL; only then
+does Neo4j commit, and PostgreSQL after it. Any failure before that point
+rolls both back, so a bad dump changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+from django.conf import settings
+from django.db import connection, models, transaction
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neomodel import db as neo_db
+from psycopg import sql
+from tqdm import tqdm
+
+from evesite.exceptions import DomainError, ServiceUnavailableError
+from evesite.graph import graph_query
+from universe import models as m
+from universe.graph import GATE_TYPE, SYSTEM_LABEL, distance_ly, graph_schema_ensure
+from universe.sde.normalize import CONVERTERS, Converter
+from universe.sde.sources import DumpFormatError, DumpSource, dump_find_latest, open_dump
+
+JITA_ID = 30000142
+STARGATE_GROUP_ID = 10
+NODE_BATCH = 2000
+GATE_BATCH = 5000
+ADVISORY_LOCK_KEY = 0x5DE_1_9E57  # serialises concurrent ingestions
+
+
+@dataclass(frozen=True)
+class Field:
+    """One model column and where it comes from in the dump."""
+
+    column: str
+    sources: tuple[str, ...]
+    kind: str
+    nullable: bool = False
+    required: bool = True
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference from a staged column to another staged table's ``id``."""
+
+    column: str
+    target: type[models.Model]
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one dump table becomes one model's rows."""
+
+    model: type[models.Model]
+    table: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...] = ("id",)
+    refs: tuple[Ref, ...] = ()
+    only: tuple[str, int] | None = None  # (dump column, value): keep only matching rows
+
+
+def _f(column: str, source: str | tuple[str, ...], kind: str, **kw: Any) -> Field:
+    """Build a :class:`Field` (short form for the table below).
+
+    Args:
+        column: The model's database column.
+        source: The dump's column name (or alternatives).
+        kind: ``int``, ``float``, ``decimal``, ``bool`` or ``text``.
+        **kw: ``nullable``, ``required``, ``default``.
+
+    Returns:
+        The field.
+    """
+    sources = (source,) if isinstance(source, str) else source
+    return Field(column=column, sources=sources, kind=kind, **kw)
+
+
+_XYZ = (_f("x", "x", "float"), _f("y", "y", "float"), _f("z", "z", "float"))
+
+SPECS: tuple[TableSpec, ...] = (
+    TableSpec(
+        m.ItemCategory,
+        "invCategories",
+        (
+            _f("id", "categoryID", "int"),
+            _f("name", "categoryName", "text", default=""),
+            _f("published", "published", "bool", required=False, default=False),
+        ),
+    ),
+    TableSpec(
+        m.ItemGroup,
+        "invGroups",
+        (
+            _f("id", "groupID", "int"),
+            _f("category_id", "categoryID", "int"),
+            _f("name", "groupName", "text", default=""),
+            _f("published", "published", "bool", required=False, default=False),
+        ),
+        refs=(Ref("category_id", m.ItemCategory),),
+    ),
+    TableSpec(
+        m.MarketGroup,
+        "invMarketGroups",
+        (
+            _f("id", "marketGroupID", "int"),
+            _f("parent_id", "parentGroupID", "int", nullable=True),
+            _f("name", "marketGroupName", "text", default=""),
+            _f("description", "description", "text", required=False, default=""),
+            _f("has_types", "hasTypes", "bool", required=False, default=False),
+        ),
+        refs=(Ref("parent_id", m.MarketGroup, nullable=True),),
+    ),
+    TableSpec(
+        m.ItemType,
+        "invTypes",
+        (
+            _f("id", "typeID", "int"),
+            _f("group_id", "groupID", "int"),
+            _f("name", "typeName", "text", default=""),
+            _f("description", "description", "text", required=False, default=""),
+            _f("mass", "mass", "float", nullable=True, required=False),
+            _f("volume", "volume", "float", nullable=True),
+            _f("capacity", "capacity", "float", nullable=True, required=False),
+            _f("portion_size", "portionSize", "int", nullable=True, required=False),
+            _f("base_price", "basePrice", "decimal", nullable=True, required=False),
+            _f("published", "published", "bool", default=False),
+            _f("market_group_id", "marketGroupID", "int", nullable=True),
+            _f("icon_id", "iconID", "int", nullable=True, required=False),
+        ),
+        refs=(Ref("group_id", m.ItemGroup), Ref("market_group_id", m.MarketGroup, nullable=True)),
+    ),
+    TableSpec(
+        m.Region,
+        "mapRegions",
+        (
+            _f("id", "regionID", "int"),
+            _f("name", "regionName", "text", default=""),
+            *_XYZ,
+            _f("faction_id", "factionID", "int", nullable=True, required=False),
+        ),
+    ),
+    TableSpec(
+        m.Constellation,
+        "mapConstellations",
+        (
+            _f("id", "constellationID", "int"),
+            _f("region_id", "regionID", "int"),
+            _f("name", "constellationName", "text", default=""),
+            *_XYZ,
+        ),
+        refs=(Ref("region_id", m.Region),),
+    ),
+    TableSpec(
+        m.SolarSystem,
+        "mapSolarSystems",
+        (
+            _f("id", "solarSystemID", "int"),
+            _f("name", "solarSystemName", "text", default=""),
+            _f("region_id", "regionID", "int"),
+            _f("constellation_id", "constellationID", "int"),
+            _f("security", "security", "float"),
+            _f("security_class", "securityClass", "text", required=False, default=""),
+            *_XYZ,
+            _f("x_2d", ("position2Dx", "x2D"), "float", nullable=True, required=False),
+            _f("y_2d", ("position2Dy", "y2D"), "float", nullable=True, required=False),
+        ),
+        refs=(Ref("region_id", m.Region), Ref("constellation_id", m.Constellation)),
+    ),
+    TableSpec(
+        m.SolarSystemJump,
+        "mapSolarSystemJumps",
+        (
+            _f("from_system_id", "fromSolarSystemID", "int"),
+            _f("to_system_id", "toSolarSystemID", "int"),
+        ),
+        key=("from_system_id", "to_system_id"),
+        refs=(Ref("from_system_id", m.SolarSystem), Ref("to_system_id", m.SolarSystem)),
+    ),
+    TableSpec(
+        m.Stargate,
+        "mapDenormalize",
+        (
+            _f("id", "itemID", "int"),
+            _f("system_id", "solarSystemID", "int"),
+            _f("type_id", "typeID", "int"),
+            _f("name", "itemName", "text", default=""),
+            *_XYZ,
+        ),
+        refs=(Ref("system_id", m.SolarSystem),),
+        only=("groupID", STARGATE_GROUP_ID),
+    ),
+    TableSpec(
+        m.Station,
+        "staStations",
+        (
+            _f("id", "stationID", "int"),
+            _f("name", "stationName", "text", default=""),
+            _f("system_id", "solarSystemID", "int"),
+            _f("region_id", "regionID", "int"),
+            _f("security", "security", "float", default=0.0),
+            _f("type_id", "stationTypeID", "int"),
+            _f("corporation_id", "corporationID", "int", nullable=True, required=False),
+            *_XYZ,
+        ),
+        refs=(Ref("system_id", m.SolarSystem), Ref("region_id", m.Region)),
+    ),
+)
+VOLUMES_TABLE = "invVolumes"
+REQUIRED_TABLES = tuple(spec.table for spec in SPECS)
+
+
+@dataclass
+class IngestReport:
+    """What :func:`sde_ingest` did."""
+
+    source: str
+    format: str
+    rows: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    packaged_volumes: int = 0
+    graph_nodes: int = 0
+    graph_relationships: int = 0
+    graph_matches: bool = False
+    reachable_from_jita: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_seconds(self) -> float:
+        """Sum of the phases' seconds."""
+        return sum(self.seconds.values())
+
+
+class _Progress:
+    """Progress bars for one ingestion, drawn only on a terminal and when not quiet."""
+
+    def __init__(self, out: IO[str] | None, quiet: bool) -> None:
+        """Decide whether to draw.
+
+        Args:
+            out: The stream (a management command's stdout); None draws nothing.
+            quiet: Draw nothing.
+        """
+        self.out = out
+        isatty = getattr(out, "isatty", None)
+        self.enabled = bool(out is not None and not quiet and callable(isatty) and isatty())
+
+    def bar(self, desc: str, total: int | None = None, unit: str = "rows") -> tqdm:
+        """Start a bar.
+
+        Args:
+            desc: The label (table or graph phase).
+            total: The expected count, when known.
+            unit: What is counted.
+
+        Returns:
+            A tqdm bar (disabled when not drawing).
+        """
+        return tqdm(
+            total=total,
+            desc=f"{desc:<22}",
+            unit=unit,
+            unit_scale=True,
+            file=self.out,
+            disable=not self.enabled,
+            leave=True,
+            dynamic_ncols=True,
+        )
+
+
+def _where(source: DumpSource, table: str) -> str:
+    """Name the file holding a table for error messages.
+
+    Args:
+        source: The dump.
+        table: The table.
+
+    Returns:
+        The file's path when the source knows it, else ``<dump> table <table>``.
+    """
+    file_for = getattr(source, "file_for", None)
+    if callable(file_for):
+        try:
+            return str(file_for(table))
+        except DomainError:
+            pass
+    return f"{source.name} (table {table})"
+
+
+def _table_lookup(source: DumpSource) -> dict[str, str]:
+    """Map lower-case table names to the dump's spelling.
+
+    Args:
+        source: The dump.
+
+    Returns:
+        ``{"invtypes": "invTypes", ...}``.
+    """
+    return {name.lower(): name for name in source.tables()}
+
+
+def _plan(
+    spec: TableSpec, columns: Sequence[str], where: str
+) -> tuple[list[tuple[int | None, Converter, Field]], int | None]:
+    """Match a spec's fields to a dump table's header (case-insensitively).
+
+    Args:
+        spec: The table spec.
+        columns: The dump's column names.
+        where: File or table named in errors.
+
+    Returns:
+        Per field (column index or None when absent, converter, field), and the
+        index of the ``only`` filter column.
+
+    Raises:
+        DumpFormatError: When a required column is missing.
+    """
+    index = {name.strip().lower(): i for i, name in enumerate(columns)}
+    plan: list[tuple[int | None, Converter, Field]] = []
+    missing: list[str] = []
+    for fld in spec.fields:
+        pos = next((index[s.lower()] for s in fld.sources if s.lower() in index), None)
+        if pos is None and fld.required:
+            missing.append(fld.sources[0])
+        plan.append((pos, CONVERTERS[fld.kind], fld))
+    only_index = None
+    if spec.only is not None:
+        only_index = index.get(spec.only[0].lower())
+        if only_index is None:
+            missing.append(spec.only[0])
+    if missing:
+        raise DumpFormatError(
+            f"{where}: wrong columns: missing {', '.join(missing)} (has {', '.join(columns) or 'no columns'})"
+        )
+    return plan, only_index
+
+
+def _converted_rows(
+    spec: TableSpec,
+    rows: Iterable[Sequence[str | None]],
+    plan: list[tuple[int | None, Converter, Field]],
+    only_index: int | None,
+    where: str,
+    extra: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Convert raw rows to typed tuples in the model's column order.
+
+    Args:
+        spec: The table spec.
+        rows: Raw rows.
+        plan: From :func:`_plan`.
+        only_index: Column of the row filter, if any.
+        where: File or table named in errors.
+        extra: Appends computed columns to each converted row.
+
+    Yields:
+        Typed rows.
+
+    Raises:
+        DumpFormatError: On a value that cannot be read or a NULL where one is not allowed.
+    """
+    width = max((pos for pos, _, _ in plan if pos is not None), default=-1)
+    for number, raw in enumerate(rows, start=2):
+        if only_index is not None:
+            if only_index >= len(raw):
+                raise DumpFormatError(f"{where}: row {number}: too few fields")
+            try:
+                keep = CONVERTERS["int"](raw[only_index]) == spec.only[1]  # type: ignore[index]
+            except ValueError:
+                keep = False
+            if not keep:
+                continue
+        if width >= len(raw):
+            raise DumpFormatError(f"{where}: row {number}: {len(raw)} fields, expected at least {width + 1}")
+        out: list[Any] = []
+        for pos, convert, fld in plan:
+            value = None
+            if pos is not None:
+                try:
+                    value = convert(raw[pos])
+                except (ValueError, TypeError) as exc:
+                    raise DumpFormatError(f"{where}: row {number}, column {fld.sources[0]}: {exc}") from None
+            if value is None:
+                if fld.default is not None:
+                    value = fld.default
+                elif not fld.nullable:
+                    raise DumpFormatError(f"{where}: row {number}: column {fld.sources[0]} is empty")
+            out.append(value)
+        row = tuple(out)
+        yield extra(row) if extra is not None else row
+
+
+def _stage_name(model: type[models.Model]) -> str:
+    """Name of a model's temporary staging table.
+
+    Args:
+        model: The model.
+
+    Returns:
+        E.g. ``sde_stage_universe_region``.
+    """
+    return f"sde_stage_{model._meta.db_table}"
+
+
+def _idents(names: Iterable[str]) -> sql.Composed:
+    """Quote column names as a comma-separated SQL list.
+
+    Args:
+        names: Column names.
+
+    Returns:
+        ``"a", "b"`` as composable SQL.
+    """
+    return sql.SQL(", ").join(sql.Identifier(n) for n in names)
+
+
+def _copy_table(
+    cursor: psycopg.Cursor[Any],
+    spec: TableSpec,
+    columns: list[str],
+    rows: Iterable[tuple[Any, ...]],
+    bar: tqdm,
+) -> int:
+    """Create a model's staging table and COPY rows into it.
+
+    Args:
+        cursor: A raw psycopg cursor inside the ingestion transaction.
+        spec: The table spec.
+        columns: Model columns in row order.
+        rows: Typed rows.
+        bar: Progress bar, advanced per batch.
+
+    Returns:
+        The number of rows copied.
+    """
+    stage = sql.Identifier(_stage_name(spec.model))
+    table = sql.Identifier(spec.model._meta.db_table)
+    cols = _idents(columns)
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+    cursor.execute(
+        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(stage, cols, table)
+    )
+    count = 0
+    with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, cols)) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+            if count % 5000 == 0:
+                bar.update(5000)
+    bar.update(count % 5000)
+    return count
+
+
+def _check_refs(cursor: psycopg.Cursor[Any], spec: TableSpec, where: str) -> None:
+    """Check a staged table's references; NULL the optional ones that point nowhere.
+
+    Args:
+        cursor: The ingestion cursor.
+        spec: The table spec.
+        where: File or table named in errors.
+
+    Raises:
+        DumpFormatError: When a required reference names a row the dump lacks.
+    """
+    stage = sql.Identifier(_stage_name(spec.model))
+    for ref in spec.refs:
+        target = sql.Identifier(_stage_name(ref.target))
+        column = sql.Identifier(ref.column)
+        if ref.nullable:
+            cursor.execute(
+                sql.SQL(
+                    "UPDATE {stage} u SET {col} = NULL WHERE u.{col} IS NOT NULL "
+                    "AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = u.{col})"
+                ).format(stage=stage, col=column, target=target)
+            )
+            continue
+        cursor.execute(
+            sql.SQL(
+                "SELECT count(*), min(s.{col}) FROM {stage} s WHERE s.{col} IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = s.{col})"
+            ).format(stage=stage, col=column, target=target)
+        )
+        bad, example = cursor.fetchone() or (0, None)
+        if bad:
+            raise DumpFormatError(
+                f"{where}: {bad} rows name a {ref.column.removesuffix('_id')} the dump lacks (e.g. id {example})"
+            )
+
+
+def _upsert(cursor: psycopg.Cursor[Any], spec: TableSpec, columns: list[str]) -> tuple[int, int]:
+    """Merge a staged table into its model's table.
+
+    Args:
+        cursor: The ingestion cursor.
+        spec: The table spec.
+        columns: Model columns.
+
+    Returns:
+        (rows inserted or changed, rows deleted).
+    """
+    stage = sql.Identifier(_stage_name(spec.model))
+    table = sql.Identifier(spec.model._meta.db_table)
+    cols = _idents(columns)
+    key = _idents(spec.key)
+    others = [sql.Identifier(c) for c in columns if c not in spec.key]
+    conflict: sql.Composable = sql.SQL("DO NOTHING")
+    if others:
+        conflict = sql.SQL("DO UPDATE SET {sets} WHERE ({olds}) IS DISTINCT FROM ({news})").format(
+            sets=sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(c, c) for c in others),
+            olds=sql.SQL(", ").join(sql.SQL("t.{}").format(c) for c in others),
+            news=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(c) for c in others),
+        )
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {table} AS t ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM {stage} ORDER BY {key} "
+            "ON CONFLICT ({key}) {conflict}"
+        ).format(table=table, cols=cols, key=key, stage=stage, conflict=conflict)
+    )
+    changed = max(cursor.rowcount, 0)
+    match = sql.SQL(" AND ").join(sql.SQL("s.{c} = t.{c}").format(c=sql.Identifier(c)) for c in spec.key)
+    cursor.execute(
+        sql.SQL("DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})").format(
+            table=table, stage=stage, match=match
+        )
+    )
+    return changed, max(cursor.rowcount, 0)
+
+
+def _read_volumes(source: DumpSource, tables: dict[str, str], where: str) -> dict[int, float]:
+    """Read packaged volumes (invVolumes) when the dump has them.
+
+    Args:
+        source: The dump.
+        tables: Lower-case table name lookup.
+        where: File or table named in errors.
+
+    Returns:
+        ``{type_id: packaged volume}``; empty when the dump has no invVolumes.
+
+    Raises:
+        DumpFormatError: When the table is there but unreadable.
+    """
+    name = tables.get(VOLUMES_TABLE.lower())
+    if name is None:
+        return {}
+    columns, rows = source.rows(name)
+    index = {c.strip().lower(): i for i, c in enumerate(columns)}
+    if "typeid" not in index or "volume" not in index:
+        raise DumpFormatError(f"{where}: wrong columns: need typeID and volume (has {', '.join(columns)})")
+    t, v = index["typeid"], index["volume"]
+    volumes: dict[int, float] = {}
+    for number, raw in enumerate(rows, start=2):
+        try:
+            type_id = CONVERTERS["int"](raw[t])
+            volume = CONVERTERS["float"](raw[v])
+        except (ValueError, IndexError) as exc:
+            raise DumpFormatError(f"{where}: row {number}: {exc}") from None
+        if type_id is not None and volume is not None:
+            volumes[type_id] = volume
+    return volumes
+
+
+def _resolve_source(source: Path | None) -> Path:
+    """Pick the dump to ingest.
+
+    Args:
+        source: An explicit file or folder, or None for the newest dump in ``EVE_DATA_DIR``.
+
+    Returns:
+        The path.
+
+    Raises:
+        DumpFormatError: When ``EVE_DATA_DIR`` holds no dump.
+    """
+    if source is not None:
+        return Path(source)
+    data_dir = Path(settings.EVE_DATA_DIR)
+    found = dump_find_latest(data_dir)
+    if found is None:
+        raise DumpFormatError(f"{data_dir}: no SDE dump found (put a Fuzzwork dump there or use --source)")
+    return found
+
+
+def sde_ingest(*, source: Path | None = None, quiet: bool = True, out: IO[str] | None = None) -> IngestReport:
+    """Ingest an SDE dump into PostgreSQL and the gate graph into Neo4j, all or nothing.
+
+    Args:
+        source: Dump file or folder; None takes the newest dump in ``EVE_DATA_DIR``.
+        quiet: Draw no progress bars.
+        out: Stream for progress bars (drawn only when it is a terminal).
+
+    Returns:
+        Rows per table, graph counts, reachability from Jita, seconds per phase.
+
+    Raises:
+        DumpFormatError: On a missing, unknown, damaged, incomplete or inconsistent dump.
+        ServiceUnavailableError: When Neo4j cannot be reached.
+    """
+    path = _resolve_source(source)
+    progress = _Progress(out, quiet)
+    started = time.perf_counter()
+    dump = open_dump(path)
+    try:
+        report = IngestReport(source=str(path), format=type(dump).__name__)
+        report.seconds["open"] = time.perf_counter() - started
+        tables = _table_lookup(dump)
+        missing = [t for t in REQUIRED_TABLES if t.lower() not in tables]
+        if missing:
+            raise DumpFormatError(f"{path}: missing table{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        try:
+            with transaction.atomic():
+                _load_tables(dump, tables, report, progress)
+                _graph_replace(report, progress)
+        except psycopg.Error as exc:
+            raise DumpFormatError(f"{path}: rejected by PostgreSQL ({' '.join(str(exc).split())})") from exc
+        except ServiceUnavailable as exc:
+            raise ServiceUnavailableError(f"Neo4j is unreachable ({exc}); nothing was changed") from exc
+        except Neo4jError as exc:
+            raise DumpFormatError(f"{path}: Neo4j refused the graph ({exc}); nothing was changed") from exc
+        return report
+    finally:
+        dump.close()
+
+
+def _load_tables(dump: DumpSource, tables: dict[str, str], report: IngestReport, progress: _Progress) -> None:
+    """Stage, check and merge every needed table (inside the caller's transaction).
+
+    Args:
+        dump: The opened dump.
+        tables: Lower-case table name lookup.
+        report: Filled with rows, changes and seconds.
+        progress: Progress bars.
+
+    Raises:
+        DumpFormatError: On any problem with the dump's data.
+    """
+    django_cursor = connection.cursor()
+    cursor: psycopg.Cursor[Any] = django_cursor.cursor
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+    phase = time.perf_counter()
+    volumes = _read_volumes(dump, tables, _where(dump, VOLUMES_TABLE))
+    report.packaged_volumes = len(volumes)
+    for spec in SPECS:
+        name = tables[spec.table.lower()]
+        where = _where(dump, name)
+        columns, raw_rows = dump.rows(name)
+        plan, only_index = _plan(spec, columns, where)
+        model_columns = [fld.column for fld in spec.fields]
+        extra = None
+        if spec.model is m.ItemType:
+            model_columns.append("packaged_volume")
+
+            def extra(row: tuple[Any, ...]) -> tuple[Any, ...]:
+                """Append the packaged volume of a type row.
+
+                Args:
+                    row: Converted type row (id first).
+
+                Returns:
+                    The row with its packaged volume (or None).
+                """
+                return (*row, volumes.get(row[0]))
+
+        converted = _converted_rows(spec, raw_rows, plan, only_index, where, extra)
+        with progress.bar(spec.table) as bar:
+            count = _copy_table(cursor, spec, model_columns, converted, bar)
+        if count == 0:
+            raise DumpFormatError(f"{where}: no rows")
+        report.rows[spec.table] = count
+    report.seconds["read+copy"] = time.perf_counter() - phase
+    phase = time.perf_counter()
+    for spec in SPECS:
+        _check_refs(cursor, spec, _where(dump, tables[spec.table.lower()]))
+    for spec in SPECS:
+        columns = [fld.column for fld in spec.fields]
+        if spec.model is m.ItemType:
+            columns.append("packaged_volume")
+        changed, deleted = _upsert(cursor, spec, columns)
+        report.changed[spec.table] = changed
+        report.deleted[spec.table] = deleted
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    report.seconds["merge"] = time.perf_counter() - phase
+
+
+def _graph_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Read the systems and jumps for the graph from PostgreSQL (the current transaction's view).
+
+    Returns:
+        (node property maps, gate maps with ``f``, ``t``, ``d``, ``s``).
+    """
+    systems = list(
+        m.SolarSystem.objects.select_related("region", "constellation")
+        .order_by("id")
+        .values_list(
+            "id",
+            "name",
+            "security",
+            "security_class",
+            "region_id",
+            "region__name",
+            "constellation_id",
+            "constellation__name",
+            "x",
+            "y",
+            "z",
+        )
+    )
+    nodes = [
+        {
+            "system_id": s[0],
+            "name": s[1],
+            "security": s[2],
+            "security_class": s[3],
+            "region_id": s[4],
+            "region_name": s[5],
+            "constellation_id": s[6],
+            "constellation_name": s[7],
+            "x": s[8],
+            "y": s[9],
+            "z": s[10],
+        }
+        for s in systems
+    ]
+    where = {s[0]: (s[8], s[9], s[10]) for s in systems}
+    security = {s[0]: s[2] for s in systems}
+    gates = [
+        {"f": a, "t": b, "d": distance_ly(where[a], where[b]), "s": security[b]}
+        for a, b in m.SolarSystemJump.objects.order_by("from_system_id", "to_system_id").values_list(
+            "from_system_id", "to_system_id"
+        )
+    ]
+    return nodes, gates
+
+
+def _batches(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Split a list into batches.
+
+    Args:
+        items: The list.
+        size: Batch size.
+
+    Yields:
+        Consecutive slices.
+    """
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_NODE_UPSERT = (
+    f"UNWIND $rows AS r MERGE (s:{SYSTEM_LABEL} {{system_id: r.system_id}}) "
+    "SET s.name = r.name, s.security = r.security, s.security_class = r.security_class, "
+    "s.region_id = r.region_id, s.region_name = r.region_name, s.constellation_id = r.constellation_id, "
+    "s.constellation_name = r.constellation_name, s.x = r.x, s.y = r.y, s.z = r.z, s.ingest_run = $run"
+)
+_GATE_UPSERT = (
+    f"UNWIND $rows AS r MATCH (a:{SYSTEM_LABEL} {{system_id: r.f}}) MATCH (b:{SYSTEM_LABEL} {{system_id: r.t}}) "
+    f"MERGE (a)-[g:{GATE_TYPE}]->(b) SET g.distance_ly = r.d, g.to_security = r.s, g.ingest_run = $run"
+)
+
+
+def _graph_replace(report: IngestReport, progress: _Progress) -> None:
+    """Make the Neo4j graph equal PostgreSQL's systems and jumps, in one Neo4j transaction.
+
+    Called inside the PostgreSQL transaction: if anything fails here, both
+    roll back. Properties other writers (routing) put on surviving nodes and
+    relationships are kept.
+
+    Args:
+        report: Filled with graph counts, the match check, reachability and seconds.
+        progress: Progress bars.
+
+    Raises:
+        DumpFormatError: When the written graph does not match PostgreSQL.
+    """
+    phase = time.perf_counter()
+    nodes, gates = _graph_rows()
+    graph_schema_ensure()
+    run = uuid.uuid4().hex
+    report.seconds["graph read"] = time.perf_counter() - phase
+    phase = time.perf_counter()
+    with neo_db.transaction:
+        with progress.bar("graph: systems", len(nodes), "nodes") as bar:
+            for batch in _batches(nodes, NODE_BATCH):
+                graph_query(_NODE_UPSERT, {"rows": batch, "run": run})
+                bar.update(len(batch))
+        with progress.bar("graph: gates", len(gates), "rels") as bar:
+            for batch in _batches(gates, GATE_BATCH):
+                graph_query(_GATE_UPSERT, {"rows": batch, "run": run})
+                bar.update(len(batch))
+        with progress.bar("graph: removals", 2, "steps") as bar:
+            graph_query(
+                f"MATCH (:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(:{SYSTEM_LABEL}) "
+                "WHERE g.ingest_run IS NULL OR g.ingest_run <> $run DELETE g",
+                {"run": run},
+            )
+            bar.update(1)
+            graph_query(
+                f"MATCH (s:{SYSTEM_LABEL}) WHERE s.ingest_run IS NULL OR s.ingest_run <> $run DETACH DELETE s",
+                {"run": run},
+            )
+            bar.update(1)
+        report.seconds["graph write"] = time.perf_counter() - phase
+        phase = time.perf_counter()
+        with progress.bar("graph: verify", 2, "steps") as bar:
+            _graph_verify(nodes, gates, report)
+            bar.update(2)
+        report.seconds["graph verify"] = time.perf_counter() - phase
+
+
+def _graph_verify(nodes: list[dict[str, Any]], gates: list[dict[str, Any]], report: IngestReport) -> None:
+    """Check that the graph (as this transaction sees it) holds exactly PostgreSQL's systems and jumps.
+
+    Args:
+        nodes: The systems written.
+        gates: The jumps written.
+        report: Filled with counts, the match flag and reachability from Jita.
+
+    Raises:
+        DumpFormatError: On any difference (so both stores roll back).
+    """
+    graph_ids = [r["id"] for r in graph_query(f"MATCH (s:{SYSTEM_LABEL}) RETURN s.system_id AS id")]
+    graph_pairs = [
+        (r["f"], r["t"])
+        for r in graph_query(
+            f"MATCH (a:{SYSTEM_LABEL})-[:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) RETURN a.system_id AS f, b.system_id AS t"
+        )
+    ]
+    pg_ids = {n["system_id"] for n in nodes}
+    pg_pairs = {(g["f"], g["t"]) for g in gates}
+    report.graph_nodes = len(graph_ids)
+    report.graph_relationships = len(graph_pairs)
+    report.graph_matches = (
+        len(graph_ids) == len(pg_ids)
+        and set(graph_ids) == pg_ids
+        and len(graph_pairs) == len(pg_pairs)
+        and set(graph_pairs) == pg_pairs
+    )
+    if not report.graph_matches:
+        raise DumpFormatError(
+            f"the Neo4j graph does not match PostgreSQL ({len(graph_ids)} nodes / {len(graph_pairs)} gates "
+            f"against {len(pg_ids)} systems / {len(pg_pairs)} jumps); nothing was changed"
+        )
+    rows = graph_query(
+        f"MATCH (s:{SYSTEM_LABEL} {{system_id: $id}}) "
+        f"CALL apoc.path.subgraphNodes(s, {{relationshipFilter: '{GATE_TYPE}>'}}) YIELD node RETURN count(node) AS n",
+        {"id": JITA_ID},
+    )
+    report.reachable_from_jita = int(rows[0]["n"]) if rows else 0
