@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 from pydantic import ValidationError
+from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from esi import limits
@@ -184,8 +185,43 @@ def _process_bucket() -> limits.TokenBucket:
         return _bucket
 
 
+class LockdownGuardAdapter(HTTPAdapter):
+    """Transport adapter that checks the global lockdown at the last moment before a request is written."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        """Refuse to send while ``ESI_GLOBAL_LOCKDOWN`` exists, else send.
+
+        The moment the check passed (Redis's clock) is kept on the request as ``esi_checked_at``.
+
+        Args:
+            request: The prepared request.
+            *args: Passed to ``HTTPAdapter.send``.
+            **kwargs: Passed to ``HTTPAdapter.send``.
+
+        Returns:
+            The response.
+        """
+        request.esi_checked_at = limits.lockdown_check()  # type: ignore[attr-defined]
+        return self.transmit(request, *args, **kwargs)
+
+    def transmit(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        """Write the request (the benchmark's probe hooks in here, after the check).
+
+        Args:
+            request: The prepared request.
+            *args: Passed to ``HTTPAdapter.send``.
+            **kwargs: Passed to ``HTTPAdapter.send``.
+
+        Returns:
+            The response.
+        """
+        return super().send(request, *args, **kwargs)
+
+
 class EsiClient:
     """Client for ESI; cheap to create (the budgets live in Redis and in the process)."""
+
+    adapter_class: type[LockdownGuardAdapter] = LockdownGuardAdapter
 
     def __init__(self, *, session: requests.Session | None = None) -> None:
         """Create a client.
@@ -195,6 +231,9 @@ class EsiClient:
         """
         self._session = session or requests.Session()
         self._session.trust_env = False
+        adapter = self.adapter_class()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
 
     # ------------------------------------------------------------------ public
     def get(self, path: str, params: dict[str, Any] | None = None, token: str | None = None) -> EsiResponse:
@@ -440,17 +479,28 @@ class EsiClient:
 
         started = time.monotonic()
         try:
+            # stream=True: the status is known before the body is read, so an error locks everyone out at once.
             answer = self._session.get(
-                url, headers=headers, timeout=float(settings.ESI_TIMEOUT_SECONDS), allow_redirects=False
+                url, headers=headers, timeout=float(settings.ESI_TIMEOUT_SECONDS), allow_redirects=False, stream=True
             )
         except requests.Timeout as exc:
             self._fail(url=url, status=None, label="timeout", headers=None, started=started, cause=exc)
         except requests.RequestException as exc:
             self._fail(url=url, status=None, label="connection-error", headers=None, started=started, cause=exc)
-        received = time.monotonic()
-        resp_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(answer.headers)
-        remain = self._record_budgets(path, owner, answer.status_code, resp_headers)
         status = answer.status_code
+        resp_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(answer.headers)
+        if status >= 400:
+            self._lock(url=url, status=status, label=str(status), headers=resp_headers)
+        try:
+            body = answer.content
+        except requests.RequestException as exc:
+            answer.close()
+            if status >= 400:
+                body = b""
+            else:
+                self._fail(url=url, status=None, label="timeout", headers=None, started=started, cause=exc)
+        received = time.monotonic()
+        remain = self._record_budgets(path, owner, status, resp_headers)
         level = logging.INFO if status < 400 else logging.CRITICAL
         logger.log(level, LOG_FORMAT, "GET", url, status, NO_REMAIN if remain is None else remain)
         limits.call_record(
@@ -465,7 +515,15 @@ class EsiClient:
             }
         )
         if status >= 400:
-            self._fail(url=url, status=status, label=str(status), headers=resp_headers, started=started, logged=True)
+            self._fail(
+                url=url,
+                status=status,
+                label=str(status),
+                headers=resp_headers,
+                started=started,
+                logged=True,
+                locked=True,
+            )
 
         now = time.time()
         if status == 304:
@@ -480,7 +538,7 @@ class EsiClient:
             raise EsiError(f"ESI answered an unexpected {status}.", status=status, url=url)
 
         try:
-            data = answer.json()
+            data = json.loads(body)
         except ValueError as exc:
             logger.error("ESI sent a body that is not JSON for %s (status %d)", url, status)
             raise EsiPayloadError("ESI sent a body that is not valid JSON.", status=status, url=url) from exc
@@ -496,7 +554,7 @@ class EsiClient:
             self._store(
                 cache_key,
                 {
-                    "body": answer.text,
+                    "body": body.decode("utf-8"),
                     "status": status,
                     "headers": {k: v for k, v in resp_headers.items() if k.lower() != "content-length"},
                     "expires_at": expires_at,
@@ -565,6 +623,43 @@ class EsiClient:
         return remain
 
     @staticmethod
+    def _lockdown_seconds(status: int | None, headers: CaseInsensitiveDict[str] | None) -> float:
+        """Work out how long an error locks ESI out.
+
+        Args:
+            status: HTTP status, or None without an answer.
+            headers: Response headers, if any.
+
+        Returns:
+            ``ESI_ERROR_SLEEP_SECONDS`` + the longest of ``ESI_LOCKDOWN_SECONDS``, a 429's
+            ``Retry-After`` and a 420's ``X-ESI-Error-Limit-Reset``.
+        """
+        hold = float(settings.ESI_LOCKDOWN_SECONDS)
+        if headers is not None:
+            if status == 429:
+                hold = max(hold, float(_int_header(headers, "Retry-After") or 0))
+            if status == 420:
+                hold = max(hold, float(_int_header(headers, "X-ESI-Error-Limit-Reset") or 0))
+        return float(settings.ESI_ERROR_SLEEP_SECONDS) + hold
+
+    @staticmethod
+    def _lock(*, url: str, status: int | None, label: str, headers: CaseInsensitiveDict[str] | None) -> float:
+        """Set the global lockdown for one error, at once.
+
+        Args:
+            url: Full URL.
+            status: HTTP status, or None without an answer.
+            label: What happened.
+            headers: Response headers, if any.
+
+        Returns:
+            The lockdown's length in seconds.
+        """
+        total = EsiClient._lockdown_seconds(status, headers)
+        limits.lockdown_set(seconds=total, reason=f"{label} from GET {url}")
+        return total
+
+    @staticmethod
     def _fail(
         *,
         url: str,
@@ -574,6 +669,7 @@ class EsiClient:
         started: float,
         cause: BaseException | None = None,
         logged: bool = False,
+        locked: bool = False,
     ) -> NoReturn:
         """Handle ONE error: lock every process out at once, sleep, raise.
 
@@ -589,19 +685,16 @@ class EsiClient:
             started: Monotonic time the request left.
             cause: The transport exception, if any.
             logged: The interaction line was already written.
+            locked: The lockdown was already set for this error.
 
         Raises:
             EsiHttpError: For an HTTP error.
             EsiTimeoutError: For a timeout or connection error.
         """
         sleep_s = float(settings.ESI_ERROR_SLEEP_SECONDS)
-        hold = float(settings.ESI_LOCKDOWN_SECONDS)
-        if headers is not None:
-            if status == 429:
-                hold = max(hold, float(_int_header(headers, "Retry-After") or 0))
-            if status == 420:
-                hold = max(hold, float(_int_header(headers, "X-ESI-Error-Limit-Reset") or 0))
-        limits.lockdown_set(seconds=sleep_s + hold, reason=f"{label} from GET {url}")
+        total = EsiClient._lock(url=url, status=status, label=label, headers=headers) if not locked else None
+        if total is None:
+            total = EsiClient._lockdown_seconds(status, headers)
         if not logged:
             logger.critical(LOG_FORMAT, "GET", url, label, NO_REMAIN)
             limits.call_record(
@@ -620,7 +713,7 @@ class EsiClient:
             "ESI error (%s) on GET %s: global lockdown set for %.1f s; sleeping %.1f s",
             label,
             url,
-            sleep_s + hold,
+            total,
             sleep_s,
         )
         time.sleep(sleep_s)

@@ -31,12 +31,23 @@ STATS_KEY = "esi:stats"
 BUCKET_KEY = "esi:bucket"
 CALLS_KEPT = 50
 
-# Set the lockdown unless a longer one (or one without expiry) is already there.
+# Set the lockdown unless a longer one (or one without expiry) is already there; stamp Redis's own clock.
 _LOCKDOWN_EXTEND = """
 local left = redis.call('PTTL', KEYS[1])
 if left == -1 or left >= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+local value = cjson.decode(ARGV[2])
+local now = redis.call('TIME')
+value['set_at'] = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('SET', KEYS[1], cjson.encode(value), 'PX', ARGV[1])
 return 1
+"""
+
+# Pass (1, seconds, microseconds of Redis's clock) when the lockdown key is absent, else (0, PTTL).
+_LOCKDOWN_CHECK = """
+local left = redis.call('PTTL', KEYS[1])
+if left ~= -2 then return {0, left} end
+local now = redis.call('TIME')
+return {1, tonumber(now[1]), tonumber(now[2])}
 """
 
 # Record the error-limit headers; within one window keep the lowest Remain (answers may arrive out of order).
@@ -77,17 +88,25 @@ def lockdown_ttl() -> float | None:
     return left / 1000.0
 
 
-def lockdown_check() -> None:
+def lockdown_check() -> float:
     """Refuse to go on while the lockdown key exists.
+
+    The check is one atomic Redis script, so it is ordered against every
+    ``lockdown_set`` of every process: a check that passes happened before the key was set.
+
+    Returns:
+        Redis's clock (epoch seconds) at the moment the check passed.
 
     Raises:
         EsiLockdownError: With ``Retry-After`` = seconds left, rounded up.
     """
-    left = lockdown_ttl()
-    if left is None:
-        return
-    redis_connection().hincrby(STATS_KEY, "refused_locked", 1)
-    retry = 3600.0 if math.isinf(left) else left
+    conn = redis_connection()
+    reply = conn.eval(_LOCKDOWN_CHECK, 1, LOCKDOWN_KEY)
+    if int(reply[0]) == 1:
+        return int(reply[1]) + int(reply[2]) / 1_000_000
+    left = int(reply[1])
+    conn.hincrby(STATS_KEY, "refused_locked", 1)
+    retry = 3600.0 if left == -1 else left / 1000.0
     raise EsiLockdownError(f"ESI is locked down for {math.ceil(retry)} more seconds after an error.", retry_after=retry)
 
 
