@@ -360,12 +360,13 @@ class EsiClient:
         return CACHE_PREFIX + hashlib.sha256(f"{owner}|{url}".encode()).hexdigest()
 
     @staticmethod
-    def _from_entry(entry: dict[str, Any], url: str, *, received_at: float | None) -> EsiResponse:
-        """Rebuild a response from a cache entry.
+    def _from_entry(entry: dict[str, Any], url: str, path: str, *, received_at: float | None) -> EsiResponse:
+        """Rebuild a response from a cache entry (its models validated again, as on arrival).
 
         Args:
             entry: The stored entry.
             url: Full URL.
+            path: Spec path (picks the payload model).
             received_at: When the 304 arrived, or None for a pure cache hit.
 
         Returns:
@@ -382,7 +383,7 @@ class EsiClient:
             etag=headers.get("ETag"),
             from_cache=True,
             url=url,
-            models=None,
+            models=payload_validate(path=path, data=data),
             received_at=received_at,
         )
 
@@ -461,7 +462,7 @@ class EsiClient:
         raw_entry = conn.get(cache_key)
         entry: dict[str, Any] | None = json.loads(raw_entry) if raw_entry else None
         if entry and not revalidate and entry.get("expires_at") and entry["expires_at"] > time.time():
-            return self._from_entry(entry, url, received_at=None)
+            return self._from_entry(entry, url, path, received_at=None)
 
         limits.lockdown_check()
         self._wait_for_budgets(path, owner, not_before)
@@ -533,7 +534,7 @@ class EsiClient:
             entry["headers"] = merged
             entry["expires_at"] = _expires_at(CaseInsensitiveDict(merged), now)
             self._store(cache_key, entry, now)
-            return self._from_entry(entry, url, received_at=received)
+            return self._from_entry(entry, url, path, received_at=received)
         if not 200 <= status < 300:
             raise EsiError(f"ESI answered an unexpected {status}.", status=status, url=url)
 

@@ -435,3 +435,82 @@ def test_bucket_is_capped_by_error_budget(esi_server: FakeHttpServer, settings: 
         client.get("/status", params={"n": n})
     # Call 1 from the full bucket; call 2 takes the one affordable token; calls 3-6 wait 0.2 s each (5/s).
     assert time.monotonic() - started >= 0.75
+
+
+def test_timeout_log_line(
+    esi_server: FakeHttpServer, settings: SettingsWrapper, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A timeout is logged in the same format, at CRITICAL, with Status: timeout and Limit-Remain: -."""
+    settings.ESI_TIMEOUT_SECONDS = 0.2
+    esi_server.add("GET", "/slow", FakeResponse(json={}, delay=1.0))
+    caplog.set_level(logging.INFO, logger="esi")
+    with pytest.raises(EsiTimeoutError):
+        EsiClient().get("/slow", params={"x": 1})
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.getMessage().startswith("[ESI]")]
+    assert lines == [
+        (logging.CRITICAL, f"[ESI] Method: GET | URL: {esi_server.url}/slow?x=1 | Status: timeout | Limit-Remain: -")
+    ]
+
+
+def test_cached_pages_are_revalidated_when_a_newer_page_appears(esi_server: FakeHttpServer) -> None:
+    """Page 1 fresh in the cache but page 2 already newer: the walk restarts with If-None-Match and never merges."""
+    old, new = _http_date(-600), _http_date(-5)
+    esi_server.add(
+        "GET",
+        "/markets/10000002/orders",
+        FakeResponse(
+            json=[_order(1)],
+            headers={"X-Pages": "2", "Last-Modified": old, "ETag": '"p1-old"', "Expires": _http_date(300)},
+        ),
+    )
+    client = EsiClient()
+    client.get("/markets/10000002/orders", params={"page": 1})
+    esi_server.reset()
+
+    def answer(req: RecordedRequest) -> FakeResponse:
+        """Serve the new version of both pages."""
+        number = int(req.query["page"][0])
+        headers = {"X-Pages": "2", "Last-Modified": new, "ETag": f'"p{number}-new"'}
+        return FakeResponse(json=[_order(number * 100)], headers=headers)
+
+    esi_server.add("GET", "/markets/10000002/orders", answer)
+    items = client.get_all_pages("/markets/10000002/orders")
+    assert [o["order_id"] for o in items] == [100, 200]
+    received = esi_server.matching()
+    assert [r.query["page"][0] for r in received] == ["2", "1", "2"]
+    assert received[1].headers["If-None-Match"] == '"p1-old"'
+
+
+def test_cache_hit_needs_no_request_even_during_lockdown(esi_server: FakeHttpServer) -> None:
+    """A fresh cached copy is served without a request; models are validated again."""
+    esi_server.add(
+        "GET",
+        "/universe/system_kills",
+        FakeResponse(
+            json=[{"system_id": 30000142, "ship_kills": 1, "npc_kills": 2, "pod_kills": 0}],
+            headers={"Expires": _http_date(300)},
+        ),
+    )
+    EsiClient().get("/universe/system_kills")
+    get_redis_connection("default").set(LOCKDOWN_KEY, "test", ex=30)
+    cached = EsiClient().get("/universe/system_kills")
+    assert cached.from_cache
+    assert cached.models[0].npc_kills == 2
+    assert esi_server.count() == 1
+
+
+def test_error_answer_is_not_cached_and_token_answers_are_per_token(esi_server: FakeHttpServer) -> None:
+    """Answers for one token are never served to another."""
+    esi_server.add(
+        "GET",
+        "/characters/1/location",
+        lambda req: FakeResponse(
+            json={"solar_system_id": 30000142 if req.headers["Authorization"].endswith("A") else 30002187},
+            headers={"Expires": _http_date(300)},
+        ),
+    )
+    client = EsiClient()
+    assert client.get("/characters/1/location", token="token-A").data["solar_system_id"] == 30000142
+    assert client.get("/characters/1/location", token="token-B").data["solar_system_id"] == 30002187
+    assert client.get("/characters/1/location", token="token-A").from_cache
+    assert esi_server.count() == 2
