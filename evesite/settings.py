@@ -288,6 +288,8 @@ ROUTING_KILL_TTL_SECONDS = int(env_float("ROUTING_KILL_TTL_SECONDS", 3600))
 ROUTING_SYSTEM_KILLS_TTL_SECONDS = int(env_float("ROUTING_SYSTEM_KILLS_TTL_SECONDS", 7200))
 # How often a route query re-checks that every gate carries its weights.
 ROUTING_WEIGHTS_CHECK_SECONDS = env_float("ROUTING_WEIGHTS_CHECK_SECONDS", 60.0)
+# Longest time the risk written to the graph is trusted before a route query writes it again.
+ROUTING_RISK_RESYNC_SECONDS = env_float("ROUTING_RISK_RESYNC_SECONDS", 300.0)
 
 # --------------------------------------------------------------------------- EVE: contracts
 

@@ -21,6 +21,8 @@ from evesite.exceptions import InvalidInputError
 from routing.security import HIGH_SEC_MIN
 
 MODES: tuple[str, ...] = ("shortest", "secure", "insecure")
+# Node properties routing writes (besides the gate weights).
+RISK_PROPERTIES: tuple[str, ...] = ("risk_level", "risk_reasons", "kills_last_hour", "risk_penalty")
 # Dijkstra's weight for a gate that lacks its property: so large that a path using one is recognised.
 MISSING_WEIGHT = 1e15
 

@@ -29,7 +29,6 @@ RISK_LEVELS: tuple[str, ...] = ("critical", "high", "elevated")
 KILLS_KEY = "routing:kills"
 SYSTEM_KILLS_KEY = "routing:system_kills"
 WEIGHTS_OK_KEY = "routing:{label}:weights_ok"
-RISK_FLAGGED_KEY = "routing:{label}:risk_flagged"
 RISK_FRESH_KEY = "routing:{label}:risk_fresh"
 # How long the in-process name index is trusted, and the least time between two reloads on a miss.
 NAMES_TTL_SECONDS = 300.0
@@ -190,20 +189,22 @@ def _redis() -> Any:
 def graph_state_ensure() -> None:
     """Make sure every gate carries its weights and the graph's risk has not outlived its kills.
 
-    The gate check runs at most every ``ROUTING_WEIGHTS_CHECK_SECONDS``; the
-    risk is written again when a flagged system's risk may have changed.
+    The gate check runs at most every ``ROUTING_WEIGHTS_CHECK_SECONDS``. The
+    risk in the graph is trusted while the Redis key ``RISK_FRESH_KEY`` lives:
+    until the first kill gets old, and at most ``ROUTING_RISK_RESYNC_SECONDS``
+    (so a lost Redis never leaves stale risk in the graph).
     """
     from routing import services
 
     label = graph.graph_label()
-    keys = [k.format(label=label) for k in (WEIGHTS_OK_KEY, RISK_FLAGGED_KEY, RISK_FRESH_KEY)]
-    weights_ok, flagged, fresh = _redis().mget(keys)
+    keys = [k.format(label=label) for k in (WEIGHTS_OK_KEY, RISK_FRESH_KEY)]
+    weights_ok, fresh = _redis().mget(keys)
     if not weights_ok:
         missing = graph_query(graph.weights_missing_query(label))[0]["missing"]
         if missing:
             services.route_weights_refresh()
         _redis().set(keys[0], "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
-    if flagged and not fresh:
+    if not fresh:
         services.risk_graph_sync()
 
 
@@ -500,26 +501,15 @@ def risk_list(*, level: str | None = None) -> list[SystemRisk]:
     return sorted(risks, key=lambda r: (RISK_LEVELS.index(r.level or ""), -r.kills_last_hour, r.system_id))
 
 
-_smartbomb_lock = threading.Lock()
-_smartbomb_ids: frozenset[int] | None = None
-
-
 def smartbomb_type_ids() -> frozenset[int]:
-    """Return the type ids of the SDE's Smart Bomb group (cached once found).
+    """Return the type ids of the SDE's Smart Bomb group.
 
     Returns:
         The ids (empty while the SDE is not loaded).
     """
-    global _smartbomb_ids
     from universe.models import ItemType
 
-    with _smartbomb_lock:
-        if _smartbomb_ids is None:
-            ids = frozenset(ItemType.objects.filter(group__name="Smart Bomb").values_list("id", flat=True))
-            if not ids:
-                return ids
-            _smartbomb_ids = ids
-        return _smartbomb_ids
+    return frozenset(ItemType.objects.filter(group__name="Smart Bomb").values_list("id", flat=True))
 
 
 def stargates_get(*, system_ids: Sequence[int]) -> dict[int, list[tuple[str, float, float, float]]]:

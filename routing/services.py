@@ -18,7 +18,6 @@ from routing import graph
 from routing.models import KillFeedCursor
 from routing.selectors import (
     KILLS_KEY,
-    RISK_FLAGGED_KEY,
     RISK_FRESH_KEY,
     SYSTEM_KILLS_KEY,
     WEIGHTS_OK_KEY,
@@ -62,6 +61,8 @@ def route_weights_refresh() -> int:
         The number of gates written.
     """
     label = graph.graph_label()
+    for name in graph.RISK_PROPERTIES:  # known property keys keep Neo4j from warning about them in queries
+        graph_query("CALL db.createProperty($name)", {"name": name})
     gates = int(graph_query(graph.weights_all_query(label), graph.row_params())[0]["gates"])
     _redis().set(WEIGHTS_OK_KEY.format(label=label), "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
     logger.info("Routing weights written on %d gates of :%s", gates, label)
@@ -72,8 +73,8 @@ def risk_graph_sync(*, now: float | None = None) -> RiskSyncReport:
     """Write every system's current risk, and the risk weights of the gates into it, in one batched statement.
 
     Systems whose risk went away are cleared in the same batch. Redis remembers
-    until when the written risk stays true, so route queries know when to call
-    this again.
+    until when the written risk stays true (``RISK_FRESH_KEY``), so route
+    queries know when to call this again.
 
     Args:
         now: Epoch seconds (defaults to the clock).
@@ -99,14 +100,9 @@ def risk_graph_sync(*, now: float | None = None) -> RiskSyncReport:
     gates = 0
     if rows:
         gates = int(graph_query(graph.risk_write_query(label), graph.row_params(rows=rows))[0]["gates"])
-    redis = _redis()
-    flagged_key, fresh_key = RISK_FLAGGED_KEY.format(label=label), RISK_FRESH_KEY.format(label=label)
-    changes = [r.changes_at for r in risks.values() if r.changes_at is not None]
-    if changes:
-        redis.set(flagged_key, "1")
-        redis.set(fresh_key, "1", px=max(1, math.ceil((min(changes) - now) * 1000)))
-    else:
-        redis.delete(flagged_key, fresh_key)
+    changes = [r.changes_at - now for r in risks.values() if r.changes_at is not None]
+    trust = min([float(settings.ROUTING_RISK_RESYNC_SECONDS), *changes])
+    _redis().set(RISK_FRESH_KEY.format(label=label), "1", px=max(1, math.ceil(trust * 1000)))
     flagged = sum(1 for r in risks.values() if r.level)
     logger.info("Risk written to :%s: %d flagged, %d systems, %d gates", label, flagged, len(rows), gates)
     return RiskSyncReport(flagged=flagged, systems_written=len(rows), gates_written=gates)

@@ -68,3 +68,63 @@ def tiny_graph(graph_label: str, settings: SettingsWrapper) -> str:
     settings.ROUTING_GRAPH_LABEL = graph_label
     graph_create(graph_label, TINY_SYSTEMS, TINY_GATES)
     return graph_label
+
+
+@pytest.fixture
+def zkill_server(fake_server, settings: SettingsWrapper):
+    """Point zKillboard's R2Z2 feed and ESI at one fake server, with shrunken delays.
+
+    Returns:
+        The fake server.
+    """
+    settings.ZKILLBOARD_R2Z2_URL = fake_server.url
+    settings.ESI_BASE_URL = fake_server.url
+    settings.ZKILLBOARD_REQUEST_DELAY_SECONDS = 0.0
+    settings.ZKILLBOARD_RETRY_DELAY_SECONDS = 0.01
+    settings.ZKILLBOARD_TIMEOUT_SECONDS = 2.0
+    settings.ESI_ERROR_SLEEP_SECONDS = 0.05
+    settings.ESI_BUCKET_CAPACITY = 1000.0
+    settings.ESI_BUCKET_REFILL_PER_SECOND = 1000.0
+    return fake_server
+
+
+@pytest.fixture
+def tiny_sde(db: None, tiny_graph: str) -> dict[str, int]:
+    """SDE rows for the tiny graph: its systems, two stargates, and a Smart Bomb type.
+
+    Returns:
+        Ids of what was created.
+    """
+    from universe.models import (
+        Constellation,
+        ItemCategory,
+        ItemGroup,
+        ItemType,
+        Region,
+        SolarSystem,
+        Stargate,
+    )
+
+    region = Region.objects.create(id=1, name="Tiny", x=0, y=0, z=0)
+    constellation = Constellation.objects.create(id=1, region=region, name="Tiny One", x=0, y=0, z=0)
+    for index, (system_id, name, security) in enumerate(TINY_SYSTEMS):
+        SolarSystem.objects.create(
+            id=system_id,
+            name=name,
+            region=region,
+            constellation=constellation,
+            security=security,
+            x=index * 1e16,
+            y=0,
+            z=(index % 3) * 1e16,
+            x_2d=index * 1e16,
+            y_2d=(index % 3) * 1e16,
+        )
+    # Xray's gate to Delta sits at the origin of Xray; Bravo's gate to Alpha at (1e9, 0, 0).
+    Stargate.objects.create(id=9001, system_id=8, type_id=1, name="Stargate (Delta)", x=0, y=0, z=0)
+    Stargate.objects.create(id=9002, system_id=8, type_id=1, name="Stargate (Alpha)", x=5e10, y=0, z=0)
+    Stargate.objects.create(id=9003, system_id=2, type_id=1, name="Stargate (Alpha)", x=1e9, y=0, z=0)
+    category = ItemCategory.objects.create(id=999007, name="Module")
+    group = ItemGroup.objects.create(id=999072, category=category, name="Smart Bomb")
+    ItemType.objects.create(id=999001, group=group, name="Large Test Smartbomb")
+    return {"smartbomb": 999001}
