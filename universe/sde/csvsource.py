@@ -118,7 +118,7 @@ class CsvFolderDump:
             raise DumpFormatError(f"{file}: the file is empty (no header line)") from None
         except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
             stream.close()
-            raise DumpFormatError(f"{file}: unreadable CSV ({_detail(exc)})") from exc
+            raise DumpFormatError(f"{file}: truncated or corrupt CSV ({_detail(exc)})") from exc
         columns = [column.strip().lstrip("\ufeff").strip('"') for column in header]
         return columns, self._iter(file, stream, reader, len(columns))
 
