@@ -187,6 +187,9 @@ if not EVE_DATA_DIR.is_absolute():
 # Real public data used by tests and benchmarks (never copied into the repo).
 EVE_SHARED_DIR = Path(env_str("EVE_SHARED_DIR", str(BASE_DIR.parent / "shared")))
 FUZZWORK_DUMP_URL = env_str("FUZZWORK_DUMP_URL", "https://www.fuzzwork.co.uk/dump/")
+FUZZWORK_TIMEOUT_SECONDS = env_float("FUZZWORK_TIMEOUT_SECONDS", 60.0)
+FUZZWORK_RETRIES = int(env_float("FUZZWORK_RETRIES", 2))
+FUZZWORK_RETRY_DELAY_SECONDS = env_float("FUZZWORK_RETRY_DELAY_SECONDS", 5.0)
 
 # --------------------------------------------------------------------------- EVE: SSO and accounts
 EVE_CLIENT_ID = env_str("EVE_CLIENT_ID", "5e0952c68665441aae27846cb735138e")

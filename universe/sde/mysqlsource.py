@@ -1,0 +1,524 @@
+"""Fuzzwork's MySQL dumps (``mysql-latest.tar.bz2``, ``latest-mysql.sql.gz``, plain ``.sql``).
+
+mysqldump output is read in one streaming pass, line by line: only the
+wanted tables' ``CREATE TABLE`` (for the column names) and ``INSERT``
+statements are parsed (multi-row ``VALUES``, quoting, backslash escapes,
+``NULL``); their rows are spilled in batches to a temporary file per table,
+so a dump of any size never sits in memory and each table is read back
+quickly. A tar archive (``sde-*-TRANQUILITY/*.sql``) is walked once, member
+by member, in stream mode.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from universe.sde.compressed import (
+    COMPRESSIONS,
+    MYSQL,
+    TAR,
+    DumpFormatError,
+    content_kinds,
+    damage_guard,
+    open_decompressed,
+    tar_members,
+    text_lines,
+)
+from universe.sde.sources import register_format
+
+BATCH = 5000
+# The tables ingestion needs; only these are parsed and kept.
+WANTED_TABLES: tuple[str, ...] = (
+    "invCategories",
+    "invGroups",
+    "invMarketGroups",
+    "invTypes",
+    "invVolumes",
+    "mapRegions",
+    "mapConstellations",
+    "mapSolarSystems",
+    "mapSolarSystemJumps",
+    "staStations",
+    "mapDenormalize",
+)
+
+_INSERT = re.compile(
+    r"\s*(?:INSERT|REPLACE)(?:\s+(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*\s+INTO\s+"
+    r"(?:`[^`]+`\.|\w+\.)?(?:`(?P<qname>[^`]+)`|(?P<name>\w+))\s*"
+    r"(?:\((?P<cols>[^)]*)\)\s*)?VALUES\s*",
+    re.IGNORECASE,
+)
+_CREATE = re.compile(
+    r"\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:`[^`]+`\.|\w+\.)?(?:`(?P<qname>[^`]+)`|(?P<name>\w+))",
+    re.IGNORECASE,
+)
+_STRING = r"'(?:[^'\\]|\\.|'')*+'" + r'|"(?:[^"\\]|\\.|"")*+"'
+# One parenthesised row of VALUES (strings may hold parentheses, commas and newlines).
+_ROW = re.compile(r"\s*,?\s*\((?P<body>(?:" + _STRING + r"""|[^'"()]++)*+)\)""", re.DOTALL)
+# One value inside a row: a string (optionally after a character-set introducer such as _binary) or a bare word.
+_FIELD = re.compile(
+    r"""\s*(?:_\w+\s*(?=['"]))?(?:(""" + _STRING + r""")|([^,\s'"]+(?:\s+[^,\s'"]+)*))\s*(?:,|$)""",
+    re.DOTALL,
+)
+_END = re.compile(r"\s*;\s*$")
+_ESCAPE = re.compile(r"\\(.)|''|\"\"", re.DOTALL)
+_ESCAPES = {"0": "\x00", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "%": "\\%", "_": "\\_"}
+_NOT_COLUMNS = {"PRIMARY", "KEY", "UNIQUE", "INDEX", "CONSTRAINT", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK"}
+
+
+def _unescape_match(match: re.Match[str]) -> str:
+    """Replace one MySQL escape sequence.
+
+    Args:
+        match: A match of ``_ESCAPE``.
+
+    Returns:
+        The character it stands for.
+    """
+    text = match.group(0)
+    if text in ("''", '""'):
+        return text[0]
+    char = match.group(1)
+    return _ESCAPES.get(char, char)
+
+
+def unescape(text: str) -> str:
+    """Decode the body of a MySQL string literal.
+
+    Args:
+        text: The characters between the quotes.
+
+    Returns:
+        The string value.
+    """
+    if "\\" not in text and "''" not in text and '""' not in text:
+        return text
+    return _ESCAPE.sub(_unescape_match, text)
+
+
+def _identifiers(text: str) -> list[str]:
+    r"""Split a comma-separated list of (back-quoted) column names.
+
+    Args:
+        text: E.g. ``typeID``, ``groupID`` in back-quotes.
+
+    Returns:
+        The names.
+    """
+    return [part.strip().strip("`").strip() for part in text.split(",") if part.strip()]
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split a CREATE TABLE body at commas outside parentheses and quotes.
+
+    Args:
+        text: The text between the statement's outer parentheses.
+
+    Returns:
+        One definition per column, key or constraint.
+    """
+    parts: list[str] = []
+    depth = 0
+    quote = ""
+    start = 0
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def create_table_columns(statement: str) -> list[str]:
+    """Read the column names of a ``CREATE TABLE`` statement.
+
+    Args:
+        statement: The whole statement.
+
+    Returns:
+        The column names in order.
+    """
+    body = statement[statement.index("(") + 1 : statement.rindex(")")]
+    columns: list[str] = []
+    for definition in _split_top_level(body):
+        if definition.startswith("`"):
+            columns.append(definition[1 : definition.index("`", 1)])
+            continue
+        word = definition.split(None, 1)[0]
+        if word.upper() not in _NOT_COLUMNS:
+            columns.append(word.strip('"'))
+    return columns
+
+
+@dataclass
+class _Spill:
+    """The rows of one wanted table, spilled to a temporary file in JSON batches."""
+
+    path: Path
+    columns: list[str] | None = None
+    rows: int = 0
+    batch: list[list[str | None]] = field(default_factory=list)
+    handle: IO[str] | None = None
+
+    def add(self, row: list[str | None]) -> None:
+        """Buffer one row, writing a batch when full.
+
+        Args:
+            row: Raw text values.
+        """
+        self.batch.append(row)
+        self.rows += 1
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows."""
+        if not self.batch:
+            return
+        if self.handle is None:
+            self.handle = self.path.open("a", encoding="utf-8")
+        self.handle.write(json.dumps(self.batch, ensure_ascii=False, separators=(",", ":")))
+        self.handle.write("\n")
+        self.batch = []
+
+    def close(self) -> None:
+        """Write what is left and close the file."""
+        self.flush()
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+class _InsertParser:
+    """Parses the VALUES of one INSERT statement, fed line by line."""
+
+    def __init__(self, spill: _Spill, columns: list[str] | None, origin: str) -> None:
+        """Start a statement.
+
+        Args:
+            spill: Where its rows go.
+            columns: The statement's own column list, if it has one.
+            origin: File and table, named in errors.
+        """
+        self.spill = spill
+        self.width = len(columns) if columns else (len(spill.columns) if spill.columns else None)
+        self.origin = origin
+        self.pending = ""
+
+    def feed(self, text: str) -> bool:
+        """Parse more of the statement.
+
+        Args:
+            text: The next piece of text (a line, or the rest of the first line).
+
+        Returns:
+            True once the statement's closing ``;`` was read.
+
+        Raises:
+            DumpFormatError: On a syntax error or a row of the wrong width.
+        """
+        if self.pending:
+            text = self.pending + text
+            self.pending = ""
+        pos = 0
+        match_row = _ROW.match
+        while (match := match_row(text, pos)) is not None:
+            row = [
+                unescape(quoted[1:-1]) if quoted else (None if word.upper() == "NULL" else word)
+                for quoted, word in _FIELD.findall(match.group("body"))
+            ]
+            if self.width is not None and len(row) != self.width:
+                raise DumpFormatError(
+                    f"{self.origin}: a row has {len(row)} values but the table has {self.width} columns"
+                )
+            self.spill.add(row)
+            pos = match.end()
+        rest = text[pos:]
+        if _END.match(rest):
+            return True
+        stripped = rest.strip().lstrip(",").lstrip()
+        if stripped and not stripped.startswith("("):
+            raise DumpFormatError(f"{self.origin}: unexpected {stripped[:20]!r} in INSERT")
+        self.pending = rest
+        return False
+
+
+class MysqlDump:
+    """The wanted tables of a mysqldump file or tar of files, plain or compressed."""
+
+    def __init__(self, path: Path, tables: Iterable[str] = WANTED_TABLES) -> None:
+        """Scan the dump once, keeping the wanted tables' rows in temporary files.
+
+        Args:
+            path: A ``.sql`` dump, a tar of them, either compressed with bzip2, gzip or xz.
+            tables: Fuzzwork table names to keep (compared case-insensitively).
+
+        Raises:
+            DumpFormatError: When the file is not a MySQL dump or is damaged.
+        """
+        self.path = path
+        self.name = str(path)
+        self._wanted = {t.lower() for t in tables}
+        self._tmp = tempfile.TemporaryDirectory(prefix="sde-mysql-")
+        self._spills: dict[str, _Spill] = {}
+        self._names: dict[str, str] = {}
+        try:
+            self._scan_file()
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for spill in self._spills.values():
+                spill.close()
+
+    def _scan_file(self) -> None:
+        """Dispatch on the file's content: plain SQL, compressed SQL, or a tar.
+
+        Raises:
+            DumpFormatError: When it holds no MySQL dump.
+        """
+        kind, inner = content_kinds(self.path)
+        if kind == TAR or inner == TAR:
+            found = False
+            for member, stream in tar_members(self.path):
+                if not member.name.endswith(".sql"):
+                    continue
+                found = True
+                with damage_guard(self.path, "tar archive"):
+                    self._scan(text_lines(stream), f"{self.path}:{member.name}")
+            if not found:
+                raise DumpFormatError(f"{self.path}: the tar archive holds no .sql file")
+            return
+        if inner != MYSQL:
+            raise DumpFormatError(f"{self.path}: not a MySQL dump")
+        if kind in COMPRESSIONS:
+            with damage_guard(self.path, f"{kind} data"), open_decompressed(self.path, kind) as raw:
+                self._scan(text_lines(raw), str(self.path))
+        else:
+            with damage_guard(self.path, "file"), self.path.open("rb") as raw:
+                self._scan(text_lines(raw), str(self.path))
+
+    def _spill_for(self, name: str) -> _Spill:
+        """The spill file of a wanted table, created on first use.
+
+        Args:
+            name: The table's name as the dump spells it.
+
+        Returns:
+            Its spill.
+        """
+        key = name.lower()
+        if key not in self._spills:
+            self._spills[key] = _Spill(Path(self._tmp.name) / f"{len(self._spills)}.jsonl")
+            self._names[key] = name
+        return self._spills[key]
+
+    def _scan(self, lines: Iterable[str], origin: str) -> None:
+        """Parse one SQL text, keeping the wanted tables' columns and rows.
+
+        Args:
+            lines: The text, line by line.
+            origin: The file (and tar member) named in errors.
+
+        Raises:
+            DumpFormatError: On a malformed statement of a wanted table.
+        """
+        iterator = iter(lines)
+        for line in iterator:
+            head = line.lstrip()[:7].upper()
+            if head.startswith(("INSERT", "REPLACE")):
+                match = _INSERT.match(line)
+                if match is None:
+                    continue
+                name = match.group("qname") or match.group("name")
+                if name.lower() not in self._wanted:
+                    self._skip_statement(line, iterator)
+                    continue
+                spill = self._spill_for(name)
+                columns = _identifiers(match.group("cols")) if match.group("cols") else None
+                if columns is not None:
+                    if spill.columns is not None and spill.columns != columns:
+                        raise DumpFormatError(f"{origin}: INSERTs into {name} name different columns")
+                    spill.columns = columns
+                parser = _InsertParser(spill, columns, f"{origin}: table {name}")
+                done = parser.feed(line[match.end() :])
+                while not done:
+                    more = next(iterator, None)
+                    if more is None:
+                        raise DumpFormatError(f"{origin}: the INSERT into {name} is cut short")
+                    done = parser.feed(more)
+            elif head.startswith("CREATE"):
+                match = _CREATE.match(line)
+                if match is None:
+                    continue
+                name = match.group("qname") or match.group("name")
+                statement = self._collect_statement(line, iterator, origin)
+                if name.lower() in self._wanted:
+                    spill = self._spill_for(name)
+                    try:
+                        spill.columns = create_table_columns(statement)
+                    except ValueError as exc:
+                        raise DumpFormatError(f"{origin}: unreadable CREATE TABLE {name}") from exc
+
+    @staticmethod
+    def _collect_statement(first: str, iterator: Iterator[str], origin: str) -> str:
+        """Gather a DDL statement's lines up to the one ending with ``;``.
+
+        Args:
+            first: Its first line.
+            iterator: The remaining lines.
+            origin: The file, named in errors.
+
+        Returns:
+            The statement's text.
+
+        Raises:
+            DumpFormatError: When the text ends before the statement does.
+        """
+        parts = [first]
+        line = first
+        while not line.rstrip().endswith(";"):
+            nxt = next(iterator, None)
+            if nxt is None:
+                raise DumpFormatError(f"{origin}: a CREATE TABLE statement is cut short")
+            parts.append(nxt)
+            line = nxt
+        return "".join(parts)
+
+    @staticmethod
+    def _skip_statement(first: str, iterator: Iterator[str]) -> None:
+        """Pass over an unwanted INSERT without parsing its values.
+
+        mysqldump writes each INSERT on one line with newlines escaped, so a
+        statement ends on the first line ending with ``;``.
+
+        Args:
+            first: Its first line.
+            iterator: The remaining lines.
+        """
+        line = first
+        while not line.rstrip().endswith(";"):
+            nxt = next(iterator, None)
+            if nxt is None:
+                return
+            line = nxt
+
+    def tables(self) -> set[str]:
+        """List the wanted tables the dump holds.
+
+        Returns:
+            Table names as the dump spells them.
+        """
+        return set(self._names.values())
+
+    def has_table(self, table: str) -> bool:
+        """Tell whether the dump holds a wanted table.
+
+        Args:
+            table: Fuzzwork's table name (case-insensitive).
+
+        Returns:
+            True when present.
+        """
+        return table.lower() in self._spills
+
+    def rows(self, table: str) -> tuple[list[str], Iterator[tuple[str | None, ...]]]:
+        """Read one wanted table.
+
+        Args:
+            table: Fuzzwork's table name (case-insensitive).
+
+        Returns:
+            (column names, iterator of rows of raw text values, None for NULL).
+
+        Raises:
+            DumpFormatError: When the table is missing or its columns unknown.
+        """
+        spill = self._spills.get(table.lower())
+        if spill is None:
+            raise DumpFormatError(f"{self.path}: table {table} is missing")
+        if spill.columns is None:
+            raise DumpFormatError(f"{self.path}: table {table} has no CREATE TABLE and no column list")
+        return list(spill.columns), self._iter_rows(spill)
+
+    @staticmethod
+    def _iter_rows(spill: _Spill) -> Iterator[tuple[str | None, ...]]:
+        """Read a spill file back.
+
+        Args:
+            spill: The table's spill.
+
+        Yields:
+            Rows of raw text values.
+        """
+        if not spill.path.exists():
+            return
+        with spill.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                for row in json.loads(line):
+                    yield tuple(row)
+
+    def close(self) -> None:
+        """Delete the temporary files."""
+        for spill in self._spills.values():
+            spill.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> MysqlDump:
+        """Use the dump in a ``with`` block.
+
+        Returns:
+            The dump itself.
+        """
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Delete the temporary files.
+
+        Args:
+            exc_type: Exception type, if any.
+            exc: Exception, if any.
+            tb: Traceback, if any.
+        """
+        self.close()
+
+
+def is_mysql_dump(path: Path) -> bool:
+    """Tell from its content whether a file is a mysqldump or a tar of them, plain or compressed.
+
+    Args:
+        path: A file or folder.
+
+    Returns:
+        True for MySQL/MariaDB dump text or a tar (whose ``.sql`` members are checked on opening).
+    """
+    return content_kinds(path)[1] in (MYSQL, TAR)
+
+
+register_format("mysql", is_mysql_dump, MysqlDump)

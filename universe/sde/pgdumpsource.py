@@ -1,0 +1,433 @@
+r"""Fuzzwork's PostgreSQL custom-format dumps (``postgres-latest.dmp.bz2``, ``latest-postgres.pgdump``).
+
+Nothing is ever restored into a database: ``pg_restore -l`` lists the
+archive's contents, and for each wanted table ``pg_restore --data-only -L``
+with a one-entry list writes that table's ``COPY`` text to a pipe, which is
+parsed line by line (``\N`` for NULL, backslash escapes). The schema
+(``public`` or Fuzzwork's ``evesde`` variant) and the case of table names do
+not matter. Boolean columns (``t``/``f``) become ``1``/``0`` like the CSV dumps.
+A compressed dump is stream-decompressed to a temporary file first.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from universe.sde.compressed import COMPRESSIONS, PGDUMP, DumpFormatError, content_kinds, decompress_to
+from universe.sde.sources import register_format
+
+PREFERRED_SCHEMAS = ("evesde", "public")
+
+_TOC_LINE = re.compile(r"^(?P<id>\d+);\s+\d+\s+\d+\s+(?P<kind>TABLE DATA|TABLE)\s+(?P<schema>\S+)\s+(?P<name>\S+)\s")
+_COPY_LINE = re.compile(r"^COPY\s+.+?\s+\((?P<cols>.*)\)\s+FROM\s+stdin;\s*$")
+_IDENT = re.compile(r'"((?:[^"]|"")*)"|([^,\s]+)')
+_COPY_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.DOTALL)
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_ENCODINGS = {"UTF8": "utf-8", "SQL_ASCII": "utf-8", "LATIN1": "latin-1", "WIN1252": "cp1252"}
+_BOOLEANS = {"t": "1", "f": "0"}
+
+
+def _copy_unescape_match(match: re.Match[str]) -> str:
+    """Replace one COPY text escape.
+
+    Args:
+        match: A match of ``_COPY_ESCAPE``.
+
+    Returns:
+        The character it stands for.
+    """
+    octal, hexa, char = match.groups()
+    if octal is not None:
+        return chr(int(octal, 8))
+    if hexa is not None:
+        return chr(int(hexa, 16))
+    return _COPY_ESCAPES.get(char, char)
+
+
+def copy_field(text: str) -> str | None:
+    r"""Decode one field of PostgreSQL's COPY text format.
+
+    Args:
+        text: The field as written between tabs.
+
+    Returns:
+        The value, or None for ``\N``.
+    """
+    if text == "\\N":
+        return None
+    if "\\" not in text:
+        return text
+    return _COPY_ESCAPE.sub(_copy_unescape_match, text)
+
+
+def copy_identifiers(text: str) -> list[str]:
+    """Split the column list of a COPY statement.
+
+    Args:
+        text: E.g. ``"typeID", "groupID", published``.
+
+    Returns:
+        The column names, unquoted.
+    """
+    return [quoted.replace('""', '"') if quoted else plain for quoted, plain in _IDENT.findall(text)]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One TABLE or TABLE DATA line of an archive's table of contents."""
+
+    line: str
+    schema: str
+    name: str
+
+
+def pg_restore_binary() -> str:
+    """Find ``pg_restore``.
+
+    Returns:
+        Its path.
+
+    Raises:
+        DumpFormatError: When it is not installed.
+    """
+    found = shutil.which("pg_restore")
+    if found is None:
+        raise DumpFormatError("pg_restore is not installed: it is needed to read PostgreSQL dumps")
+    return found
+
+
+class PgDump:
+    """Tables of a PostgreSQL custom-format dump, plain or compressed."""
+
+    def __init__(self, path: Path) -> None:
+        """Open the dump and read its table of contents.
+
+        Args:
+            path: A ``pg_dump -Fc`` archive, or one compressed with bzip2, gzip or xz.
+
+        Raises:
+            DumpFormatError: When the file is not such a dump or ``pg_restore`` rejects it.
+        """
+        self.path = path
+        self.name = str(path)
+        self._tmp = tempfile.TemporaryDirectory(prefix="sde-pgdump-")
+        try:
+            kind, inner = content_kinds(path)
+            self._archive = path
+            if kind in COMPRESSIONS:
+                if inner != PGDUMP:
+                    raise DumpFormatError(f"{path}: the {kind} file does not hold a PostgreSQL dump")
+                self._archive = decompress_to(path, Path(self._tmp.name) / "dump.pgdump", kind)
+            elif kind != PGDUMP:
+                raise DumpFormatError(f"{path}: not a PostgreSQL custom-format dump")
+            self._data: dict[str, list[_Entry]] = {}
+            self._tables: dict[str, list[_Entry]] = {}
+            for line in self._run(["-l"]).splitlines():
+                match = _TOC_LINE.match(line)
+                if match is None:
+                    continue
+                entry = _Entry(line, match.group("schema"), match.group("name"))
+                target = self._data if match.group("kind") == "TABLE DATA" else self._tables
+                target.setdefault(entry.name.lower(), []).append(entry)
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, args: list[str]) -> str:
+        """Run ``pg_restore`` on the archive and return its output.
+
+        Args:
+            args: Options before the archive's path.
+
+        Returns:
+            Its standard output.
+
+        Raises:
+            DumpFormatError: When it fails (its first error line is quoted).
+        """
+        done = subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+            [pg_restore_binary(), *args, "-f", "-", str(self._archive)],
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise DumpFormatError(f"{self.path}: pg_restore failed ({self._first_error(done.stderr)})")
+        return done.stdout.decode("utf-8", errors="replace")
+
+    @staticmethod
+    def _first_error(stderr: bytes) -> str:
+        """Pick the most telling line of pg_restore's error output.
+
+        Args:
+            stderr: Its error output.
+
+        Returns:
+            One line.
+        """
+        lines = [line.strip() for line in stderr.decode("utf-8", errors="replace").splitlines() if line.strip()]
+        errors = [line for line in lines if "error" in line.lower()]
+        picked = (errors or lines or ["no message"])[0]
+        return picked.removeprefix("pg_restore: ").removeprefix("error: ")
+
+    @staticmethod
+    def _pick(entries: list[_Entry]) -> _Entry:
+        """Choose among same-named tables of several schemas.
+
+        Args:
+            entries: Candidates.
+
+        Returns:
+            The one in ``evesde``, else ``public``, else the first.
+        """
+        for schema in PREFERRED_SCHEMAS:
+            for entry in entries:
+                if entry.schema == schema:
+                    return entry
+        return entries[0]
+
+    def tables(self) -> set[str]:
+        """List the dump's tables.
+
+        Returns:
+            Table names as the dump spells them.
+        """
+        return {self._pick(e).name for e in (*self._tables.values(), *self._data.values())}
+
+    def has_table(self, table: str) -> bool:
+        """Tell whether the dump holds a table (case-insensitive).
+
+        Args:
+            table: Fuzzwork's table name, e.g. ``invTypes``.
+
+        Returns:
+            True when present.
+        """
+        key = table.lower()
+        return key in self._tables or key in self._data
+
+    def _list_file(self, entry: _Entry) -> Path:
+        """Write a one-entry list file for ``pg_restore -L``.
+
+        Args:
+            entry: The table-of-contents entry.
+
+        Returns:
+            The list file.
+        """
+        path = Path(self._tmp.name) / "entry.list"
+        path.write_text(entry.line + "\n", encoding="utf-8")
+        return path
+
+    def _schema_columns(self, table: str) -> tuple[list[str], set[str]]:
+        """Read a table's columns and its boolean columns from the dump's DDL.
+
+        Args:
+            table: Fuzzwork's table name.
+
+        Returns:
+            (column names, names of boolean columns); empty when the dump has no DDL for it.
+        """
+        entries = self._tables.get(table.lower())
+        if not entries:
+            return [], set()
+        ddl = self._run(["--schema-only", "-L", str(self._list_file(self._pick(entries)))])
+        start = ddl.find("CREATE TABLE")
+        if start < 0:
+            return [], set()
+        body = ddl[ddl.index("(", start) + 1 : ddl.index("\n);", start)]
+        columns: list[str] = []
+        booleans: set[str] = set()
+        for raw in body.splitlines():
+            line = raw.strip().rstrip(",")
+            if not line or line.upper().startswith(("CONSTRAINT ", "PRIMARY KEY", "UNIQUE ", "CHECK ")):
+                continue
+            match = _IDENT.match(line)
+            if match is None:
+                continue
+            name = match.group(1).replace('""', '"') if match.group(1) is not None else match.group(2)
+            columns.append(name)
+            if line[match.end() :].strip().lower().startswith("boolean"):
+                booleans.add(name)
+        return columns, booleans
+
+    def rows(self, table: str) -> tuple[list[str], Iterator[tuple[str | None, ...]]]:
+        """Read one table through ``pg_restore --data-only``.
+
+        Args:
+            table: Fuzzwork's table name (case-insensitive).
+
+        Returns:
+            (column names, iterator of rows of raw text values, None for NULL).
+
+        Raises:
+            DumpFormatError: When the table is missing or pg_restore fails.
+        """
+        if not self.has_table(table):
+            raise DumpFormatError(f"{self.path}: table {table} is missing")
+        schema_columns, booleans = self._schema_columns(table)
+        entries = self._data.get(table.lower())
+        if not entries:
+            return schema_columns, iter(())
+        errors = (Path(self._tmp.name) / "stderr.txt").open("w+b")
+        process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
+            [
+                pg_restore_binary(),
+                "--data-only",
+                "-L",
+                str(self._list_file(self._pick(entries))),
+                "-f",
+                "-",
+                str(self._archive),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+        if process.stdout is None:  # pragma: no cover - stdout=PIPE always gives a stream
+            raise DumpFormatError(f"{self.path}: pg_restore gave no output")
+        encoding = "utf-8"
+        columns: list[str] | None = None
+        for raw in process.stdout:
+            line = raw.decode(encoding, errors="replace")
+            if line.startswith("SET client_encoding"):
+                declared = line.split("'")[1] if "'" in line else "UTF8"
+                encoding = _ENCODINGS.get(declared.upper(), "utf-8")
+            match = _COPY_LINE.match(line)
+            if match is not None:
+                columns = copy_identifiers(match.group("cols"))
+                break
+        if columns is None:
+            process.wait()
+            errors.seek(0)
+            detail = self._first_error(errors.read()) if process.returncode else "no COPY data"
+            errors.close()
+            raise DumpFormatError(f"{self.path}: pg_restore cannot read table {table} ({detail})")
+        flags = tuple(name in booleans for name in columns)
+        return columns, self._iter_rows(process, errors, encoding, flags, table)
+
+    def _iter_rows(
+        self,
+        process: subprocess.Popen[bytes],
+        errors: IO[bytes],
+        encoding: str,
+        flags: tuple[bool, ...],
+        table: str,
+    ) -> Iterator[tuple[str | None, ...]]:
+        """Yield the COPY rows pg_restore writes, then check it succeeded.
+
+        Args:
+            process: The running pg_restore, positioned after the COPY line.
+            errors: Its open stderr file.
+            encoding: The dump's text encoding.
+            flags: Per column, whether it is boolean.
+            table: The table, named in errors.
+
+        Yields:
+            Rows of raw text values.
+
+        Raises:
+            DumpFormatError: On a row of the wrong width or when pg_restore fails.
+        """
+        stdout = process.stdout
+        if stdout is None:  # pragma: no cover - stdout=PIPE always gives a stream
+            return
+        width = len(flags)
+        has_booleans = any(flags)
+        finished = False
+        try:
+            for raw in stdout:
+                line = raw.decode(encoding, errors="replace").rstrip("\n")
+                if line == "\\.":
+                    finished = True
+                    break
+                fields = [copy_field(f) for f in line.split("\t")]
+                if len(fields) != width:
+                    self._raise_if_failed(process, stdout, errors, table)
+                    raise DumpFormatError(
+                        f"{self.path}: table {table} has a row of {len(fields)} values for {width} columns"
+                    )
+                if has_booleans:
+                    fields = [
+                        _BOOLEANS.get(v, v) if flag and v is not None else v
+                        for v, flag in zip(fields, flags, strict=True)
+                    ]
+                yield tuple(fields)
+            self._raise_if_failed(process, stdout, errors, table)
+            if not finished:
+                raise DumpFormatError(f"{self.path}: cannot read table {table} (COPY data cut short)")
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            stdout.close()
+            errors.close()
+
+    def _raise_if_failed(
+        self, process: subprocess.Popen[bytes], stdout: IO[bytes], errors: IO[bytes], table: str
+    ) -> None:
+        """Let pg_restore finish and turn a failure into an error quoting it.
+
+        Args:
+            process: The running pg_restore.
+            stdout: Its output pipe (drained here).
+            errors: Its stderr file.
+            table: The table, named in errors.
+
+        Raises:
+            DumpFormatError: When pg_restore exited with an error.
+        """
+        stdout.read()
+        process.wait()
+        if process.returncode != 0:
+            errors.seek(0)
+            detail = self._first_error(errors.read())
+            raise DumpFormatError(f"{self.path}: pg_restore cannot read table {table} ({detail})")
+
+    def close(self) -> None:
+        """Delete the temporary files."""
+        self._tmp.cleanup()
+
+    def __enter__(self) -> PgDump:
+        """Use the dump in a ``with`` block.
+
+        Returns:
+            The dump itself.
+        """
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Delete the temporary files.
+
+        Args:
+            exc_type: Exception type, if any.
+            exc: Exception, if any.
+            tb: Traceback, if any.
+        """
+        self.close()
+
+
+def is_pg_dump(path: Path) -> bool:
+    """Tell from its content whether a file is a PostgreSQL custom-format dump, plain or compressed.
+
+    Args:
+        path: A file or folder.
+
+    Returns:
+        True for a ``pg_dump -Fc`` archive.
+    """
+    return content_kinds(path)[1] == PGDUMP
+
+
+register_format("pgdump", is_pg_dump, PgDump)

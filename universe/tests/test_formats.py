@@ -1,0 +1,626 @@
+"""Every Fuzzwork dump format, built from the real SDE with real tools, reads like the CSV folder.
+
+Test dumps are made once per module from ``<shared>/eve-sde``: a SQLite
+database with Python's sqlite3, PostgreSQL custom-format archives with
+``pg_dump -Fc`` from a scratch database on the test server (``public`` and
+``evesde`` schemas), and mysqldump-style SQL (``CREATE TABLE`` + extended
+``INSERT``s, written here since no MySQL server is installed); then
+compressed with bzip2, gzip and tar as Fuzzwork publishes them.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import io
+import subprocess
+import tarfile
+import tempfile
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
+from psycopg import sql
+
+from universe.sde.compressed import DumpFormatError, sniff
+from universe.sde.mysqlsource import MysqlDump
+from universe.sde.pgdumpsource import PgDump, copy_field
+from universe.sde.sources import open_dump
+from universe.sde.sqlitesource import SqliteDump
+
+# The tables ingestion needs, plus one it does not (to prove readers skip or tolerate it).
+NEEDED = (
+    "invCategories",
+    "invGroups",
+    "invMarketGroups",
+    "invTypes",
+    "invVolumes",
+    "mapRegions",
+    "mapConstellations",
+    "mapSolarSystems",
+    "mapSolarSystemJumps",
+    "staStations",
+    "mapDenormalize",
+)
+EXTRA = ("invMetaTypes",)
+LEFT_OUT = ("invTypes",)  # from the bzip2-heavy variants, for speed
+PARTIAL = ("sqlite.bz2", "mysql.tar.bz2")
+BOOLEAN_COLUMNS = {
+    "published",
+    "useBasePrice",
+    "anchored",
+    "anchorable",
+    "fittableNonSingleton",
+    "hasTypes",
+    "border",
+    "fringe",
+    "corridor",
+    "hub",
+    "international",
+    "regional",
+}
+DECIMAL_COLUMNS = {"basePrice"}
+
+Rows = list[tuple[str | None, ...]]
+
+
+class Table:
+    """One CSV table of the shared SDE, with a column type inferred per column."""
+
+    def __init__(self, name: str, columns: list[str], rows: Rows) -> None:
+        """Keep the table and infer its column types.
+
+        Args:
+            name: Fuzzwork's table name.
+            columns: Header.
+            rows: Raw values, None for empty fields.
+        """
+        self.name = name
+        self.columns = columns
+        self.rows = rows
+        self.types = [self._infer(i, c) for i, c in enumerate(columns)]
+
+    def _infer(self, index: int, column: str) -> str:
+        """Infer a column's type: bool, decimal, int, float or text.
+
+        Args:
+            index: Column position.
+            column: Column name.
+
+        Returns:
+            The type's name.
+        """
+        if column in BOOLEAN_COLUMNS:
+            return "bool"
+        if column in DECIMAL_COLUMNS:
+            return "decimal"
+        values = [v for r in self.rows if (v := r[index]) is not None]
+        if not values:
+            return "text"
+        for kind, parse in (("int", int), ("float", float)):
+            try:
+                for v in values:
+                    parse(v)
+            except ValueError:
+                continue
+            return kind
+        return "text"
+
+
+def read_csv(path: Path) -> Table:
+    """Read a plain Fuzzwork CSV (empty field = NULL).
+
+    Args:
+        path: The ``.csv`` file.
+
+    Returns:
+        The table.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        columns = next(reader)
+        rows = [tuple(v if v != "" else None for v in row) for row in reader]
+    return Table(path.stem, columns, rows)
+
+
+def normalised(table: Table, columns: list[str], rows: Iterator[tuple[str | None, ...]]) -> list[tuple[Any, ...]]:
+    """Turn a reader's raw rows into comparable values, sorted.
+
+    Numbers compare by value (``1.0`` == ``1`` == ``1.0000``), booleans as 0/1.
+
+    Args:
+        table: The reference table (for column types).
+        columns: The reader's columns (must equal the reference's).
+        rows: The reader's rows.
+
+    Returns:
+        Sorted rows of typed values.
+    """
+    assert columns == table.columns, f"{table.name}: columns {columns} != {table.columns}"
+    out = []
+    for row in rows:
+        assert len(row) == len(columns), f"{table.name}: row width {len(row)}"
+        values: list[Any] = []
+        for value, kind in zip(row, table.types, strict=True):
+            if value is None:
+                values.append(None)
+            elif kind in ("int", "bool", "decimal", "float"):
+                values.append(Decimal(value) if kind in ("int", "decimal") else float(value))
+            else:
+                values.append(value)
+        out.append(tuple(values))
+    out.sort(key=repr)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sde_tables(shared_dir: Path) -> dict[str, Table]:
+    """The needed tables (and one extra) of ``<shared>/eve-sde``, read with Python's csv module."""
+    folder = shared_dir / "eve-sde"
+    return {name: read_csv(folder / f"{name}.csv") for name in (*NEEDED, *EXTRA)}
+
+
+@pytest.fixture(scope="module")
+def reference(sde_tables: dict[str, Table]) -> dict[str, list[tuple[Any, ...]]]:
+    """The CSV tables, normalised for comparison."""
+    return {name: normalised(t, t.columns, iter(t.rows)) for name, t in sde_tables.items()}
+
+
+# --------------------------------------------------------------------------- builders
+_SQLITE_TYPES = {"bool": "INTEGER", "decimal": "NUMERIC", "int": "INTEGER", "float": "REAL", "text": "TEXT"}
+_PG_TYPES = {
+    "bool": "boolean",
+    "decimal": "numeric(19,4)",
+    "int": "bigint",
+    "float": "double precision",
+    "text": "text",
+}
+_MYSQL_TYPES = {
+    "bool": "tinyint(1)",
+    "decimal": "decimal(19,4)",
+    "int": "bigint(20)",
+    "float": "double",
+    "text": "text",
+}
+
+
+def build_sqlite(path: Path, tables: dict[str, Table]) -> Path:
+    """Write a SQLite database like Fuzzwork's with Python's sqlite3.
+
+    Args:
+        path: The database file.
+        tables: Tables to write.
+
+    Returns:
+        ``path``.
+    """
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    for table in tables.values():
+        cols = ", ".join(f'"{c}" {_SQLITE_TYPES[t]}' for c, t in zip(table.columns, table.types, strict=True))
+        conn.execute(f'CREATE TABLE "{table.name}" ({cols})')
+        marks = ", ".join("?" for _ in table.columns)
+        conn.executemany(f'INSERT INTO "{table.name}" VALUES ({marks})', table.rows)  # noqa: S608 - our own names
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _pg_conninfo(dbname: str | None = None) -> dict[str, Any]:
+    """Connection parameters of the test PostgreSQL server.
+
+    Args:
+        dbname: Database to connect to (the default database when None).
+
+    Returns:
+        psycopg keyword arguments.
+    """
+    db = settings.DATABASES["default"]
+    return {
+        "host": db["HOST"] or "127.0.0.1",
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+        "dbname": dbname or db["NAME"],
+    }
+
+
+def _pg_copy_text(value: str | None) -> str:
+    """Encode one value for COPY text format.
+
+    Args:
+        value: The raw value.
+
+    Returns:
+        The escaped field.
+    """
+    if value is None:
+        return "\\N"
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def build_pgdumps(folder: Path, tables: dict[str, Table]) -> dict[str, Path]:
+    """Load the tables into a scratch database and ``pg_dump -Fc`` it, as evesde and public schemas.
+
+    Args:
+        folder: Where to write the archives.
+        tables: Tables to load.
+
+    Returns:
+        ``{"evesde": path, "public": path}``.
+    """
+    scratch = f"sde_formats_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(**_pg_conninfo(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch)))
+    info = _pg_conninfo(scratch)
+    env = {"PGPASSWORD": str(info["password"]), "PATH": "/usr/bin:/bin"}
+    base = ["-h", str(info["host"]), "-p", str(info["port"]), "-U", str(info["user"]), "-d", scratch]
+    out: dict[str, Path] = {}
+    try:
+        with psycopg.connect(**info, autocommit=True) as conn:
+            conn.execute("CREATE SCHEMA evesde")
+            for table in tables.values():
+                cols = ", ".join(f'"{c}" {_PG_TYPES[t]}' for c, t in zip(table.columns, table.types, strict=True))
+                conn.execute(f'CREATE TABLE evesde."{table.name}" ({cols})')
+                bools = [t == "bool" for t in table.types]
+                with conn.cursor().copy(f'COPY evesde."{table.name}" FROM STDIN') as copy:
+                    buf = io.StringIO()
+                    for row in table.rows:
+                        fields = [
+                            ("t" if v == "1" else "f") if flag and v is not None else v
+                            for v, flag in zip(row, bools, strict=True)
+                        ]
+                        buf.write("\t".join(_pg_copy_text(v) for v in fields))
+                        buf.write("\n")
+                    copy.write(buf.getvalue())
+            out["evesde"] = folder / "postgres-schema-latest.dmp"
+            subprocess.run(["pg_dump", "-Fc", "-n", "evesde", "-f", str(out["evesde"]), *base], env=env, check=True)
+            for table in tables.values():
+                conn.execute(f'ALTER TABLE evesde."{table.name}" SET SCHEMA public')
+            out["public"] = folder / "latest-postgres.pgdump"
+            subprocess.run(["pg_dump", "-Fc", "-n", "public", "-f", str(out["public"]), *base], env=env, check=True)
+    finally:
+        with psycopg.connect(**_pg_conninfo(), autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+    return out
+
+
+def _mysql_literal(value: str | None, kind: str) -> str:
+    """Write one value as mysqldump does.
+
+    Args:
+        value: The raw value.
+        kind: The column's type.
+
+    Returns:
+        SQL text: NULL, a bare number, or a quoted, backslash-escaped string.
+    """
+    if value is None:
+        return "NULL"
+    if kind != "text":
+        return value
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace("'", "\\'")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+        .replace("\x00", "\\0")
+        .replace("\x1a", "\\Z")
+    )
+    return f"'{escaped}'"
+
+
+def mysql_table_sql(table: Table, *, max_statement: int = 1_000_000) -> str:
+    """Write one table as mysqldump does (structure, then extended INSERTs).
+
+    Args:
+        table: The table.
+        max_statement: Longest INSERT line, like mysqldump's ``net_buffer_length``.
+
+    Returns:
+        The SQL text.
+    """
+    name = table.name
+    defs = [f"  `{c}` {_MYSQL_TYPES[t]} DEFAULT NULL" for c, t in zip(table.columns, table.types, strict=True)]
+    defs.append(f"  KEY `ix_{name}_{table.columns[0]}` (`{table.columns[0]}`)")
+    parts = [
+        "--\n",
+        f"-- Table structure for table `{name}`\n",
+        "--\n\n",
+        f"DROP TABLE IF EXISTS `{name}`;\n",
+        "/*!40101 SET @saved_cs_client     = @@character_set_client */;\n",
+        "/*!40101 SET character_set_client = utf8 */;\n",
+        f"CREATE TABLE `{name}` (\n" + ",\n".join(defs) + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n",
+        "/*!40101 SET character_set_client = @saved_cs_client */;\n\n",
+        f"LOCK TABLES `{name}` WRITE;\n",
+        f"/*!40000 ALTER TABLE `{name}` DISABLE KEYS */;\n",
+    ]
+    head = f"INSERT INTO `{name}` VALUES "  # noqa: S608 - SQL text written to a file
+    current: list[str] = []
+    size = 0
+    for row in table.rows:
+        tup = "(" + ",".join(_mysql_literal(v, t) for v, t in zip(row, table.types, strict=True)) + ")"
+        if current and size + len(tup) > max_statement:
+            parts.append(head + ",".join(current) + ";\n")
+            current, size = [], 0
+        current.append(tup)
+        size += len(tup) + 1
+    if current:
+        parts.append(head + ",".join(current) + ";\n")
+    parts.append(f"/*!40000 ALTER TABLE `{name}` ENABLE KEYS */;\nUNLOCK TABLES;\n\n")
+    return "".join(parts)
+
+
+MYSQL_HEADER = (
+    "-- MySQL dump 10.13  Distrib 5.7.44, for Linux (x86_64)\n--\n-- Host: localhost    Database: sde\n"
+    "-- ------------------------------------------------------\n"
+    "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n/*!40101 SET NAMES utf8 */;\n\n"
+)
+
+
+@pytest.fixture(scope="module")
+def dumps(tmp_path_factory: pytest.TempPathFactory, sde_tables: dict[str, Table]) -> dict[str, Path]:
+    """Every format Fuzzwork publishes, built once from the real tables.
+
+    To keep bzip2 time down, the two bzip2-heavy variants (``sqlite.bz2`` and
+    ``mysql.tar.bz2``) leave out invTypes (three quarters of the volume); the
+    other variant of each family holds every table.
+    """
+    folder = tmp_path_factory.mktemp("dumps")
+    light = {name: t for name, t in sde_tables.items() if name not in LEFT_OUT}
+    out: dict[str, Path] = {}
+    out["sqlite"] = build_sqlite(folder / "sqlite-latest.sqlite", sde_tables)
+    out["sqlite.gz"] = folder / "latest-sqlite.db.gz"
+    with out["sqlite"].open("rb") as src, gzip.open(out["sqlite.gz"], "wb", compresslevel=1) as dst:
+        dst.write(src.read())
+    light_db = build_sqlite(folder / "light.sqlite", light)
+    out["sqlite.bz2"] = folder / "sqlite-latest.sqlite.bz2"
+    out["sqlite.bz2"].write_bytes(bz2.compress(light_db.read_bytes(), compresslevel=1))
+    pg = build_pgdumps(folder, sde_tables)
+    out["pgdump"] = pg["public"]
+    out["pgdump.evesde.bz2"] = folder / "postgres-schema-latest.dmp.bz2"
+    out["pgdump.evesde.bz2"].write_bytes(bz2.compress(pg["evesde"].read_bytes(), compresslevel=1))
+    sqls = {name: mysql_table_sql(t) for name, t in sde_tables.items()}
+    out["mysql.sql.gz"] = folder / "latest-mysql.sql.gz"
+    with gzip.open(out["mysql.sql.gz"], "wt", encoding="utf-8", compresslevel=1) as fh:
+        fh.write(MYSQL_HEADER)
+        for text in sqls.values():
+            fh.write(text)
+    out["mysql.tar.bz2"] = folder / "mysql-latest.tar.bz2"
+    with tarfile.open(out["mysql.tar.bz2"], "w:bz2", compresslevel=1) as tar:
+        for name in light:
+            data = (MYSQL_HEADER + sqls[name]).encode()
+            info = tarfile.TarInfo(f"sde-20260120-TRANQUILITY/{name}.sql")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out
+
+
+def open_reader(path: Path) -> Any:
+    """Open a dump through the registry, which picks the reader by content.
+
+    Args:
+        path: The dump.
+
+    Returns:
+        The opened source.
+    """
+    return open_dump(path)
+
+
+# --------------------------------------------------------------------------- tests
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        ("sqlite", "sqlite"),
+        ("sqlite.bz2", "bz2"),
+        ("sqlite.gz", "gzip"),
+        ("pgdump", "pgdump"),
+        ("pgdump.evesde.bz2", "bz2"),
+        ("mysql.sql.gz", "gzip"),
+        ("mysql.tar.bz2", "bz2"),
+    ],
+)
+def test_sniff_names_the_format_by_content(dumps: dict[str, Path], key: str, kind: str, tmp_path: Path) -> None:
+    """The first bytes decide the format, whatever the file is called."""
+    disguised = tmp_path / "dump.csv"
+    disguised.symlink_to(dumps[key])
+    assert sniff(disguised) == kind
+
+
+@pytest.mark.parametrize(
+    "key", ["sqlite", "sqlite.bz2", "sqlite.gz", "pgdump", "pgdump.evesde.bz2", "mysql.sql.gz", "mysql.tar.bz2"]
+)
+def test_every_format_reads_like_the_csv(
+    dumps: dict[str, Path], key: str, sde_tables: dict[str, Table], reference: dict[str, list[tuple[Any, ...]]]
+) -> None:
+    """Each needed table yields the CSV's columns and exactly its rows."""
+    reader = open_reader(dumps[key])
+    expected = {"sqlite": "SqliteDump", "pgdump": "PgDump", "mysql": "MysqlDump"}[key.split(".")[0]]
+    assert type(reader).__name__ == expected
+    with reader:
+        for name in NEEDED:
+            if key in PARTIAL and name in LEFT_OUT:
+                assert not reader.has_table(name)
+                continue
+            assert reader.has_table(name.lower())
+            columns, rows = reader.rows(name)
+            got = normalised(sde_tables[name], columns, rows)
+            assert len(got) == len(reference[name]), name
+            assert got == reference[name], name
+
+
+# --------------------------------------------------------------------------- edge cases
+def _one_line_error(excinfo: pytest.ExceptionInfo[DumpFormatError], path: Path, words: str) -> None:
+    """Check an error is one line naming the file and saying what is wrong.
+
+    Args:
+        excinfo: The caught error.
+        path: The file it must name.
+        words: Text it must contain.
+    """
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert str(path) in message
+    assert words in message, message
+
+
+@pytest.mark.parametrize("reader", [SqliteDump, PgDump, lambda p: MysqlDump(p, NEEDED)])
+def test_unknown_and_empty_files_are_refused(tmp_path: Path, reader: Any) -> None:
+    """Random bytes and an empty file give one-line errors naming the file."""
+    junk = tmp_path / "sqlite-latest.sqlite.bz2"
+    junk.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(DumpFormatError) as excinfo:
+        reader(junk)
+    _one_line_error(excinfo, junk, "not a")
+    empty = tmp_path / "empty.sql"
+    empty.write_bytes(b"")
+    with pytest.raises(DumpFormatError) as excinfo:
+        reader(empty)
+    _one_line_error(excinfo, empty, "not a")
+
+
+@pytest.mark.parametrize("key", ["sqlite.bz2", "sqlite.gz", "pgdump.evesde.bz2", "mysql.sql.gz", "mysql.tar.bz2"])
+def test_truncated_archives_are_refused(dumps: dict[str, Path], key: str, tmp_path: Path) -> None:
+    """A compressed dump cut in half is reported as truncated, naming the file."""
+    source = dumps[key]
+    cut = tmp_path / source.name
+    cut.write_bytes(source.read_bytes()[: min(source.stat().st_size // 2, 600_000)])
+    with pytest.raises(DumpFormatError) as excinfo:
+        open_reader(cut)
+    _one_line_error(excinfo, cut, "truncated or corrupt")
+
+
+def _drain(reader: PgDump) -> None:
+    """Read every needed table of a dump to the end.
+
+    Args:
+        reader: The opened dump (closed here).
+    """
+    with reader:
+        for name in NEEDED:
+            _columns, rows = reader.rows(name)
+            for _row in rows:
+                pass
+
+
+def test_truncated_pg_archive_is_refused(dumps: dict[str, Path], tmp_path: Path) -> None:
+    """An uncompressed custom-format archive cut short fails in pg_restore, reported in one line."""
+    cut = tmp_path / "latest-postgres.pgdump"
+    cut.write_bytes(dumps["pgdump"].read_bytes()[: dumps["pgdump"].stat().st_size // 2])
+    with pytest.raises(DumpFormatError) as excinfo:
+        _drain(PgDump(cut))
+    _one_line_error(excinfo, cut, "pg_restore")
+
+
+@pytest.mark.parametrize("key", ["sqlite", "pgdump"])
+def test_missing_table_is_named(dumps: dict[str, Path], key: str) -> None:
+    """Asking for a table the dump lacks names the file and the table."""
+    with open_reader(dumps[key]) as reader:
+        assert not reader.has_table("invNoSuchTable")
+        with pytest.raises(DumpFormatError) as excinfo:
+            reader.rows("invNoSuchTable")
+    _one_line_error(excinfo, dumps[key], "table invNoSuchTable is missing")
+
+
+def test_mysql_row_of_wrong_width_is_refused(tmp_path: Path) -> None:
+    """An INSERT row with more values than CREATE TABLE columns is an error naming file and table."""
+    path = tmp_path / "latest-mysql.sql"
+    ddl = "CREATE TABLE `invVolumes` (\n  `typeID` int(11),\n  `volume` int(11)\n) ENGINE=InnoDB;\n"
+    rows = "INSERT INTO `invVolumes` VALUES (582,2500),(583,2500,7);\n"
+    path.write_text(MYSQL_HEADER + ddl + rows, encoding="utf-8")
+    with pytest.raises(DumpFormatError) as excinfo:
+        MysqlDump(path, NEEDED)
+    _one_line_error(excinfo, path, "invVolumes: a row has 3 values but the table has 2 columns")
+
+
+def test_mysql_parser_handles_quoting_escapes_and_multiline_statements(tmp_path: Path) -> None:
+    """Column lists, NULL, escapes, doubled quotes, raw newlines and charset introducers all parse."""
+    path = tmp_path / "dump.sql"
+    path.write_text(
+        "-- MariaDB dump 10.19\n"
+        "INSERT INTO `invMetaGroups` VALUES (1,'skip me; really');\n"
+        "INSERT INTO invCategories (`categoryID`, `categoryName`, `published`) VALUES\n"
+        "(1,'it''s \\'quoted\\' \\\\ \\n\\t\\0\\Z',1),\n"
+        "(2,NULL,0),(3,'raw\nnewline; (paren)',_binary '1'),\n"
+        '(4,"double \\"q\\"",-1.5e+16);\n',
+        encoding="utf-8",
+    )
+    with MysqlDump(path, NEEDED) as dump:
+        assert dump.tables() == {"invCategories"}
+        columns, rows = dump.rows("invcategories")
+        assert columns == ["categoryID", "categoryName", "published"]
+        assert list(rows) == [
+            ("1", "it's 'quoted' \\ \n\t\x00\x1a", "1"),
+            ("2", None, "0"),
+            ("3", "raw\nnewline; (paren)", "1"),
+            ("4", 'double "q"', "-1.5e+16"),
+        ]
+        assert not dump.has_table("invMetaGroups")  # present in the file but not wanted: skipped
+        with pytest.raises(DumpFormatError) as excinfo:
+            dump.rows("invTypes")
+    _one_line_error(excinfo, path, "table invTypes is missing")
+
+
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+
+
+@given(rows=st.lists(st.tuples(st.integers(-(2**40), 2**40), st.one_of(st.none(), _text)), max_size=30))
+@settings_hypothesis(max_examples=60, deadline=None)
+def test_mysql_round_trip_property(rows: list[tuple[int, str | None]]) -> None:
+    """Whatever the strings, mysqldump-escaped rows parse back to the same values."""
+    table = Table("invMetaGroups", ["metaGroupID", "metaGroupName"], [(str(i), s) for i, s in rows])
+    table.types = ["int", "text"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dump.sql"
+        path.write_text(MYSQL_HEADER + mysql_table_sql(table, max_statement=200), encoding="utf-8")
+        with MysqlDump(path, ["invMetaGroups"]) as dump:
+            columns, got = dump.rows("invMetaGroups")
+            assert columns == table.columns
+            assert list(got) == table.rows
+
+
+@given(value=st.one_of(st.none(), _text))
+@settings_hypothesis(max_examples=200)
+def test_copy_text_round_trip_property(value: str | None) -> None:
+    """COPY text escaping as PostgreSQL writes it decodes back to the value."""
+    if value is not None:
+        value = value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    assert copy_field(_pg_copy_text(value)) == value
+
+
+def test_copy_field_decodes_octal_and_hex_escapes() -> None:
+    """The rarer COPY escapes (octal, hex, backspace, form feed, vertical tab) decode too."""
+    assert copy_field("a\\101\\x42\\b\\f\\v\\\\N") == "aAB\b\f\v\\N"
+    assert copy_field("\\N") is None
+
+
+def test_registry_refuses_unknown_content_and_foreign_archives(tmp_path: Path) -> None:
+    """open_dump names the file: random bytes, a bzip2 of prose, a corrupt gzip head."""
+    junk = tmp_path / "postgres-latest.dmp"
+    junk.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(DumpFormatError) as excinfo:
+        open_dump(junk)
+    _one_line_error(excinfo, junk, "unknown dump format")
+    prose = tmp_path / "mysql-latest.tar.bz2"
+    prose.write_bytes(bz2.compress(b"just some words,\nnot a dump\n"))
+    with pytest.raises(DumpFormatError) as excinfo:
+        open_dump(prose)
+    _one_line_error(excinfo, prose, "holds no SDE dump")
+    broken = tmp_path / "latest-sqlite.db.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(200)))
+    with pytest.raises(DumpFormatError) as excinfo:
+        open_dump(broken)
+    _one_line_error(excinfo, broken, "truncated or corrupt gzip data")
