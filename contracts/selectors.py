@@ -22,6 +22,25 @@ from evesite.exceptions import InvalidInputError, NotFoundError
 ORDERINGS = ("profit", "profit_pct", "items_value", "price", "date_expired", "date_issued", "reward", "isk_per_jump")
 
 
+def _contracts_annotated() -> QuerySet[Contract]:
+    """Every cached contract, annotated with ``isk_per_jump`` (couriers: reward / max(jumps, 1)).
+
+    Returns:
+        The queryset.
+    """
+    return Contract.objects.annotate(
+        isk_per_jump=Case(
+            When(
+                type=ContractType.COURIER,
+                route_jumps__isnull=False,
+                then=F("reward") / Cast(Greatest(F("route_jumps"), Value(1)), FloatField()),
+            ),
+            default=None,
+            output_field=FloatField(),
+        )
+    )
+
+
 def contract_list(
     *,
     region_id: int | None = None,
@@ -50,17 +69,7 @@ def contract_list(
         raise InvalidInputError(f"ordering must be one of {', '.join(ORDERINGS)} (with an optional '-').")
     if contract_type is not None and contract_type not in ContractType.values:
         raise InvalidInputError(f"type must be one of {', '.join(ContractType.values)}.")
-    qs = Contract.objects.filter(is_active=True, date_expired__gt=timezone.now()).annotate(
-        isk_per_jump=Case(
-            When(
-                type=ContractType.COURIER,
-                route_jumps__isnull=False,
-                then=F("reward") / Cast(Greatest(F("route_jumps"), Value(1)), FloatField()),
-            ),
-            default=None,
-            output_field=FloatField(),
-        )
-    )
+    qs = _contracts_annotated().filter(is_active=True, date_expired__gt=timezone.now())
     if region_id is not None:
         qs = qs.filter(region_id=region_id)
     if contract_type is not None:
@@ -183,12 +192,9 @@ def contract_detail_get(*, contract_id: int, price_lookup: PriceLookup | None = 
     Raises:
         NotFoundError: When the contract is not cached.
     """
-    contract = contract_list(ordering="contract_id").filter(contract_id=contract_id).first()
+    contract = _contracts_annotated().filter(contract_id=contract_id).first()
     if contract is None:
-        contract = Contract.objects.filter(contract_id=contract_id).first()
-        if contract is None:
-            raise NotFoundError(f"Contract {contract_id} is not cached.")
-        contract.isk_per_jump = None  # type: ignore[attr-defined]
+        raise NotFoundError(f"Contract {contract_id} is not cached.")
     items, source = _items_cached(contract)
     type_ids = sorted({int(i["type_id"]) for i in items})
     lookup = price_lookup or price_lookup_get()

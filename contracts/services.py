@@ -275,7 +275,7 @@ def contract_items_fetch(*, contract: Contract, client: EsiClient | None = None)
         contract.save(update_fields=["items_status", "items_fetched_at"])
     contract_cache_set(
         contract_id=contract.contract_id,
-        entry=_contract_entry(contract, [_item_payload(r) for r in rows]),
+        entry=_contract_entry(contract, [_item_payload(r) for r in sorted(rows, key=lambda r: r.record_id)]),
         date_expired=contract.date_expired,
     )
     return "fetched"
