@@ -240,6 +240,25 @@ ESI_LOCKDOWN_SECONDS = env_float("ESI_LOCKDOWN_SECONDS", 60.0)
 
 # --------------------------------------------------------------------------- EVE: images
 IMAGE_SERVER_URL = env_str("IMAGE_SERVER_URL", "https://images.evetech.net")
+IMAGE_SERVER_TIMEOUT_SECONDS = env_float("IMAGE_SERVER_TIMEOUT_SECONDS", 10.0)
+# Largest upstream body accepted (read with a cap; bigger answers are a 502, nothing stored).
+IMAGE_MAX_BYTES = int(env_float("IMAGE_MAX_BYTES", 1024 * 1024))
+# How long an upstream 404 is remembered in Redis (no upstream request for that image meanwhile).
+IMAGE_NEGATIVE_CACHE_SECONDS = env_float("IMAGE_NEGATIVE_CACHE_SECONDS", 600.0)
+# How old a cached image may get before the refresh job downloads it again, per variant.
+IMAGE_MAX_AGE_SECONDS = {
+    "icon": env_float("IMAGE_MAX_AGE_ICON_SECONDS", 30 * 86400.0),
+    "portrait": env_float("IMAGE_MAX_AGE_PORTRAIT_SECONDS", 86400.0),
+    "logo": env_float("IMAGE_MAX_AGE_LOGO_SECONDS", 7 * 86400.0),
+}
+# Cache-Control max-age sent to clients (they revalidate with If-None-Match afterwards).
+IMAGE_CLIENT_MAX_AGE_SECONDS = int(env_float("IMAGE_CLIENT_MAX_AGE_SECONDS", 86400))
+# How long concurrent misses wait for the one request that fetches the same image.
+IMAGE_LOCK_WAIT_SECONDS = env_float("IMAGE_LOCK_WAIT_SECONDS", 2 * IMAGE_SERVER_TIMEOUT_SECONDS + 5.0)
+# How long an upstream failure (5xx, timeout, bad body) is answered with 502 without asking again.
+IMAGE_FAILURE_CACHE_SECONDS = env_float("IMAGE_FAILURE_CACHE_SECONDS", 5.0)
+# Pause between two downloads of the stale-image refresh job (politeness).
+IMAGE_REFRESH_DELAY_SECONDS = env_float("IMAGE_REFRESH_DELAY_SECONDS", 0.2)
 # Stop when X-ESI-Error-Limit-Remain falls to this many errors left, until X-ESI-Error-Limit-Reset.
 ESI_ERROR_LIMIT_LOW_WATER = int(env_float("ESI_ERROR_LIMIT_LOW_WATER", 10))
 # Keep this share of a route group's rate-limit tokens (X-Ratelimit-Limit) in reserve.

@@ -1,0 +1,175 @@
+"""Reads of imagecache: request keys and cached images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from evesite.exceptions import InvalidInputError, NotFoundError
+from imagecache.models import ALLOWED_SIZES, DEFAULT_SIZE, MAX_RESOURCE_ID, VARIANT_BY_TYPE, ImageCache
+
+
+class UnknownResourceTypeError(NotFoundError):
+    """The URL names a resource type the image cache does not serve."""
+
+    code = "unknown_resource_type"
+
+
+class InvalidResourceIdError(NotFoundError):
+    """The URL's id is not a positive 32-bit integer (no such EVE entity)."""
+
+    code = "invalid_resource_id"
+
+
+class InvalidSizeError(InvalidInputError):
+    """The ``size`` query parameter is not one of the allowed sizes."""
+
+    code = "invalid_size"
+
+
+@dataclass(frozen=True)
+class ImageKey:
+    """Which image: the unique key of a cached row.
+
+    Attributes:
+        resource_type: ``type``, ``character``, ``corporation`` or ``alliance``.
+        resource_id: The EVE id.
+        size: Pixels.
+    """
+
+    resource_type: str
+    resource_id: int
+    size: int
+
+    @property
+    def variant(self) -> str:
+        """The variant the resource type is served as (icon, portrait, logo)."""
+        return VARIANT_BY_TYPE[self.resource_type]
+
+    @property
+    def name(self) -> str:
+        """A short text form for Redis keys and logs, e.g. ``type:34:64``."""
+        return f"{self.resource_type}:{self.resource_id}:{self.size}"
+
+
+@dataclass(frozen=True)
+class CachedImage:
+    """A stored image as served to clients.
+
+    Attributes:
+        content: The bytes.
+        content_type: ``image/png`` or ``image/jpeg``.
+        etag: The quoted ETag.
+        last_updated: When it was downloaded.
+    """
+
+    content: bytes
+    content_type: str
+    etag: str
+    last_updated: datetime
+
+
+def image_key_parse(*, resource_type: str, resource_id: str, size: str | None) -> ImageKey:
+    """Check a request's resource type, id and size.
+
+    Args:
+        resource_type: From the URL.
+        resource_id: From the URL, as text.
+        size: The ``size`` query parameter, or None for the default.
+
+    Returns:
+        The key.
+
+    Raises:
+        UnknownResourceTypeError: The type is not one of the four (404).
+        InvalidResourceIdError: The id is not an integer in 1..2**31-1 (404).
+        InvalidSizeError: The size is not one of the allowed sizes (400).
+    """
+    if resource_type not in VARIANT_BY_TYPE:
+        raise UnknownResourceTypeError(
+            f"Unknown resource type {resource_type!r}; use one of {', '.join(VARIANT_BY_TYPE)}."
+        )
+    if not (resource_id.isascii() and resource_id.isdigit()) or not 0 < int(resource_id) <= MAX_RESOURCE_ID:
+        raise InvalidResourceIdError(f"No {resource_type} has the id {resource_id!r}: ids are positive integers.")
+    if size is None or size == "":
+        pixels = DEFAULT_SIZE
+    elif size.isascii() and size.isdigit() and int(size) in ALLOWED_SIZES:
+        pixels = int(size)
+    else:
+        raise InvalidSizeError(
+            f"size must be one of {', '.join(map(str, ALLOWED_SIZES))}; got {size!r}.",
+            allowed_sizes=list(ALLOWED_SIZES),
+        )
+    return ImageKey(resource_type=resource_type, resource_id=int(resource_id), size=pixels)
+
+
+def _key_filter(key: ImageKey) -> Q:
+    """Filter on one image's unique key.
+
+    Args:
+        key: The image.
+
+    Returns:
+        The filter.
+    """
+    return Q(resource_type=key.resource_type, resource_id=key.resource_id, variant=key.variant, size=key.size)
+
+
+def image_cached_get(*, key: ImageKey) -> CachedImage | None:
+    """Read a stored image (one query, only the served columns).
+
+    Args:
+        key: The image.
+
+    Returns:
+        The image, or None when it is not stored.
+    """
+    row = (
+        ImageCache.objects.filter(_key_filter(key))
+        .values_list("blob_data", "content_type", "etag", "last_updated")
+        .first()
+    )
+    if row is None:
+        return None
+    blob, content_type, etag, last_updated = row
+    return CachedImage(content=bytes(blob), content_type=content_type, etag=etag, last_updated=last_updated)
+
+
+def image_etag_get(*, key: ImageKey) -> str | None:
+    """Read only a stored image's ETag (for If-None-Match, without loading the bytes).
+
+    Args:
+        key: The image.
+
+    Returns:
+        The quoted ETag, or None when it is not stored.
+    """
+    return ImageCache.objects.filter(_key_filter(key)).values_list("etag", flat=True).first()
+
+
+def image_stale_list(*, now: datetime | None = None, limit: int | None = None) -> list[ImageKey]:
+    """List stored images older than their variant's maximum age, oldest first.
+
+    Args:
+        now: The reference time (default: now).
+        limit: Most keys returned.
+
+    Returns:
+        The keys.
+    """
+    now = now or timezone.now()
+    stale = Q()
+    for variant, seconds in settings.IMAGE_MAX_AGE_SECONDS.items():
+        stale |= Q(variant=variant, last_updated__lt=now - timedelta(seconds=seconds))
+    rows = (
+        ImageCache.objects.filter(stale)
+        .order_by("last_updated", "id")
+        .values_list("resource_type", "resource_id", "size")
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [ImageKey(resource_type=t, resource_id=i, size=s) for t, i, s in rows]

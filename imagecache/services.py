@@ -1,0 +1,339 @@
+"""Writes of imagecache: fetch-once on a miss, storage, and the stale-image refresh."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django_redis import get_redis_connection
+from redis import Redis
+
+from imagecache.client import FetchedImage, ImageNotFoundUpstreamError, ImageUpstreamError, image_fetch
+from imagecache.models import ImageCache
+from imagecache.selectors import CachedImage, ImageKey, image_cached_get
+
+logger = logging.getLogger("imagecache")
+
+LOCK_PREFIX = "evesite:img:lock:"
+FAILED_PREFIX = "evesite:img:failed:"
+NEGATIVE_PREFIX = "img:missing:"  # a django cache key (the cache adds its own prefix)
+FAILURE_PREFIX = "img:failing:"  # a django cache key: a recent upstream failure of one image
+# How long a failed fetch is told to the requests that were waiting on it.
+FAILED_KEEP_SECONDS = 30
+POLL_SECONDS = 0.02
+_RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def image_etag(content: bytes) -> str:
+    """Compute the strong ETag of some bytes.
+
+    Args:
+        content: The image.
+
+    Returns:
+        The quoted ETag (the first 32 hex digits of the SHA-256).
+    """
+    return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+
+
+def _redis() -> Redis:
+    """Return the raw Redis connection of the default cache.
+
+    Returns:
+        The client.
+    """
+    return get_redis_connection("default")
+
+
+def _text(value: bytes | str) -> str:
+    """Decode a Redis value (bytes unless the client decodes responses).
+
+    Args:
+        value: The value.
+
+    Returns:
+        The text.
+    """
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _lock_ttl_ms() -> int:
+    """How long a fetch lock may live: the client's worst case plus a margin.
+
+    Returns:
+        Milliseconds.
+    """
+    return int((2 * settings.IMAGE_SERVER_TIMEOUT_SECONDS + 5) * 1000)
+
+
+def _lock_acquire(redis: Redis, key: ImageKey) -> str | None:
+    """Try once to take the fetch lock of an image.
+
+    Args:
+        redis: The connection.
+        key: The image.
+
+    Returns:
+        The lock's token when taken, else None.
+    """
+    token = uuid.uuid4().hex
+    return token if redis.set(LOCK_PREFIX + key.name, token, nx=True, px=_lock_ttl_ms()) else None
+
+
+def _lock_release(redis: Redis, key: ImageKey, token: str) -> None:
+    """Release the fetch lock if it is still ours.
+
+    Args:
+        redis: The connection.
+        key: The image.
+        token: Our token.
+    """
+    redis.eval(_RELEASE_SCRIPT, 1, LOCK_PREFIX + key.name, token)
+
+
+def image_missing_remember(*, key: ImageKey) -> None:
+    """Remember for ``IMAGE_NEGATIVE_CACHE_SECONDS`` that the image server has no such image.
+
+    Args:
+        key: The image.
+    """
+    cache.set(NEGATIVE_PREFIX + key.name, 1, timeout=settings.IMAGE_NEGATIVE_CACHE_SECONDS)
+
+
+def image_is_known_missing(*, key: ImageKey) -> bool:
+    """Tell whether an upstream 404 for the image is still remembered.
+
+    Args:
+        key: The image.
+
+    Returns:
+        True while remembered.
+    """
+    return cache.get(NEGATIVE_PREFIX + key.name) is not None
+
+
+def _known_missing_error(key: ImageKey) -> ImageNotFoundUpstreamError:
+    """Build the 404 for an image the image server does not have.
+
+    Args:
+        key: The image.
+
+    Returns:
+        The error to raise.
+    """
+    return ImageNotFoundUpstreamError(f"The image server has no {key.resource_type} {key.resource_id} image.")
+
+
+def _raise_known_outcome(key: ImageKey) -> None:
+    """Answer from memory when the image server recently said 404 or failed for this image.
+
+    Args:
+        key: The image.
+
+    Raises:
+        ImageNotFoundUpstreamError: A 404 is still remembered.
+        ImageUpstreamError: A failure is still remembered (``IMAGE_FAILURE_CACHE_SECONDS``).
+    """
+    if image_is_known_missing(key=key):
+        raise _known_missing_error(key)
+    failing = cache.get(FAILURE_PREFIX + key.name)
+    if failing is not None:
+        raise ImageUpstreamError(f"{failing} (recent failure, retried after IMAGE_FAILURE_CACHE_SECONDS)")
+
+
+def image_store(*, key: ImageKey, fetched: FetchedImage) -> CachedImage:
+    """Insert or replace a downloaded image.
+
+    Args:
+        key: The image.
+        fetched: What the image server sent.
+
+    Returns:
+        The stored image.
+    """
+    now = timezone.now()
+    etag = image_etag(fetched.content)
+    ImageCache.objects.update_or_create(
+        resource_type=key.resource_type,
+        resource_id=key.resource_id,
+        variant=key.variant,
+        size=key.size,
+        defaults={
+            "blob_data": fetched.content,
+            "content_type": fetched.content_type,
+            "etag": etag,
+            "last_updated": now,
+        },
+    )
+    return CachedImage(content=fetched.content, content_type=fetched.content_type, etag=etag, last_updated=now)
+
+
+def _fetch_and_store(redis: Redis, key: ImageKey, token: str) -> CachedImage:
+    """Download and store an image while holding its lock; tell waiters about failures.
+
+    Args:
+        redis: The connection.
+        key: The image.
+        token: Our lock token (names the failure note waiters read).
+
+    Returns:
+        The stored image.
+
+    Raises:
+        ImageNotFoundUpstreamError: Upstream 404 (remembered, nothing stored).
+        ImageUpstreamError: Any other upstream failure (nothing stored).
+    """
+    try:
+        fetched = image_fetch(resource_type=key.resource_type, resource_id=key.resource_id, size=key.size)
+    except ImageNotFoundUpstreamError:
+        image_missing_remember(key=key)
+        raise
+    except ImageUpstreamError as exc:
+        redis.set(FAILED_PREFIX + token, exc.message, ex=FAILED_KEEP_SECONDS)
+        if settings.IMAGE_FAILURE_CACHE_SECONDS > 0:
+            cache.set(FAILURE_PREFIX + key.name, exc.message, timeout=settings.IMAGE_FAILURE_CACHE_SECONDS)
+        raise
+    return image_store(key=key, fetched=fetched)
+
+
+def image_get(*, key: ImageKey) -> CachedImage:
+    """Serve an image: from PostgreSQL, else downloaded ONCE however many requests miss together.
+
+    On a miss the first request takes a Redis lock (``SET NX``) and downloads; the
+    others wait for the lock to go and then read the stored row, the remembered
+    404, or the failure note of the attempt they waited on (so a failing upstream
+    is asked once, not once per waiter). A failure is also answered for
+    ``IMAGE_FAILURE_CACHE_SECONDS`` to requests arriving just after it.
+
+    Args:
+        key: The image.
+
+    Returns:
+        The image.
+
+    Raises:
+        ImageNotFoundUpstreamError: The image server has no such image (404).
+        ImageUpstreamError: The image server failed, or the wait for another fetch timed out (502).
+    """
+    found = image_cached_get(key=key)
+    if found is not None:
+        return found
+    redis = _redis()
+    deadline = time.monotonic() + settings.IMAGE_LOCK_WAIT_SECONDS
+    while True:
+        _raise_known_outcome(key)
+        token = _lock_acquire(redis, key)
+        if token is not None:
+            try:
+                # Another request may have stored it between our miss and the lock.
+                found = image_cached_get(key=key)
+                if found is not None:
+                    return found
+                _raise_known_outcome(key)  # ... or failed, or was found missing.
+                return _fetch_and_store(redis, key, token)
+            finally:
+                _lock_release(redis, key, token)
+        holder = redis.get(LOCK_PREFIX + key.name)
+        while holder is not None and redis.get(LOCK_PREFIX + key.name) == holder:
+            if time.monotonic() > deadline:
+                raise ImageUpstreamError(f"Timed out waiting for another download of {key.name}.")
+            time.sleep(POLL_SECONDS)
+        found = image_cached_get(key=key)
+        if found is not None:
+            return found
+        if holder is not None:
+            failure = redis.get(FAILED_PREFIX + _text(holder))
+            if failure is not None:
+                raise ImageUpstreamError(_text(failure))
+        if time.monotonic() > deadline:
+            raise ImageUpstreamError(f"Timed out waiting for another download of {key.name}.")
+
+
+@dataclass
+class RefreshReport:
+    """What a refresh run did.
+
+    Attributes:
+        checked: Stale images looked at.
+        refreshed: Downloaded again with new bytes.
+        unchanged: Downloaded again, same bytes (only ``last_updated`` moved).
+        removed: Gone upstream (404): the row was deleted and the 404 remembered.
+        failed: Upstream failures; the old row is kept for the next run.
+        busy: Skipped because a request was downloading the same image right then.
+    """
+
+    checked: int = 0
+    refreshed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    busy: int = 0
+
+
+def image_refresh(*, key: ImageKey, report: RefreshReport) -> None:
+    """Download one stored image again and update, keep or delete its row.
+
+    Args:
+        key: The image.
+        report: Counters to update.
+    """
+    report.checked += 1
+    redis = _redis()
+    token = _lock_acquire(redis, key)
+    if token is None:
+        report.busy += 1
+        return
+    try:
+        fetched = image_fetch(resource_type=key.resource_type, resource_id=key.resource_id, size=key.size)
+    except ImageNotFoundUpstreamError:
+        ImageCache.objects.filter(
+            resource_type=key.resource_type, resource_id=key.resource_id, variant=key.variant, size=key.size
+        ).delete()
+        image_missing_remember(key=key)
+        report.removed += 1
+        return
+    except ImageUpstreamError as exc:
+        logger.warning("Refresh of image %s failed: %s", key.name, exc.message)
+        report.failed += 1
+        return
+    else:
+        before = image_cached_get(key=key)
+        image_store(key=key, fetched=fetched)
+        if before is not None and before.etag == image_etag(fetched.content):
+            report.unchanged += 1
+        else:
+            report.refreshed += 1
+    finally:
+        _lock_release(redis, key, token)
+
+
+def image_refresh_stale(
+    *, keys: list[ImageKey], on_progress: Callable[[ImageKey], None] | None = None
+) -> RefreshReport:
+    """Refresh stale images one by one, ``IMAGE_REFRESH_DELAY_SECONDS`` apart.
+
+    Idempotent: a second run finds nothing stale (or retries what failed).
+
+    Args:
+        keys: The images (see :func:`imagecache.selectors.image_stale_list`).
+        on_progress: Called after each image.
+
+    Returns:
+        The counters.
+    """
+    report = RefreshReport()
+    for index, key in enumerate(keys):
+        if index:
+            time.sleep(settings.IMAGE_REFRESH_DELAY_SECONDS)
+        image_refresh(key=key, report=report)
+        if on_progress is not None:
+            on_progress(key)
+    logger.info("Image refresh: %s", report)
+    return report

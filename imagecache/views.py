@@ -1,0 +1,147 @@
+"""API views of imagecache: images served from PostgreSQL, never from the client's side of the image server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from imagecache.models import ALLOWED_SIZES, DEFAULT_SIZE, VARIANT_BY_TYPE
+from imagecache.selectors import CachedImage, image_etag_get, image_key_parse
+from imagecache.services import image_get
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Ignore ``Accept``: images are sent as they are, errors as JSON (``Accept: image/png`` is no 406)."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        """Pick the first parser.
+
+        Args:
+            request: The request.
+            parsers: The view's parsers.
+
+        Returns:
+            The first one.
+        """
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        """Pick the first renderer (JSON), whatever the client accepts.
+
+        Args:
+            request: The request.
+            renderers: The view's renderers.
+            format_suffix: Unused.
+
+        Returns:
+            The renderer and its media type.
+        """
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Apply ``If-None-Match`` (weak comparison, lists and ``*``).
+
+    Args:
+        header: The request header.
+        etag: Our quoted ETag.
+
+    Returns:
+        True when the client's copy is current.
+    """
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+def _caching_headers(response: HttpResponse, etag: str) -> HttpResponse:
+    """Add the client-caching headers.
+
+    Args:
+        response: The answer.
+        etag: The image's ETag.
+
+    Returns:
+        The same answer.
+    """
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={settings.IMAGE_CLIENT_MAX_AGE_SECONDS}"
+    return response
+
+
+_ERROR = inline_serializer("ImageError", fields={"error": serializers.CharField(), "detail": serializers.CharField()})
+
+
+class ImageApi(APIView):
+    """One EVE image (type icon, character portrait, corporation or alliance logo), cached in PostgreSQL."""
+
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+    throttle_classes: list[type] = []
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        operation_id="image_get",
+        summary="An EVE image, served from the cache",
+        description=(
+            "Returns the PNG or JPEG bytes of `{resource_type}` `{resource_id}` at `size` pixels. "
+            "The variant follows from the type: type → icon, character → portrait, corporation and "
+            "alliance → logo. A miss is downloaded once from the image server and stored. Answers carry "
+            "an `ETag` and a long `Cache-Control`; send `If-None-Match` to get a 304 without a body."
+        ),
+        parameters=[
+            OpenApiParameter("resource_type", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(VARIANT_BY_TYPE)),
+            OpenApiParameter("resource_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The EVE id."),
+            OpenApiParameter(
+                "size", OpenApiTypes.INT, OpenApiParameter.QUERY, enum=list(ALLOWED_SIZES), default=DEFAULT_SIZE
+            ),
+            OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False),
+        ],
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The image."),
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The image."),
+            304: OpenApiResponse(description="Not modified (the `If-None-Match` ETag is current)."),
+            400: OpenApiResponse(_ERROR, description="`size` is not one of the allowed sizes."),
+            404: OpenApiResponse(_ERROR, description="Unknown type, bad id, or no such image upstream."),
+            502: OpenApiResponse(_ERROR, description="The image server failed or sent something unusable."),
+        },
+    )
+    def get(self, request: Request, resource_type: str, resource_id: str) -> HttpResponse:
+        """Serve the image, a 304, or a JSON error.
+
+        Args:
+            request: The HTTP request.
+            resource_type: From the URL.
+            resource_id: From the URL.
+
+        Returns:
+            The answer.
+        """
+        key = image_key_parse(
+            resource_type=resource_type, resource_id=resource_id, size=request.query_params.get("size")
+        )
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match:
+            etag = image_etag_get(key=key)
+            if etag is not None and _etag_matches(if_none_match, etag):
+                return _caching_headers(HttpResponseNotModified(), etag)
+        image: CachedImage = image_get(key=key)
+        response = HttpResponse(image.content, content_type=image.content_type)
+        response["Last-Modified"] = http_date(image.last_updated.timestamp())
+        return _caching_headers(response, image.etag)
