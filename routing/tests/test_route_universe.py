@@ -7,11 +7,12 @@ they share nothing with the Cypher under test but the data.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 
+from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from routing.security import security_is_high
 from routing.selectors import route_find
 from routing.tests.reference import bfs_jumps, lexicographic_cost, path_is_walk
@@ -157,3 +158,94 @@ def test_wormhole_space_has_no_route(universe: Universe) -> None:
     assert wormhole is not None
     with pytest.raises(Exception, match="No route from Jita to"):
         route_find(origin="Jita", destination=wormhole)
+
+
+@pytest.fixture
+def clean_risk(settings) -> Iterator[None]:
+    """Clear the risk written to the real graph after the test (Redis is flushed before each test anyway)."""
+    yield
+    from django_redis import get_redis_connection
+
+    from routing.selectors import KILLS_KEY, SYSTEM_KILLS_KEY
+    from routing.services import risk_graph_sync
+
+    get_redis_connection("default").delete(KILLS_KEY, SYSTEM_KILLS_KEY)
+    risk_graph_sync()
+
+
+@pytest.mark.usefixtures("clean_risk")
+def test_gate_camp_on_the_shortest_path_is_routed_around(
+    universe: Universe, fake_server: FakeHttpServer, settings, shared_dir
+) -> None:
+    """A camp on the shortest Jita -> Amarr route, fed through a fake R2Z2 feed, is routed around.
+
+    Five kills (one by a real Smart Bomb) at a real stargate of the route's sixth system make it critical
+    with the gate named; the route then goes around it, as long as the BFS without that system.
+    """
+    import copy
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from routing.selectors import risk_list
+    from routing.services import zkill_feed_poll
+    from universe.models import ItemType, Stargate
+
+    settings.ZKILLBOARD_R2Z2_URL = fake_server.url
+    settings.ZKILLBOARD_REQUEST_DELAY_SECONDS = 0.0
+    plain = route_find(origin="Jita", destination="Amarr")
+    camp = plain.systems[5]
+    gate = Stargate.objects.filter(system_id=camp.id).order_by("id").first()
+    assert gate is not None
+    smartbomb = ItemType.objects.filter(group__name="Smart Bomb", published=True).order_by("id").first()
+    assert smartbomb is not None
+    sample = json.loads((shared_dir / "samples/killmails/r2z2_134265477.json").read_text())
+    fake_server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 1000}))
+    for n in range(5):
+        record = copy.deepcopy(sample)
+        record["sequence_id"] = 1000 + n
+        record["killmail_id"] = record["esi"]["killmail_id"] = 900000 + n
+        record["esi"]["solar_system_id"] = camp.id
+        when = datetime.now(tz=UTC) - timedelta(minutes=3 + n)
+        record["esi"]["killmail_time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        record["esi"]["victim"]["position"] = {"x": gate.x + 15_000.0 * n, "y": gate.y, "z": gate.z}
+        record["esi"]["attackers"][0]["weapon_type_id"] = smartbomb.id if n == 0 else 3178
+        fake_server.add("GET", f"/ephemeral/{1000 + n}.json", FakeResponse(json=record))
+
+    assert zkill_feed_poll().records == 5
+
+    [flagged] = risk_list(level="critical")
+    assert flagged.system_id == camp.id
+    assert flagged.reasons[:2] == [f"5 kills in 10 min at {gate.name}", f"smartbomb kill 3 min ago at {gate.name}"]
+    around = route_find(origin="Jita", destination="Amarr")
+    assert camp.id not in [s.id for s in around.systems]
+    expected = bfs_jumps(universe.adjacency, JITA, AMARR, _outside({camp.id}))
+    assert expected is not None
+    assert expected <= plain.jumps + 20
+    assert around.jumps == expected
+    through = route_find(origin="Jita", destination="Amarr", avoid_risk=False)
+    assert through.jumps == 11
+    assert any(s.id == camp.id and s.risk == "critical" for s in through.systems)
+
+
+def test_route_api_and_svg_on_the_real_universe(universe: Universe) -> None:
+    """The API answers Jita -> Amarr secure with 45 jumps, and draws it on the real regions' 2D map."""
+    from xml.etree import ElementTree
+
+    from rest_framework.test import APIClient
+
+    body = APIClient().get("/api/routes/", {"origin": "Jita", "destination": "Amarr", "mode": "secure"}).json()
+    assert body["jumps"] == 45 == len(body["systems"]) - 1
+    assert body["origin"]["security_display"] == 0.9
+    assert all(s["security_display"] >= 0.5 for s in body["systems"])
+    response = APIClient().get("/api/routes/", {"origin": "Jita", "destination": "Amarr", "format": "svg"})
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)  # noqa: S314 - our own output
+    ns = "{http://www.w3.org/2000/svg}"
+    route_circles = [c for c in root.iter(f"{ns}circle") if "system" in (c.get("class") or "")]
+    assert len(route_circles) == 12
+    regions = {
+        s["region"]
+        for s in APIClient().get("/api/routes/", {"origin": "Jita", "destination": "Amarr"}).json()["systems"]
+    }
+    region_systems = SolarSystem.objects.filter(region__name__in=regions).count()
+    assert len(list(root.iter(f"{ns}circle"))) == region_systems
