@@ -127,6 +127,12 @@ def _name_index(label: str, *, reload: bool = False) -> _NameIndex:
         return index
 
 
+def system_names_forget() -> None:
+    """Forget the in-process name indexes (after an ingestion changed the systems)."""
+    with _names_lock:
+        _name_indexes.clear()
+
+
 def _lookup(index: _NameIndex, text: str) -> int | None:
     """Find a system by id or case-insensitive exact name.
 

@@ -26,6 +26,7 @@ from routing.selectors import (
     risk_levels_compute,
     smartbomb_type_ids,
     stargates_get,
+    system_names_forget,
 )
 from routing.zkillboard import R2z2Client
 
@@ -57,10 +58,13 @@ class FeedPollReport:
 def route_weights_refresh() -> int:
     """(Re)compute the six weights of every gate in one statement (after ingestion, or when missing).
 
+    Also forgets this process's system-name index, so renamed or new systems are found.
+
     Returns:
         The number of gates written.
     """
     label = graph.graph_label()
+    system_names_forget()
     for name in graph.RISK_PROPERTIES:  # known property keys keep Neo4j from warning about them in queries
         graph_query("CALL db.createProperty($name)", {"name": name})
     gates = int(graph_query(graph.weights_all_query(label), graph.row_params())[0]["gates"])

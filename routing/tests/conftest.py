@@ -128,3 +128,13 @@ def tiny_sde(db: None, tiny_graph: str) -> dict[str, int]:
     group = ItemGroup.objects.create(id=999072, category=category, name="Smart Bomb")
     ItemType.objects.create(id=999001, group=group, name="Large Test Smartbomb")
     return {"smartbomb": 999001}
+
+
+@pytest.fixture
+def settings_fixture(settings: SettingsWrapper) -> SettingsWrapper:
+    """pytest-django's ``settings`` under another name (hypothesis tests import ``settings`` from hypothesis).
+
+    Returns:
+        The settings wrapper.
+    """
+    return settings
