@@ -278,6 +278,12 @@ MARKET_DEFAULT_SALES_TAX = env_float("MARKET_DEFAULT_SALES_TAX", 8.0)
 MARKET_DEFAULT_BROKER_FEE = env_float("MARKET_DEFAULT_BROKER_FEE", 3.0)
 # The Forge, Domain, Sinq Laison, Metropolis, Heimatar: the main trade hubs' regions.
 MARKET_SNAPSHOT_REGIONS = env_int_list("MARKET_SNAPSHOT_REGIONS", [10000002, 10000043, 10000032, 10000042, 10000030])
+# How long a region's orders count as fresh (Redis copy TTL; station and region scans refetch after it).
+MARKET_CACHE_SECONDS = int(env_float("MARKET_CACHE_SECONDS", 1800))
+# Rows returned by default: station scan, region and global scans; and the largest `limit` accepted.
+MARKET_STATION_SCAN_LIMIT = int(env_float("MARKET_STATION_SCAN_LIMIT", 30))
+MARKET_SCAN_LIMIT = int(env_float("MARKET_SCAN_LIMIT", 50))
+MARKET_SCAN_MAX_LIMIT = int(env_float("MARKET_SCAN_MAX_LIMIT", 500))
 
 # --------------------------------------------------------------------------- EVE: routing / kills
 ZKILLBOARD_URL = env_str("ZKILLBOARD_URL", "https://zkillboard.com")

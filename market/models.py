@@ -1,1 +1,58 @@
-"""Database models of market."""
+"""Database models of market: one current order-book snapshot per region.
+
+Orders keep plain integer ids (type, station, system) rather than foreign keys
+to ``universe``: ESI names structures and new types the SDE dump may lack.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class MarketSnapshot(models.Model):
+    """All orders of one region as ESI served them at one time.
+
+    The newest snapshot of a region is its current one; storing a new one
+    deletes the older ones of that region.
+    """
+
+    region_id = models.IntegerField(db_index=True)
+    fetched_at = models.DateTimeField()
+    last_modified = models.DateTimeField(null=True, blank=True, help_text="ESI's Last-Modified of the order pages.")
+    order_count = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["region_id", "-fetched_at"], name="market_snap_region_latest")]
+
+    def __str__(self) -> str:
+        """Return ``region @ fetched_at``."""
+        return f"{self.region_id} @ {self.fetched_at:%Y-%m-%d %H:%M:%S}"
+
+
+class MarketOrder(models.Model):
+    """One ESI market order of a snapshot (rows are written with COPY, never one by one)."""
+
+    snapshot = models.ForeignKey(MarketSnapshot, on_delete=models.CASCADE, related_name="orders", db_index=False)
+    region_id = models.IntegerField()
+    order_id = models.BigIntegerField()
+    type_id = models.IntegerField()
+    location_id = models.BigIntegerField()
+    system_id = models.IntegerField()
+    is_buy_order = models.BooleanField()
+    price = models.FloatField()
+    volume_remain = models.BigIntegerField()
+    volume_total = models.BigIntegerField()
+    min_volume = models.BigIntegerField()
+    range = models.CharField(max_length=16)
+    issued = models.DateTimeField()
+    duration = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["snapshot", "location_id", "type_id"], name="market_order_station_type"),
+            models.Index(fields=["snapshot", "type_id"], name="market_order_type"),
+        ]
+
+    def __str__(self) -> str:
+        """Return ``order id (type at location)``."""
+        return f"{self.order_id} ({self.type_id} at {self.location_id})"

@@ -1,0 +1,230 @@
+"""Writes of market: storing region snapshots (PostgreSQL COPY + a Redis copy) and fetching them from ESI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_redis import get_redis_connection
+from pydantic import TypeAdapter, ValidationError
+
+from esi.models import MarketOrder as EsiMarketOrder
+from evesite.exceptions import InvalidInputError
+from market.models import MarketSnapshot
+from market.selectors import (
+    SNAPSHOT_META_KEY,
+    SNAPSHOT_ORDERS_KEY,
+    market_snapshot_cached_meta_get,
+    market_snapshot_current_get,
+)
+
+logger = logging.getLogger("market")
+
+_ORDERS = TypeAdapter(list[EsiMarketOrder])
+_COPY_COLUMNS = (
+    "snapshot_id",
+    "region_id",
+    "order_id",
+    "type_id",
+    "location_id",
+    "system_id",
+    "is_buy_order",
+    "price",
+    "volume_remain",
+    "volume_total",
+    "min_volume",
+    "range",
+    "issued",
+    "duration",
+)
+
+
+def market_orders_parse(*, orders: list[dict[str, Any]]) -> list[EsiMarketOrder]:
+    """Validate ESI market orders; duplicates of an ``order_id`` keep the last, non-positive prices are dropped.
+
+    Args:
+        orders: The ``/markets/{region_id}/orders`` items.
+
+    Returns:
+        The orders, in input order.
+
+    Raises:
+        InvalidInputError: When an item is not a market order.
+    """
+    try:
+        parsed = _ORDERS.validate_python(orders)
+    except ValidationError as exc:
+        raise InvalidInputError(f"Not a list of ESI market orders: {exc.errors()[:3]}") from exc
+    unique = {o.order_id: o for o in parsed if o.price > 0}
+    dropped = len(parsed) - len(unique)
+    if dropped:
+        logger.warning("market: dropped %d duplicate or non-positive-price orders", dropped)
+    return list(unique.values())
+
+
+def _redis_copy_store(*, snapshot: MarketSnapshot, orders: list[dict[str, Any]]) -> None:
+    """Keep a compressed copy of the orders and the snapshot's description in Redis for ``MARKET_CACHE_SECONDS``.
+
+    Args:
+        snapshot: The stored snapshot.
+        orders: Its orders (JSON-ready).
+    """
+    ttl = int(settings.MARKET_CACHE_SECONDS)
+    meta = {
+        "snapshot_id": snapshot.pk,
+        "region_id": snapshot.region_id,
+        "fetched_at": snapshot.fetched_at.isoformat(),
+        "last_modified": snapshot.last_modified.isoformat() if snapshot.last_modified else None,
+        "order_count": snapshot.order_count,
+    }
+    redis = get_redis_connection("default")
+    pipe = redis.pipeline()
+    pipe.set(
+        SNAPSHOT_ORDERS_KEY.format(region_id=snapshot.region_id), zlib.compress(json.dumps(orders).encode(), 1), ex=ttl
+    )
+    pipe.set(SNAPSHOT_META_KEY.format(region_id=snapshot.region_id), json.dumps(meta), ex=ttl)
+    pipe.execute()
+
+
+def market_snapshot_store(
+    *,
+    region_id: int,
+    orders: list[dict[str, Any]],
+    fetched_at: datetime | None = None,
+    last_modified: datetime | None = None,
+) -> MarketSnapshot:
+    """Store a region's orders as its current snapshot and prune the older ones.
+
+    Rows are written with PostgreSQL ``COPY``; concurrent stores of one region are
+    serialised by an advisory lock. A copy goes to Redis for ``MARKET_CACHE_SECONDS``.
+
+    Args:
+        region_id: The region.
+        orders: ESI market orders (the ``/markets/{region_id}/orders`` array).
+        fetched_at: When they were fetched (now when None).
+        last_modified: ESI's ``Last-Modified``.
+
+    Returns:
+        The new snapshot.
+    """
+    parsed = market_orders_parse(orders=orders)
+    fetched_at = fetched_at or timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [6, region_id])
+        snapshot = MarketSnapshot.objects.create(
+            region_id=region_id, fetched_at=fetched_at, last_modified=last_modified, order_count=len(parsed)
+        )
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            columns = ", ".join(_COPY_COLUMNS)
+            with raw.copy(f"COPY market_marketorder ({columns}) FROM STDIN") as copy:
+                for o in parsed:
+                    copy.write_row(
+                        (
+                            snapshot.pk,
+                            region_id,
+                            o.order_id,
+                            o.type_id,
+                            o.location_id,
+                            o.system_id,
+                            o.is_buy_order,
+                            o.price,
+                            o.volume_remain,
+                            o.volume_total,
+                            o.min_volume,
+                            o.range,
+                            o.issued,
+                            o.duration,
+                        )
+                    )
+            older = list(
+                MarketSnapshot.objects.filter(region_id=region_id).exclude(pk=snapshot.pk).values_list("pk", flat=True)
+            )
+            if older:
+                cursor.execute("DELETE FROM market_marketorder WHERE snapshot_id = ANY(%s)", [older])
+                MarketSnapshot.objects.filter(pk__in=older).delete()
+        snapshot_orders = [o.model_dump(mode="json") for o in parsed]
+        transaction.on_commit(lambda: _redis_copy_store(snapshot=snapshot, orders=snapshot_orders))
+    logger.info("market: region %d snapshot %d stored with %d orders", region_id, snapshot.pk, len(parsed))
+    return snapshot
+
+
+def market_region_fetch(*, region_id: int) -> MarketSnapshot:
+    """Fetch every order page of a region through the ESI client (page delays included) and store it.
+
+    Args:
+        region_id: The region.
+
+    Returns:
+        The new current snapshot.
+    """
+    from esi.client import EsiClient
+
+    client = EsiClient()
+    path = f"/markets/{region_id}/orders"
+    fetched_at = timezone.now()
+    orders = client.get_all_pages(path, params={"order_type": "all"})
+    # The walk just cached page 1: reading it again costs no request and tells its Last-Modified.
+    first = client.get(path, params={"order_type": "all", "page": 1})
+    return market_snapshot_store(
+        region_id=region_id, orders=orders, fetched_at=fetched_at, last_modified=first.last_modified
+    )
+
+
+def market_region_snapshot_ensure(*, region_id: int) -> MarketSnapshot:
+    """Return a region's snapshot fetched within ``MARKET_CACHE_SECONDS``, fetching one from ESI otherwise.
+
+    Args:
+        region_id: The region.
+
+    Returns:
+        The current snapshot.
+    """
+    meta = market_snapshot_cached_meta_get(region_id=region_id)
+    current = market_snapshot_current_get(region_id=region_id)
+    if meta is not None and current is not None and meta.get("snapshot_id") == current.pk:
+        return current
+    return market_region_fetch(region_id=region_id)
+
+
+def market_regions_snapshot(*, region_ids: Iterable[int]) -> list[int]:
+    """Snapshot several regions in turn, pausing the ESI region delay between them.
+
+    Args:
+        region_ids: The regions.
+
+    Returns:
+        The new snapshot ids, in order.
+    """
+    from esi.client import for_each_region
+
+    return for_each_region(list(region_ids), lambda region_id: market_region_fetch(region_id=region_id).pk)
+
+
+def market_character_station_get(*, user: Any) -> int:
+    """Return the NPC station where the user's character is docked (ESI character location).
+
+    Args:
+        user: A logged-in user.
+
+    Returns:
+        The station id.
+
+    Raises:
+        InvalidInputError: When the character is in space or in a player structure.
+    """
+    from accounts.services import character_esi_get
+
+    answer = character_esi_get(user=user, path="/characters/{character_id}/location")
+    station_id = answer.data.get("station_id") if isinstance(answer.data, dict) else None
+    if not station_id:
+        raise InvalidInputError("Your character is not docked in an NPC station.")
+    return int(station_id)
