@@ -14,7 +14,6 @@ rolls both back, so a bad dump changes nothing.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +236,8 @@ class IngestReport:
     packaged_volumes: int = 0
     graph_nodes: int = 0
     graph_relationships: int = 0
+    graph_written: int = 0
+    graph_removed: int = 0
     graph_matches: bool = False
     reachable_from_jita: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -628,6 +629,8 @@ def sde_ingest(*, source: Path | None = None, quiet: bool = True, out: IO[str] |
             with transaction.atomic():
                 _load_tables(dump, tables, report, progress)
                 _graph_replace(report, progress)
+                committing = time.perf_counter()
+            report.seconds["commit"] = time.perf_counter() - committing
         except psycopg.Error as exc:
             raise DumpFormatError(f"{path}: rejected by PostgreSQL ({' '.join(str(exc).split())})") from exc
         except ServiceUnavailable as exc:
@@ -637,6 +640,31 @@ def sde_ingest(*, source: Path | None = None, quiet: bool = True, out: IO[str] |
         return report
     finally:
         dump.close()
+
+
+def sde_graph_rebuild(*, quiet: bool = True, out: IO[str] | None = None) -> IngestReport:
+    """Rebuild the Neo4j gate graph from the systems and jumps already in PostgreSQL.
+
+    Useful after Neo4j lost its data; the same checks as after an ingestion apply.
+
+    Args:
+        quiet: Draw no progress bars.
+        out: Stream for progress bars (drawn only when it is a terminal).
+
+    Returns:
+        Graph counts, the match check, reachability from Jita and seconds (no table rows).
+
+    Raises:
+        ServiceUnavailableError: When Neo4j cannot be reached.
+        DumpFormatError: When the graph written does not match PostgreSQL.
+    """
+    report = IngestReport(source="PostgreSQL", format="graph only")
+    try:
+        with transaction.atomic():
+            _graph_replace(report, _Progress(out, quiet))
+    except ServiceUnavailable as exc:
+        raise ServiceUnavailableError(f"Neo4j is unreachable ({exc}); nothing was changed") from exc
+    return report
 
 
 def _load_tables(dump: DumpSource, tables: dict[str, str], report: IngestReport, progress: _Progress) -> None:
@@ -764,24 +792,70 @@ def _batches(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, 
         yield items[start : start + size]
 
 
-_NODE_UPSERT = (
-    f"UNWIND $rows AS r MERGE (s:{SYSTEM_LABEL} {{system_id: r.system_id}}) "
-    "SET s.name = r.name, s.security = r.security, s.security_class = r.security_class, "
-    "s.region_id = r.region_id, s.region_name = r.region_name, s.constellation_id = r.constellation_id, "
-    "s.constellation_name = r.constellation_name, s.x = r.x, s.y = r.y, s.z = r.z, s.ingest_run = $run"
+NODE_PROPS = (
+    "name",
+    "security",
+    "security_class",
+    "region_id",
+    "region_name",
+    "constellation_id",
+    "constellation_name",
+    "x",
+    "y",
+    "z",
 )
+_NODE_READ = (
+    f"MATCH (s:{SYSTEM_LABEL}) RETURN collect([s.system_id, " + ", ".join(f"s.{p}" for p in NODE_PROPS) + "]) AS rows"
+)
+_GATE_READ = (
+    f"MATCH (a:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) "
+    "RETURN collect([a.system_id, b.system_id, g.distance_ly, g.to_security]) AS rows"
+)
+_NODE_UPSERT = f"UNWIND $rows AS r MERGE (s:{SYSTEM_LABEL} {{system_id: r.system_id}}) SET s += r"
 _GATE_UPSERT = (
     f"UNWIND $rows AS r MATCH (a:{SYSTEM_LABEL} {{system_id: r.f}}) MATCH (b:{SYSTEM_LABEL} {{system_id: r.t}}) "
-    f"MERGE (a)-[g:{GATE_TYPE}]->(b) SET g.distance_ly = r.d, g.to_security = r.s, g.ingest_run = $run"
+    f"MERGE (a)-[g:{GATE_TYPE}]->(b) SET g.distance_ly = r.d, g.to_security = r.s"
 )
+_GATE_DELETE = (
+    f"UNWIND $rows AS r MATCH (a:{SYSTEM_LABEL} {{system_id: r.f}})-[g:{GATE_TYPE}]->"
+    f"(b:{SYSTEM_LABEL} {{system_id: r.t}}) DELETE g"
+)
+_NODE_DELETE = f"UNWIND $ids AS id MATCH (s:{SYSTEM_LABEL} {{system_id: id}}) DETACH DELETE s"
+
+
+def _node_key(node: dict[str, Any]) -> tuple[Any, ...]:
+    """A node's comparable content.
+
+    Args:
+        node: Node properties including ``system_id``.
+
+    Returns:
+        ``(system_id, *NODE_PROPS values)``.
+    """
+    return (node["system_id"], *(node[p] for p in NODE_PROPS))
+
+
+def _graph_state() -> tuple[dict[int, tuple[Any, ...]], dict[tuple[int, int], list[tuple[Any, ...]]]]:
+    """Read the graph's systems and gates (in the current Neo4j transaction, if any) in two queries.
+
+    Returns:
+        (node content by system id, gate contents by (from, to) — a list, to notice duplicates).
+    """
+    nodes = {row[0]: tuple(row) for row in graph_query(_NODE_READ)[0]["rows"]}
+    gates: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+    for f, t, d, s in graph_query(_GATE_READ)[0]["rows"]:
+        gates.setdefault((f, t), []).append((f, t, d, s))
+    return nodes, gates
 
 
 def _graph_replace(report: IngestReport, progress: _Progress) -> None:
     """Make the Neo4j graph equal PostgreSQL's systems and jumps, in one Neo4j transaction.
 
     Called inside the PostgreSQL transaction: if anything fails here, both
-    roll back. Properties other writers (routing) put on surviving nodes and
-    relationships are kept.
+    roll back. Only new, changed and vanished systems and gates are written
+    (batched ``UNWIND``), so properties other writers (routing) put on
+    surviving nodes and relationships are kept, and an unchanged dump costs
+    two reads. The graph is read back and compared before Neo4j commits.
 
     Args:
         report: Filled with graph counts, the match check, reachability and seconds.
@@ -793,70 +867,74 @@ def _graph_replace(report: IngestReport, progress: _Progress) -> None:
     phase = time.perf_counter()
     nodes, gates = _graph_rows()
     graph_schema_ensure()
-    run = uuid.uuid4().hex
     report.seconds["graph read"] = time.perf_counter() - phase
     phase = time.perf_counter()
     with neo_db.transaction:
-        with progress.bar("graph: systems", len(nodes), "nodes") as bar:
-            for batch in _batches(nodes, NODE_BATCH):
-                graph_query(_NODE_UPSERT, {"rows": batch, "run": run})
+        old_nodes, old_gates = _graph_state()
+        wanted_ids = {n["system_id"] for n in nodes}
+        node_rows = [n for n in nodes if old_nodes.get(n["system_id"]) != _node_key(n)]
+        gone_ids = [i for i in old_nodes if i not in wanted_ids]
+        wanted_pairs = {(g["f"], g["t"]) for g in gates}
+        doubled = [{"f": f, "t": t} for (f, t), found in old_gates.items() if len(found) > 1]
+        gone_pairs = [{"f": f, "t": t} for (f, t) in old_gates if (f, t) not in wanted_pairs]
+        gate_rows = [
+            g
+            for g in gates
+            if len(found := old_gates.get((g["f"], g["t"]), [])) != 1 or found[0] != (g["f"], g["t"], g["d"], g["s"])
+        ]
+        with progress.bar("graph: removals", len(gone_pairs) + len(doubled) + len(gone_ids), "items") as bar:
+            for batch in _batches(gone_pairs + doubled, GATE_BATCH):
+                graph_query(_GATE_DELETE, {"rows": batch})
                 bar.update(len(batch))
-        with progress.bar("graph: gates", len(gates), "rels") as bar:
-            for batch in _batches(gates, GATE_BATCH):
-                graph_query(_GATE_UPSERT, {"rows": batch, "run": run})
+            for start in range(0, len(gone_ids), NODE_BATCH):
+                ids = gone_ids[start : start + NODE_BATCH]
+                graph_query(_NODE_DELETE, {"ids": ids})
+                bar.update(len(ids))
+        with progress.bar("graph: systems", len(node_rows), "nodes") as bar:
+            for batch in _batches(node_rows, NODE_BATCH):
+                graph_query(_NODE_UPSERT, {"rows": batch})
                 bar.update(len(batch))
-        with progress.bar("graph: removals", 2, "steps") as bar:
-            graph_query(
-                f"MATCH (:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(:{SYSTEM_LABEL}) "
-                "WHERE g.ingest_run IS NULL OR g.ingest_run <> $run DELETE g",
-                {"run": run},
-            )
-            bar.update(1)
-            graph_query(
-                f"MATCH (s:{SYSTEM_LABEL}) WHERE s.ingest_run IS NULL OR s.ingest_run <> $run DETACH DELETE s",
-                {"run": run},
-            )
-            bar.update(1)
+        with progress.bar("graph: gates", len(gate_rows), "rels") as bar:
+            for batch in _batches(gate_rows, GATE_BATCH):
+                graph_query(_GATE_UPSERT, {"rows": batch})
+                bar.update(len(batch))
+        report.graph_written = len(node_rows) + len(gate_rows)
+        report.graph_removed = len(gone_ids) + len(gone_pairs)
         report.seconds["graph write"] = time.perf_counter() - phase
         phase = time.perf_counter()
         with progress.bar("graph: verify", 2, "steps") as bar:
             _graph_verify(nodes, gates, report)
             bar.update(2)
         report.seconds["graph verify"] = time.perf_counter() - phase
+        phase = time.perf_counter()
+    report.seconds["graph commit"] = time.perf_counter() - phase
 
 
 def _graph_verify(nodes: list[dict[str, Any]], gates: list[dict[str, Any]], report: IngestReport) -> None:
     """Check that the graph (as this transaction sees it) holds exactly PostgreSQL's systems and jumps.
 
+    Every node's properties and every gate's weights are compared, and no
+    pair of systems may have two gates.
+
     Args:
-        nodes: The systems written.
-        gates: The jumps written.
+        nodes: The systems from PostgreSQL.
+        gates: The jumps from PostgreSQL.
         report: Filled with counts, the match flag and reachability from Jita.
 
     Raises:
         DumpFormatError: On any difference (so both stores roll back).
     """
-    graph_ids = [r["id"] for r in graph_query(f"MATCH (s:{SYSTEM_LABEL}) RETURN s.system_id AS id")]
-    graph_pairs = [
-        (r["f"], r["t"])
-        for r in graph_query(
-            f"MATCH (a:{SYSTEM_LABEL})-[:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) RETURN a.system_id AS f, b.system_id AS t"
-        )
-    ]
-    pg_ids = {n["system_id"] for n in nodes}
-    pg_pairs = {(g["f"], g["t"]) for g in gates}
-    report.graph_nodes = len(graph_ids)
-    report.graph_relationships = len(graph_pairs)
-    report.graph_matches = (
-        len(graph_ids) == len(pg_ids)
-        and set(graph_ids) == pg_ids
-        and len(graph_pairs) == len(pg_pairs)
-        and set(graph_pairs) == pg_pairs
-    )
+    graph_nodes, graph_gates = _graph_state()
+    report.graph_nodes = len(graph_nodes)
+    report.graph_relationships = sum(len(found) for found in graph_gates.values())
+    want_nodes = {n["system_id"]: _node_key(n) for n in nodes}
+    want_gates = {(g["f"], g["t"]): [(g["f"], g["t"], g["d"], g["s"])] for g in gates}
+    report.graph_matches = graph_nodes == want_nodes and graph_gates == want_gates
     if not report.graph_matches:
         raise DumpFormatError(
-            f"the Neo4j graph does not match PostgreSQL ({len(graph_ids)} nodes / {len(graph_pairs)} gates "
-            f"against {len(pg_ids)} systems / {len(pg_pairs)} jumps); nothing was changed"
+            f"the Neo4j graph does not match PostgreSQL ({report.graph_nodes} nodes / "
+            f"{report.graph_relationships} gates against {len(want_nodes)} systems / {len(want_gates)} jumps); "
+            "nothing was changed"
         )
     rows = graph_query(
         f"MATCH (s:{SYSTEM_LABEL} {{system_id: $id}}) "

@@ -317,6 +317,7 @@ def test_a_neo4j_failure_rolls_postgresql_back(tmp_path: Path, monkeypatch: pyte
     before = snapshot()
     tables = base()
     tables["mapSolarSystems"][1][0][3] = "Changed"
+    tables["mapSolarSystems"][1][0][11] = 0.7  # so gates into it change: nodes are written before the failure
     tables["invTypes"][1].pop()
     monkeypatch.setattr(services, "_GATE_UPSERT", "UNWIND $rows AS r RETURN r.f / 0 AS boom")
     with pytest.raises(DumpFormatError, match="Neo4j refused the graph"):

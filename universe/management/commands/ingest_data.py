@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evesite.exceptions import DomainError
 from universe.sde.sources import dump_find_latest
-from universe.services import JITA_ID, IngestReport, sde_ingest
+from universe.services import JITA_ID, IngestReport, sde_graph_rebuild, sde_ingest
 
 
 class Command(BaseCommand):
@@ -34,6 +34,11 @@ class Command(BaseCommand):
             "--if-present", action="store_true", help="exit quietly with status 0 when EVE_DATA_DIR holds no dump"
         )
         parser.add_argument(
+            "--graph-only",
+            action="store_true",
+            help="rebuild the Neo4j gate graph from the systems and jumps already in PostgreSQL",
+        )
+        parser.add_argument(
             "--download", action="store_true", help="fetch the latest dump from Fuzzwork into EVE_DATA_DIR first"
         )
 
@@ -50,6 +55,11 @@ class Command(BaseCommand):
         quiet: bool = options["quiet"]
         source: Path | None = options["source"]
         try:
+            if options["graph_only"]:
+                report = sde_graph_rebuild(quiet=quiet, out=self._stream())
+                if not quiet:
+                    self._summary(report)
+                return
             if options["download"]:
                 source = self._download(quiet)
             if source is None:
@@ -106,13 +116,17 @@ class Command(BaseCommand):
             report: What the ingestion did.
         """
         self.stdout.write(f"Source: {report.source} ({report.format})")
-        width = max(len(t) for t in report.rows)
+        width = max((len(t) for t in report.rows), default=0)
         for table, rows in report.rows.items():
             changed = report.changed.get(table, 0)
             deleted = report.deleted.get(table, 0)
             self.stdout.write(f"  {table:<{width}} {rows:>8,} rows  ({changed:,} new/changed, {deleted:,} removed)")
-        self.stdout.write(f"  packaged volumes: {report.packaged_volumes:,} types")
-        self.stdout.write(f"Graph: {report.graph_nodes:,} systems, {report.graph_relationships:,} gate relationships")
+        if report.rows:
+            self.stdout.write(f"  packaged volumes: {report.packaged_volumes:,} types")
+        self.stdout.write(
+            f"Graph: {report.graph_nodes:,} systems, {report.graph_relationships:,} gate relationships "
+            f"({report.graph_written:,} nodes/relationships written, {report.graph_removed:,} removed)"
+        )
         if report.graph_matches:
             self.stdout.write(
                 self.style.SUCCESS("Graph matches PostgreSQL exactly (same systems, same directed jumps).")
