@@ -159,7 +159,10 @@ class PgDump:
             check=False,
         )
         if done.returncode != 0:
-            raise DumpFormatError(f"{self.path}: pg_restore failed ({self._first_error(done.stderr)})")
+            detail = self._first_error(done.stderr)
+            if "unsupported version" in detail:
+                detail += "; the dump was made by a newer pg_dump: install a newer pg_restore"
+            raise DumpFormatError(f"{self.path}: pg_restore failed ({detail})")
         return done.stdout.decode("utf-8", errors="replace")
 
     @staticmethod
