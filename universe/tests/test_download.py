@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import hashlib
 import io
 import json
@@ -207,3 +208,27 @@ def test_fuzzwork_defaults_are_pinned() -> None:
         cwd=django_settings.BASE_DIR,
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["https://www.fuzzwork.co.uk/dump/", 60.0, 2, 5.0]
+
+
+@pytest.mark.django_db
+def test_command_download_of_a_damaged_dump_changes_nothing(fuzzwork: FakeHttpServer, sde_universe: Path) -> None:
+    """``ingest_data --download`` fetches the dump, finds it truncated, exits with one line; the SDE is untouched."""
+    from django.core.management import CommandError, call_command
+
+    from universe.selectors import sde_counts
+
+    name = DUMP_NAMES[0]
+    damaged = bz2.compress(b"SQLite format 3\x00" + bytes(range(256)) * 2000)[:-40]
+    _serve_dump(fuzzwork, name, body=damaged, md5=_md5(damaged))
+    before = sde_counts()
+
+    with pytest.raises(CommandError) as excinfo:
+        call_command("ingest_data", "--download", "--quiet")
+
+    message = str(excinfo.value)
+    saved = Path(django_settings.EVE_DATA_DIR) / name
+    assert "\n" not in message
+    assert str(saved) in message
+    assert "truncated or corrupt" in message
+    assert saved.read_bytes() == damaged
+    assert sde_counts() == before
