@@ -398,38 +398,31 @@ class EsiClient:
         Raises:
             EsiRateLimitError: When a wait would exceed ``ESI_MAX_WAIT_SECONDS``.
         """
-        max_wait = float(settings.ESI_MAX_WAIT_SECONDS)
-        low_water = int(settings.ESI_ERROR_LIMIT_LOW_WATER)
-        bucket = _process_bucket()
-        # The error-limit wait can end in a new window; check again until the budget allows a request.
-        for _ in range(3):
-            waited = limits.wait_or_refuse(
-                limits.error_limit_wait_seconds(low_water=low_water), max_wait=max_wait, what="error-limit"
-            )
-            if waited:
-                logger.warning(
-                    "ESI error limit at its low-water mark (%d): waited %.2f s for the reset", low_water, waited
-                )
-                continue
-            break
-        state = limits.error_limit_get()
-        if state is not None and state.reset_in() > 0:
-            bucket.cap(state.remain - low_water)
-        waited = limits.wait_or_refuse(
-            limits.rate_limit_wait_seconds(
-                path=path, owner=owner, low_water_fraction=float(settings.ESI_RATE_LIMIT_LOW_WATER)
-            ),
-            max_wait=max_wait,
-            what="rate-limit",
-        )
-        if waited:
-            logger.warning("ESI rate-limit group of %s near its reserve: waited %.2f s", path, waited)
-        bucket.acquire()
-        limits.bucket_publish(bucket.snapshot(), pid=os.getpid())
         if not_before is not None:
             delay = not_before + float(settings.ESI_PAGE_DELAY_SECONDS) - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+        low_water = int(settings.ESI_ERROR_LIMIT_LOW_WATER)
+        deadline = time.monotonic() + float(settings.ESI_MAX_WAIT_SECONDS)
+        # A wait can end in a window that is low again (other processes): look again until both budgets allow.
+        while True:
+            error_wait = limits.error_limit_wait_seconds(low_water=low_water)
+            rate_wait = limits.rate_limit_wait_seconds(
+                path=path, owner=owner, low_water_fraction=float(settings.ESI_RATE_LIMIT_LOW_WATER)
+            )
+            if error_wait <= 0 and rate_wait <= 0:
+                break
+            what = "error-limit" if error_wait >= rate_wait else "rate-limit"
+            waited = limits.wait_or_refuse(
+                max(error_wait, rate_wait), max_wait=max(0.0, deadline - time.monotonic()), what=what
+            )
+            logger.warning("ESI %s budget of %s at its low-water mark: waited %.2f s", what, path, waited)
+        bucket = _process_bucket()
+        state = limits.error_limit_get()
+        if state is not None and state.reset_in() > 0:
+            bucket.cap(state.remain - low_water)
+        bucket.acquire()
+        limits.bucket_publish(bucket.snapshot(), pid=os.getpid())
 
     def _get(
         self,

@@ -403,16 +403,39 @@ def rate_limit_wait_seconds(*, path: str, owner: str, low_water_fraction: float)
     if state.estimated_remaining > reserve:
         return 0.0
     needed = reserve - state.estimated_remaining + 1
-    now = time.time()
-    freed = 0
     key = _group_key(state.group, owner)
-    for member, spent_at in conn.zrangebyscore(f"{key}:ledger", 0, "+inf", withscores=True):
-        if spent_at + state.window <= now:
+    ledger = [
+        (float(spent_at), int(member.decode().split(":", 1)[0]))
+        for member, spent_at in conn.zrangebyscore(f"{key}:ledger", 0, "+inf", withscores=True)
+    ]
+    return tokens_back_in(
+        ledger=ledger, window=state.window, now=time.time(), needed=needed, fallback_at=state.seen_at + state.window
+    )
+
+
+def tokens_back_in(
+    *, ledger: list[tuple[float, int]], window: float, now: float, needed: int, fallback_at: float
+) -> float:
+    """Seconds until ``needed`` spent tokens come back in a floating window.
+
+    Args:
+        ledger: (spent at, tokens) of recent requests; entries already back are ignored.
+        window: Window length in seconds (a token comes back ``window`` after it was spent).
+        now: Current epoch time.
+        needed: Tokens that must come back.
+        fallback_at: When to assume the budget is whole again if the ledger cannot cover ``needed``.
+
+    Returns:
+        Seconds to wait, never negative.
+    """
+    freed = 0
+    for spent_at, used in sorted(ledger):
+        if spent_at + window <= now:
             continue
-        freed += int(member.decode().split(":", 1)[0])
+        freed += used
         if freed >= needed:
-            return max(0.0, spent_at + state.window - now)
-    return max(0.0, state.seen_at + state.window - now)
+            return max(0.0, spent_at + window - now)
+    return max(0.0, fallback_at - now)
 
 
 # --------------------------------------------------------------------------- local token bucket
@@ -475,8 +498,8 @@ class TokenBucket:
         while True:
             with self._lock:
                 self._refill()
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
+                if self.tokens >= 1.0 - 1e-9:  # float rounding must not leave a sliver to wait for
+                    self.tokens = max(0.0, self.tokens - 1.0)
                     self.waited_total += waited
                     return waited
                 pause = (1.0 - self.tokens) / self.rate if self.rate > 0 else 1.0
