@@ -188,6 +188,21 @@ def market_snapshot_current_get(*, region_id: int) -> MarketSnapshot | None:
     return MarketSnapshot.objects.filter(region_id=region_id).order_by("-fetched_at", "-id").first()
 
 
+def market_snapshots_current_list(*, region_id: int | None = None) -> list[MarketSnapshot]:
+    """List the current snapshot of every region (or of one).
+
+    Args:
+        region_id: Only this region.
+
+    Returns:
+        The snapshots, by region.
+    """
+    snapshots = MarketSnapshot.objects.order_by("region_id", "-fetched_at", "-id").distinct("region_id")
+    if region_id is not None:
+        snapshots = snapshots.filter(region_id=region_id)
+    return list(snapshots)
+
+
 def market_snapshot_cached_meta_get(*, region_id: int) -> dict[str, Any] | None:
     """Return the Redis copy's description of a region's snapshot, while it is fresh (30 min TTL).
 

@@ -151,8 +151,9 @@ def market_snapshot_store(
             if older:
                 cursor.execute("DELETE FROM market_marketorder WHERE snapshot_id = ANY(%s)", [older])
                 MarketSnapshot.objects.filter(pk__in=older).delete()
-        snapshot_orders = [o.model_dump(mode="json") for o in parsed]
-        transaction.on_commit(lambda: _redis_copy_store(snapshot=snapshot, orders=snapshot_orders))
+    # After the block (not on_commit): a copy naming a snapshot that was rolled back never matches the
+    # current snapshot, so readers (market_region_snapshot_ensure) simply refetch.
+    _redis_copy_store(snapshot=snapshot, orders=[o.model_dump(mode="json") for o in parsed])
     logger.info("market: region %d snapshot %d stored with %d orders", region_id, snapshot.pk, len(parsed))
     return snapshot
 

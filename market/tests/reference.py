@@ -6,6 +6,7 @@ and every order literally, and walks the books unit chunk by unit chunk.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +91,7 @@ def _walk(sells: list[dict[str, Any]], buys: list[dict[str, Any]], unit_profit: 
 
 
 def _finish(
-    rows: list[dict[str, Any]], universe: Universe, filters: dict[str, float | int | None], limit: int
+    rows: list[dict[str, Any]], universe: Universe, filters: Mapping[str, float | int | None], limit: int
 ) -> list[dict[str, Any]]:
     """Add volumes and securities, filter, rank and cut.
 
@@ -140,7 +141,7 @@ def reference_hauling(
     *,
     sales_tax: float,
     universe: Universe,
-    filters: dict[str, float | int | None],
+    filters: Mapping[str, float | int | None],
     limit: int,
 ) -> list[dict[str, Any]]:
     """Hauling A -> B over all the given orders, by the issue's definitions.
@@ -208,7 +209,7 @@ def reference_station(
     sales_tax: float,
     broker_fee: float,
     universe: Universe,
-    filters: dict[str, float | int | None],
+    filters: Mapping[str, float | int | None],
     limit: int,
 ) -> list[dict[str, Any]]:
     """Station trading at one station, by the issue's definitions.
