@@ -150,7 +150,11 @@ def avoid_query(label: str) -> str:
 
 
 def route_query(label: str) -> str:
-    """Cypher of one route: a single ``apoc.algo.dijkstra`` call and the systems on the path.
+    """Cypher of one route: a single ``apoc.algo.dijkstra`` call.
+
+    It returns the path's system ids and, only for systems that carry risk,
+    ``[id, level, kills_last_hour, reasons]``: names, security and regions come
+    from the in-process system index, which keeps the answer small to decode.
 
     Args:
         label: Label of the routed systems.
@@ -161,15 +165,16 @@ def route_query(label: str) -> str:
     return f"""
     MATCH (a:`{label}` {{system_id: $origin}}), (b:`{label}` {{system_id: $destination}})
     CALL apoc.algo.dijkstra(a, b, 'GATE>', $weight, $missing, 1) YIELD path, weight
-    RETURN [n IN nodes(path) | {{
-        id: n.system_id, name: n.name, security: n.security, region: n.region_name,
-        region_id: n.region_id, risk: n.risk_level, kills_last_hour: n.kills_last_hour,
-        risk_reasons: n.risk_reasons}}] AS systems, weight
+    WITH nodes(path) AS systems, weight
+    RETURN [n IN systems | n.system_id] AS ids,
+           [n IN systems WHERE n.risk_level IS NOT NULL OR n.kills_last_hour > 0 |
+            [n.system_id, n.risk_level, n.kills_last_hour, n.risk_reasons]] AS risks,
+           weight
     """
 
 
 def system_query(label: str) -> str:
-    """Cypher returning one system's row (for a route from a system to itself).
+    """Cypher returning one system as a route to itself (same columns as :func:`route_query`).
 
     Args:
         label: Label of the routed systems.
@@ -179,22 +184,26 @@ def system_query(label: str) -> str:
     """
     return f"""
     MATCH (n:`{label}` {{system_id: $id}})
-    RETURN [{{id: n.system_id, name: n.name, security: n.security, region: n.region_name,
-        region_id: n.region_id, risk: n.risk_level, kills_last_hour: n.kills_last_hour,
-        risk_reasons: n.risk_reasons}}] AS systems, 0.0 AS weight
+    RETURN [n.system_id] AS ids,
+           [x IN [n] WHERE x.risk_level IS NOT NULL OR x.kills_last_hour > 0 |
+            [x.system_id, x.risk_level, x.kills_last_hour, x.risk_reasons]] AS risks,
+           0.0 AS weight
     """
 
 
 def names_query(label: str) -> str:
-    """Cypher listing every system's id and name (for name resolution).
+    """Cypher listing every system's static data (for the in-process index).
 
     Args:
         label: Label of the routed systems.
 
     Returns:
-        The statement, returning ``id`` and ``name``.
+        The statement, returning ``id``, ``name``, ``security``, ``region`` and ``region_id``.
     """
-    return f"MATCH (n:`{label}`) RETURN n.system_id AS id, n.name AS name"
+    return (
+        f"MATCH (n:`{label}`) RETURN n.system_id AS id, n.name AS name, n.security AS security, "
+        "n.region_name AS region, n.region_id AS region_id"
+    )
 
 
 def row_params(**params: Any) -> dict[str, Any]:

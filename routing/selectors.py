@@ -90,12 +90,23 @@ class SystemRisk:
     changes_at: float | None = None
 
 
+@dataclass(frozen=True)
+class _StaticSystem:
+    """What the index keeps of a system (static SDE data)."""
+
+    name: str
+    security: float
+    security_display: float
+    region: str | None
+    region_id: int | None
+
+
 @dataclass
 class _NameIndex:
-    """System ids by lower-cased name, for one graph label."""
+    """System ids by lower-cased name, and each system's static data, for one graph label."""
 
     by_name: dict[str, int] = field(default_factory=dict)
-    names: dict[int, str] = field(default_factory=dict)
+    systems: dict[int, _StaticSystem] = field(default_factory=dict)
     loaded_at: float = 0.0
 
 
@@ -120,7 +131,16 @@ def _name_index(label: str, *, reload: bool = False) -> _NameIndex:
             rows = graph_query(graph.names_query(label))
             index = _NameIndex(
                 by_name={str(r["name"]).lower(): int(r["id"]) for r in rows if r["name"] is not None},
-                names={int(r["id"]): str(r["name"]) for r in rows},
+                systems={
+                    int(r["id"]): _StaticSystem(
+                        name=str(r["name"]),
+                        security=float(r["security"]),
+                        security_display=security_display(float(r["security"])),
+                        region=r["region"],
+                        region_id=r["region_id"],
+                    )
+                    for r in rows
+                },
                 loaded_at=now,
             )
             _name_indexes[label] = index
@@ -143,7 +163,7 @@ def _lookup(index: _NameIndex, text: str) -> int | None:
     Returns:
         The system id, or None.
     """
-    if text.isdigit() and int(text) in index.names:
+    if text.isdigit() and int(text) in index.systems:
         return int(text)
     return index.by_name.get(text.lower())
 
@@ -180,7 +200,8 @@ def system_name(*, system_id: int) -> str:
     Returns:
         The name.
     """
-    return _name_index(graph.graph_label()).names.get(system_id, str(system_id))
+    found = _name_index(graph.graph_label()).systems.get(system_id)
+    return found.name if found else str(system_id)
 
 
 def _redis() -> Any:
@@ -258,27 +279,38 @@ def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid
     return []  # pragma: no cover - the loop returns or raises
 
 
-def _route_system(row: dict[str, Any]) -> RouteSystem:
-    """Build a route system from a Cypher row.
+def _route_systems(row: dict[str, Any]) -> list[RouteSystem]:
+    """Build a route's systems from a Cypher row (ids and risks) and the in-process index.
 
     Args:
-        row: The node's map.
+        row: ``ids`` and ``risks`` of :func:`routing.graph.route_query`.
 
     Returns:
-        The system.
+        The systems, in route order.
     """
-    security = float(row["security"])
-    return RouteSystem(
-        id=int(row["id"]),
-        name=str(row["name"]),
-        security=security,
-        security_display=security_display(security),
-        region=row.get("region"),
-        region_id=row.get("region_id"),
-        risk=row.get("risk"),
-        kills_last_hour=int(row.get("kills_last_hour") or 0),
-        risk_reasons=list(row.get("risk_reasons") or []),
-    )
+    label = graph.graph_label()
+    index = _name_index(label)
+    if any(i not in index.systems for i in row["ids"]):
+        index = _name_index(label, reload=True)
+    risks = {int(r[0]): r for r in row["risks"]}
+    systems = []
+    for system_id in row["ids"]:
+        static = index.systems[system_id]
+        risk = risks.get(system_id)
+        systems.append(
+            RouteSystem(
+                id=system_id,
+                name=static.name,
+                security=static.security,
+                security_display=static.security_display,
+                region=static.region,
+                region_id=static.region_id,
+                risk=risk[1] if risk else None,
+                kills_last_hour=int(risk[2] or 0) if risk else 0,
+                risk_reasons=list(risk[3] or []) if risk else [],
+            )
+        )
+    return systems
 
 
 def route_find(
@@ -329,7 +361,7 @@ def route_find(
         mode=mode,
         avoid_risk=avoid_risk,
         avoid=avoid_ids,
-        systems=[_route_system(r) for r in rows[0]["systems"]],
+        systems=_route_systems(rows[0]),
         total_weight=float(rows[0]["weight"]),
     )
 
