@@ -34,8 +34,8 @@ class Contract(models.Model):
     """One public contract as ESI listed it, with its valuation against the Jita split."""
 
     contract_id = models.BigIntegerField(primary_key=True)
-    region_id = models.IntegerField(db_index=True)
-    type = models.CharField(max_length=16, choices=ContractType.choices, db_index=True)
+    region_id = models.IntegerField()
+    type = models.CharField(max_length=16, choices=ContractType.choices)
     issuer_id = models.BigIntegerField()
     issuer_corporation_id = models.BigIntegerField()
     for_corporation = models.BooleanField(default=False)
@@ -58,14 +58,16 @@ class Contract(models.Model):
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField()
     # False once the contract is missing from its region's latest listing (accepted, deleted).
-    is_active = models.BooleanField(default=True, db_index=True)
+    is_active = models.BooleanField(default=True)
 
-    # Valuation (NULL until valued; see contracts.valuation).
+    # Valuation (NULL until valued; see contracts.valuation). These columns carry no index, and the
+    # table keeps free space in each page (fillfactor 70, migration 0002), so revaluing a region is a
+    # heap-only update that writes no index entry.
     included_value = models.FloatField(null=True, blank=True)
     requested_value = models.FloatField(null=True, blank=True)
     items_value = models.FloatField(null=True, blank=True)
-    profit = models.FloatField(null=True, blank=True, db_index=True)
-    profit_pct = models.FloatField(null=True, blank=True, db_index=True)
+    profit = models.FloatField(null=True, blank=True)
+    profit_pct = models.FloatField(null=True, blank=True)
     item_lines = models.IntegerField(default=0)
     no_price_lines = models.IntegerField(default=0)
     blueprint_copy_lines = models.IntegerField(default=0)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -32,7 +31,7 @@ from contracts.models import (
     ItemsStatus,
 )
 from contracts.prices import PriceLookup, price_lookup_get
-from contracts.valuation import Lines, PriceTable, contracts_value
+from contracts.valuation import PriceTable
 from esi.client import EsiClient
 from esi.errors import EsiError, EsiHttpError, EsiLockdownError, EsiPayloadError, EsiRateLimitError
 from esi.models import ContractItem as EsiContractItem
@@ -532,16 +531,59 @@ def _bids_fetch_due(*, report: RefreshReport, live_ids: list[int], client: EsiCl
 
 
 # ----------------------------------------------------------------------------- valuation
-def _nullable(values: np.ndarray) -> list[float | None]:
-    """Turn NaN into None for SQL.
-
-    Args:
-        values: Floats.
-
-    Returns:
-        A list with None where NaN.
-    """
-    return [None if v != v else float(v) for v in values.tolist()]
+# The whole valuation in one statement: the price table arrives as three comma-joined texts (cheap to
+# send), item lines are joined to it and summed per contract, and every contract in scope is updated.
+VALUATE_SQL = """
+WITH prices AS (
+    SELECT * FROM unnest(
+        string_to_array(%(type_ids)s, ',')::int[],
+        string_to_array(%(splits)s, ',')::float8[],
+        string_to_array(%(one_sided)s, ',')::bool[]
+    ) AS p(type_id, split, one_sided)
+),
+scope AS (
+    SELECT c.contract_id, c.price, c.reward,
+           CASE WHEN c.type = 'auction' AND c.current_bid IS NOT NULL THEN c.current_bid ELSE c.price END AS paid
+    FROM contracts_contract c
+    WHERE {where}
+),
+lines AS (
+    SELECT i.contract_id,
+           sum(CASE WHEN i.is_included AND NOT i.is_blueprint_copy THEN i.quantity * p.split END) AS included,
+           sum(CASE WHEN NOT i.is_included AND NOT i.is_blueprint_copy THEN i.quantity * p.split END) AS requested,
+           count(*) AS item_lines,
+           count(*) FILTER (WHERE NOT i.is_blueprint_copy AND p.split IS NULL) AS no_price_lines,
+           count(*) FILTER (WHERE i.is_blueprint_copy) AS blueprint_copy_lines,
+           count(*) FILTER (WHERE NOT i.is_blueprint_copy AND p.one_sided) AS one_sided_lines
+    FROM contracts_contractitem i
+    JOIN scope s ON s.contract_id = i.contract_id
+    LEFT JOIN prices p ON p.type_id = i.type_id
+    GROUP BY i.contract_id
+),
+valued AS (
+    SELECT s.contract_id, s.paid, s.reward,
+           coalesce(l.included, 0) AS included,
+           coalesce(l.requested, 0) AS requested,
+           coalesce(l.item_lines, 0) AS item_lines,
+           coalesce(l.no_price_lines, 0) AS no_price_lines,
+           coalesce(l.blueprint_copy_lines, 0) AS blueprint_copy_lines,
+           coalesce(l.one_sided_lines, 0) AS one_sided_lines
+    FROM scope s LEFT JOIN lines l ON l.contract_id = s.contract_id
+)
+UPDATE contracts_contract c SET
+    included_value = v.included,
+    requested_value = v.requested,
+    items_value = v.included - v.requested,
+    profit = v.included - v.requested + v.reward - v.paid,
+    profit_pct = CASE WHEN v.paid > 0 THEN 100.0 * (v.included - v.requested + v.reward - v.paid) / v.paid END,
+    item_lines = v.item_lines,
+    no_price_lines = v.no_price_lines,
+    blueprint_copy_lines = v.blueprint_copy_lines,
+    one_sided_lines = v.one_sided_lines,
+    valued_at = %(now)s
+FROM valued v
+WHERE c.contract_id = v.contract_id
+"""
 
 
 def contracts_valuate(
@@ -550,114 +592,54 @@ def contracts_valuate(
     contract_ids: Iterable[int] | None = None,
     price_lookup: PriceLookup | None = None,
 ) -> int:
-    """Value cached contracts against the Jita split and store the results (set-based, vectorised).
+    """Value cached contracts against the Jita split and store the results, set-based in PostgreSQL.
 
-    Loads every item line with one query, values them with numpy
-    (:func:`contracts.valuation.contracts_value`) and writes all contracts back
-    with one ``UPDATE ... FROM unnest(...)``.
+    The Jita splits (:class:`contracts.valuation.PriceTable`, the same one the
+    breakdown uses) go to PostgreSQL as three texts; one ``UPDATE`` joins every
+    item line to them, sums per contract and writes all contracts in scope. The
+    definitions are those of :mod:`contracts.valuation` (tests compare both with
+    a brute-force reference).
 
     Args:
         region_id: Only this region's active item exchanges and auctions (all regions when None).
         contract_ids: Only these contracts.
-        price_lookup: Price source (defaults to the market snapshots at ``CONTRACTS_PRICE_STATION_ID``).
+        price_lookup: Price source (defaults to ``CONTRACTS_PRICE_LOOKUP``, the market snapshots).
 
     Returns:
         How many contracts were valued.
     """
     lookup = price_lookup or price_lookup_get()
     where = ["c.type IN ('item_exchange', 'auction')", "c.is_active"]
-    params: list[Any] = []
+    params: dict[str, Any] = {"now": timezone.now()}
     if region_id is not None:
-        where.append("c.region_id = %s")
-        params.append(region_id)
+        where.append("c.region_id = %(region_id)s")
+        params["region_id"] = region_id
     if contract_ids is not None:
-        where.append("c.contract_id = ANY(%s)")
-        params.append(list(contract_ids))
+        where.append("c.contract_id = ANY(string_to_array(%(contract_ids)s, ',')::bigint[])")
+        params["contract_ids"] = ",".join(str(int(c)) for c in contract_ids)
     clause = " AND ".join(where)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT c.contract_id, c.type = 'auction', c.price, c.reward, c.current_bid "  # noqa: S608 (fixed clauses)
-            f"FROM contracts_contract c WHERE {clause} ORDER BY c.contract_id",
+            "SELECT DISTINCT i.type_id FROM contracts_contractitem i "  # noqa: S608 (fixed clauses)
+            f"JOIN contracts_contract c ON c.contract_id = i.contract_id WHERE {clause}",
             params,
         )
-        contracts = cursor.fetchall()
-        if not contracts:
-            return 0
-        cursor.execute(
-            f"SELECT i.contract_id, i.type_id, i.quantity, i.is_included, i.is_blueprint_copy "  # noqa: S608
-            f"FROM contracts_contractitem i JOIN contracts_contract c ON c.contract_id = i.contract_id WHERE {clause}",
-            params,
+        type_ids = [int(r[0]) for r in cursor.fetchall()]
+        prices = (
+            lookup(
+                station_id=int(settings.CONTRACTS_PRICE_STATION_ID),
+                region_id=int(settings.CONTRACTS_PRICE_REGION_ID),
+                type_ids=type_ids,
+            )
+            if type_ids
+            else {}
         )
-        item_rows = cursor.fetchall()
-    ids = np.array([r[0] for r in contracts], dtype=np.int64)
-    is_auction = np.array([r[1] for r in contracts], dtype=np.bool_)
-    price = np.array([r[2] for r in contracts], dtype=np.float64)
-    reward = np.array([r[3] for r in contracts], dtype=np.float64)
-    current_bid = np.array([np.nan if r[4] is None else r[4] for r in contracts], dtype=np.float64)
-    if item_rows:
-        columns = list(zip(*item_rows, strict=True))
-        lines = Lines(
-            contract_index=np.searchsorted(ids, np.array(columns[0], dtype=np.int64)),
-            type_id=np.array(columns[1], dtype=np.int64),
-            quantity=np.array(columns[2], dtype=np.float64),
-            is_included=np.array(columns[3], dtype=np.bool_),
-            is_blueprint_copy=np.array(columns[4], dtype=np.bool_),
-        )
-    else:
-        lines = Lines.empty()
-    type_ids = np.unique(lines.type_id).tolist()
-    prices = (
-        lookup(
-            station_id=int(settings.CONTRACTS_PRICE_STATION_ID),
-            region_id=int(settings.CONTRACTS_PRICE_REGION_ID),
-            type_ids=type_ids,
-        )
-        if type_ids
-        else {}
-    )
-    _, totals = contracts_value(
-        lines=lines,
-        table=PriceTable.from_best_prices(prices),
-        price=price,
-        reward=reward,
-        current_bid=current_bid,
-        is_auction=is_auction,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE contracts_contract c SET
-                included_value = v.included_value,
-                requested_value = v.requested_value,
-                items_value = v.items_value,
-                profit = v.profit,
-                profit_pct = v.profit_pct,
-                item_lines = v.item_lines,
-                no_price_lines = v.no_price_lines,
-                blueprint_copy_lines = v.blueprint_copy_lines,
-                one_sided_lines = v.one_sided_lines,
-                valued_at = %s
-            FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
-                        %s::int[], %s::int[], %s::int[], %s::int[])
-                AS v(contract_id, included_value, requested_value, items_value, profit, profit_pct,
-                     item_lines, no_price_lines, blueprint_copy_lines, one_sided_lines)
-            WHERE c.contract_id = v.contract_id
-            """,
-            [
-                timezone.now(),
-                ids.tolist(),
-                _nullable(totals.included_value),
-                _nullable(totals.requested_value),
-                _nullable(totals.items_value),
-                _nullable(totals.profit),
-                _nullable(totals.profit_pct),
-                totals.item_lines.tolist(),
-                totals.no_price_lines.tolist(),
-                totals.blueprint_copy_lines.tolist(),
-                totals.one_sided_lines.tolist(),
-            ],
-        )
-    return len(contracts)
+        table = PriceTable.from_best_prices(prices)
+        params["type_ids"] = ",".join(map(str, table.type_ids.tolist()))
+        params["splits"] = ",".join(map(repr, table.split.tolist()))
+        params["one_sided"] = ",".join("t" if x else "f" for x in table.one_sided.tolist())
+        cursor.execute(VALUATE_SQL.format(where=clause), params)
+        return int(cursor.rowcount)
 
 
 # ----------------------------------------------------------------------------- couriers

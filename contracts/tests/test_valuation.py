@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pytest
+from django.db import transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.prices import BestPrices, best_prices_from_orders
-from contracts.tests.conftest import JITA_STATION, order
+from contracts.tests.conftest import JITA_STATION, THE_FORGE, order
 from contracts.valuation import Lines, PriceTable, contracts_value, jita_split
 
 
@@ -216,8 +218,9 @@ _side = st.one_of(st.none(), st.floats(min_value=0.01, max_value=1e10, allow_nan
 _prices = st.dictionaries(st.integers(1, 30), st.builds(BestPrices, highest_buy=_side, lowest_sell=_side), max_size=30)
 _contract = st.fixed_dictionaries(
     {
-        "price": st.floats(min_value=0, max_value=1e11, allow_nan=False),
-        "reward": st.one_of(st.just(0.0), st.floats(min_value=0, max_value=1e9, allow_nan=False)),
+        # ISK amounts: 0 or at least one cent.
+        "price": st.one_of(st.just(0.0), st.floats(min_value=0.01, max_value=1e11, allow_nan=False)),
+        "reward": st.one_of(st.just(0.0), st.floats(min_value=0.01, max_value=1e9, allow_nan=False)),
         "auction": st.booleans(),
         "bid": st.one_of(st.none(), st.floats(min_value=1, max_value=1e11, allow_nan=False)),
     }
@@ -278,3 +281,75 @@ def test_vectorised_valuation_equals_brute_force(data: Any) -> None:
             totals.one_sided_lines[i],
         )
         assert tuple(int(x) for x in counts) == ref["counts"]
+
+
+@pytest.mark.django_db
+@settings(max_examples=40, deadline=None)
+@given(_data())
+def test_set_based_sql_valuation_equals_brute_force(data: Any) -> None:
+    """The stored valuation (one SQL UPDATE over PostgreSQL rows) equals the line-by-line reference."""
+    contracts, lines, prices = data
+    with transaction.atomic():
+        _sql_example_check(contracts, lines, prices)
+
+
+def _sql_example_check(
+    contracts: list[dict[str, Any]], lines: list[dict[str, Any]], prices: dict[int, BestPrices]
+) -> None:
+    """Store one generated example, value it in SQL and compare with the reference."""
+    from django.utils import timezone
+
+    from contracts.models import Contract, ContractItem, ItemsStatus
+    from contracts.services import contracts_valuate
+
+    Contract.objects.all().delete()
+    now = timezone.now()
+    Contract.objects.bulk_create(
+        Contract(
+            contract_id=1_000_000 + i,
+            region_id=THE_FORGE,
+            type="auction" if c["auction"] else "item_exchange",
+            issuer_id=1,
+            issuer_corporation_id=1,
+            date_issued=now,
+            date_expired=now + timedelta(days=1),
+            price=c["price"],
+            reward=c["reward"],
+            current_bid=c["bid"],
+            items_status=ItemsStatus.FETCHED,
+            last_seen_at=now,
+        )
+        for i, c in enumerate(contracts)
+    )
+    ContractItem.objects.bulk_create(
+        ContractItem(
+            record_id=j + 1,
+            contract_id=1_000_000 + x["contract"],
+            type_id=x["type_id"],
+            quantity=x["quantity"],
+            is_included=x["included"],
+            is_blueprint_copy=x["bpc"],
+        )
+        for j, x in enumerate(lines)
+    )
+
+    def lookup(*, station_id: int, region_id: int, type_ids: Any = None) -> dict[int, BestPrices]:
+        """Serve the drawn prices with the market interface's signature."""
+        assert station_id == JITA_STATION
+        assert region_id == THE_FORGE
+        return {t: p for t, p in prices.items() if type_ids is None or t in set(type_ids)}
+
+    assert contracts_valuate(region_id=THE_FORGE, price_lookup=lookup) == len(contracts)
+    stored = {c.contract_id: c for c in Contract.objects.all()}
+    for i, ref in enumerate(_reference(contracts, lines, prices)):
+        row = stored[1_000_000 + i]
+        assert row.included_value == pytest.approx(ref["included"], rel=1e-9, abs=1e-6)
+        assert row.requested_value == pytest.approx(ref["requested"], rel=1e-9, abs=1e-6)
+        assert row.items_value == pytest.approx(ref["items_value"], rel=1e-9, abs=1e-3)
+        assert row.profit == pytest.approx(ref["profit"], rel=1e-9, abs=1e-3)
+        if ref["profit_pct"] is None:
+            assert row.profit_pct is None
+        else:
+            assert row.profit_pct == pytest.approx(ref["profit_pct"], rel=1e-9, abs=1e-6)
+        counts = (row.item_lines, row.no_price_lines, row.blueprint_copy_lines, row.one_sided_lines)
+        assert counts == ref["counts"]
