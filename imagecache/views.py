@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -16,8 +17,9 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from evesite.exceptions import DomainError
 from imagecache.models import ALLOWED_SIZES, DEFAULT_SIZE, VARIANT_BY_TYPE
-from imagecache.selectors import CachedImage, image_etag_get, image_key_parse
+from imagecache.selectors import CachedImage, image_cached_get, image_etag_get, image_key_parse
 from imagecache.services import image_get
 
 
@@ -85,6 +87,20 @@ def _caching_headers(response: HttpResponse, etag: str) -> HttpResponse:
     return response
 
 
+def _image_response(image: CachedImage) -> HttpResponse:
+    """Build the 200 answer of an image.
+
+    Args:
+        image: The image.
+
+    Returns:
+        The bytes with their Content-Type, Last-Modified and caching headers.
+    """
+    response = HttpResponse(image.content, content_type=image.content_type)
+    response["Last-Modified"] = http_date(image.last_updated.timestamp())
+    return _caching_headers(response, image.etag)
+
+
 _ERROR = inline_serializer("ImageError", fields={"error": serializers.CharField(), "detail": serializers.CharField()})
 
 
@@ -95,6 +111,35 @@ class ImageApi(APIView):
     permission_classes: list[type] = []
     throttle_classes: list[type] = []
     content_negotiation_class = FirstRendererNegotiation
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Serve cache hits straight from PostgreSQL; everything else goes through DRF.
+
+        A hit (the common case) needs no DRF request wrapping, negotiation or
+        exception handling: one indexed query and a plain ``HttpResponse``.
+        Misses, 304s and errors take DRF's path (:meth:`get`), which re-checks.
+
+        Args:
+            request: The Django request.
+            *args: URL arguments.
+            **kwargs: URL keyword arguments (``resource_type``, ``resource_id``).
+
+        Returns:
+            The answer.
+        """
+        if request.method == "GET" and "HTTP_IF_NONE_MATCH" not in request.META:
+            try:
+                key = image_key_parse(
+                    resource_type=kwargs["resource_type"],
+                    resource_id=kwargs["resource_id"],
+                    size=request.GET.get("size"),
+                )
+            except DomainError:
+                key = None
+            image = image_cached_get(key=key) if key is not None else None
+            if image is not None:
+                return _image_response(image)
+        return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="image_get",
@@ -141,7 +186,4 @@ class ImageApi(APIView):
             etag = image_etag_get(key=key)
             if etag is not None and _etag_matches(if_none_match, etag):
                 return _caching_headers(HttpResponseNotModified(), etag)
-        image: CachedImage = image_get(key=key)
-        response = HttpResponse(image.content, content_type=image.content_type)
-        response["Last-Modified"] = http_date(image.last_updated.timestamp())
-        return _caching_headers(response, image.etag)
+        return _image_response(image_get(key=key))

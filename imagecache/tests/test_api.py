@@ -301,3 +301,13 @@ def test_recent_upstream_failure_is_answered_without_asking_again(
     time.sleep(1.1)
     assert Client().get("/api/images/type/38").status_code == 200
     assert image_server.count() == 2
+
+
+def test_accept_header_never_causes_406(image_server: FakeHttpServer, png: bytes) -> None:
+    """A client accepting only image/png gets the image on a miss and on a hit, and JSON errors otherwise."""
+    image_server.add("GET", "/types/39/icon", _png_answer(png))
+    for _ in range(2):
+        response = Client().get("/api/images/type/39", HTTP_ACCEPT="image/png")
+        assert response.status_code == 200
+        assert response.content == png
+    assert image_server.count() == 1
