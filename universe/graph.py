@@ -9,6 +9,8 @@ object mapper for speed but keep to these names.
 
 from __future__ import annotations
 
+import re
+
 from neomodel import (
     FloatProperty,
     IntegerProperty,
@@ -24,6 +26,7 @@ LIGHT_YEAR_METRES = 9460730472580800.0
 SYSTEM_LABEL = "SolarSystem"
 GATE_TYPE = "GATE"
 CONSTRAINT_NAME = "solarsystem_system_id_unique"
+_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class Gate(StructuredRel):
@@ -65,21 +68,46 @@ def distance_ly(a: tuple[float, float, float], b: tuple[float, float, float]) ->
     return float((dx * dx + dy * dy + dz * dz) ** 0.5 / LIGHT_YEAR_METRES)
 
 
-def graph_schema_ensure() -> None:
-    """Create the unique constraint on ``SolarSystem.system_id`` when missing (idempotent)."""
-    graph_query(
-        f"CREATE CONSTRAINT {CONSTRAINT_NAME} IF NOT EXISTS FOR (s:{SYSTEM_LABEL}) REQUIRE s.system_id IS UNIQUE"
-    )
+def graph_label_check(label: str) -> str:
+    """Check that a node label is a plain identifier (labels cannot be query parameters).
+
+    Args:
+        label: The label.
+
+    Returns:
+        The label.
+
+    Raises:
+        ValueError: For anything but letters, digits and underscores.
+    """
+    if not _LABEL.fullmatch(label):
+        raise ValueError(f"bad graph label {label!r}")
+    return label
 
 
-def graph_counts() -> tuple[int, int]:
+def graph_schema_ensure(label: str = SYSTEM_LABEL) -> None:
+    """Create the unique constraint on ``system_id`` of a label when missing (idempotent).
+
+    Args:
+        label: ``SolarSystem``, or a scratch label (benchmarks).
+    """
+    label = graph_label_check(label)
+    name = CONSTRAINT_NAME if label == SYSTEM_LABEL else f"{label.lower()}_system_id_unique"
+    graph_query(f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (s:{label}) REQUIRE s.system_id IS UNIQUE")
+
+
+def graph_counts(label: str = SYSTEM_LABEL) -> tuple[int, int]:
     """Count the graph's systems and gate relationships.
+
+    Args:
+        label: ``SolarSystem``, or a scratch label (benchmarks).
 
     Returns:
         (nodes, relationships).
     """
-    nodes = graph_query(f"MATCH (s:{SYSTEM_LABEL}) RETURN count(s) AS n")[0]["n"]
-    rels = graph_query(f"MATCH (:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(:{SYSTEM_LABEL}) RETURN count(g) AS n")[0]["n"]
+    label = graph_label_check(label)
+    nodes = graph_query(f"MATCH (s:{label}) RETURN count(s) AS n")[0]["n"]
+    rels = graph_query(f"MATCH (:{label})-[g:{GATE_TYPE}]->(:{label}) RETURN count(g) AS n")[0]["n"]
     return int(nodes), int(rels)
 
 

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from evesite.exceptions import DomainError, ServiceUnavailableError
 from evesite.graph import graph_query
 from universe import models as m
-from universe.graph import GATE_TYPE, SYSTEM_LABEL, distance_ly, graph_schema_ensure
+from universe.graph import GATE_TYPE, SYSTEM_LABEL, distance_ly, graph_label_check, graph_schema_ensure
 from universe.sde.normalize import CONVERTERS, Converter
 from universe.sde.sources import DumpFormatError, DumpSource, dump_find_latest, open_dump
 
@@ -599,13 +599,20 @@ def _resolve_source(source: Path | None) -> Path:
     return found
 
 
-def sde_ingest(*, source: Path | None = None, quiet: bool = True, out: IO[str] | None = None) -> IngestReport:
+def sde_ingest(
+    *,
+    source: Path | None = None,
+    quiet: bool = True,
+    out: IO[str] | None = None,
+    graph_label: str = SYSTEM_LABEL,
+) -> IngestReport:
     """Ingest an SDE dump into PostgreSQL and the gate graph into Neo4j, all or nothing.
 
     Args:
         source: Dump file or folder; None takes the newest dump in ``EVE_DATA_DIR``.
         quiet: Draw no progress bars.
         out: Stream for progress bars (drawn only when it is a terminal).
+        graph_label: Node label of the systems; only benchmarks use another (a scratch graph).
 
     Returns:
         Rows per table, graph counts, reachability from Jita, seconds per phase.
@@ -614,6 +621,7 @@ def sde_ingest(*, source: Path | None = None, quiet: bool = True, out: IO[str] |
         DumpFormatError: On a missing, unknown, damaged, incomplete or inconsistent dump.
         ServiceUnavailableError: When Neo4j cannot be reached.
     """
+    graph_label_check(graph_label)
     path = _resolve_source(source)
     progress = _Progress(out, quiet)
     started = time.perf_counter()
@@ -628,7 +636,7 @@ def sde_ingest(*, source: Path | None = None, quiet: bool = True, out: IO[str] |
         try:
             with transaction.atomic():
                 _load_tables(dump, tables, report, progress)
-                _graph_replace(report, progress)
+                _graph_replace(report, progress, graph_label)
                 committing = time.perf_counter()
             report.seconds["commit"] = time.perf_counter() - committing
         except psycopg.Error as exc:
@@ -642,7 +650,9 @@ def sde_ingest(*, source: Path | None = None, quiet: bool = True, out: IO[str] |
         dump.close()
 
 
-def sde_graph_rebuild(*, quiet: bool = True, out: IO[str] | None = None) -> IngestReport:
+def sde_graph_rebuild(
+    *, quiet: bool = True, out: IO[str] | None = None, graph_label: str = SYSTEM_LABEL
+) -> IngestReport:
     """Rebuild the Neo4j gate graph from the systems and jumps already in PostgreSQL.
 
     Useful after Neo4j lost its data; the same checks as after an ingestion apply.
@@ -650,6 +660,7 @@ def sde_graph_rebuild(*, quiet: bool = True, out: IO[str] | None = None) -> Inge
     Args:
         quiet: Draw no progress bars.
         out: Stream for progress bars (drawn only when it is a terminal).
+        graph_label: Node label of the systems; only benchmarks use another.
 
     Returns:
         Graph counts, the match check, reachability from Jita and seconds (no table rows).
@@ -661,7 +672,7 @@ def sde_graph_rebuild(*, quiet: bool = True, out: IO[str] | None = None) -> Inge
     report = IngestReport(source="PostgreSQL", format="graph only")
     try:
         with transaction.atomic():
-            _graph_replace(report, _Progress(out, quiet))
+            _graph_replace(report, _Progress(out, quiet), graph_label_check(graph_label))
     except ServiceUnavailable as exc:
         raise ServiceUnavailableError(f"Neo4j is unreachable ({exc}); nothing was changed") from exc
     return report
@@ -835,20 +846,36 @@ def _node_key(node: dict[str, Any]) -> tuple[Any, ...]:
     return (node["system_id"], *(node[p] for p in NODE_PROPS))
 
 
-def _graph_state() -> tuple[dict[int, tuple[Any, ...]], dict[tuple[int, int], list[tuple[Any, ...]]]]:
+def _cy(query: str, label: str) -> str:
+    """Put a node label into a query written for ``SolarSystem``.
+
+    Args:
+        query: Cypher using ``:SolarSystem``.
+        label: The label to use (checked by :func:`graph_label_check`).
+
+    Returns:
+        The query for that label.
+    """
+    return query if label == SYSTEM_LABEL else query.replace(f":{SYSTEM_LABEL}", f":{label}")
+
+
+def _graph_state(label: str) -> tuple[dict[int, tuple[Any, ...]], dict[tuple[int, int], list[tuple[Any, ...]]]]:
     """Read the graph's systems and gates (in the current Neo4j transaction, if any) in two queries.
+
+    Args:
+        label: Node label of the systems.
 
     Returns:
         (node content by system id, gate contents by (from, to) — a list, to notice duplicates).
     """
-    nodes = {row[0]: tuple(row) for row in graph_query(_NODE_READ)[0]["rows"]}
+    nodes = {row[0]: tuple(row) for row in graph_query(_cy(_NODE_READ, label))[0]["rows"]}
     gates: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-    for f, t, d, s in graph_query(_GATE_READ)[0]["rows"]:
+    for f, t, d, s in graph_query(_cy(_GATE_READ, label))[0]["rows"]:
         gates.setdefault((f, t), []).append((f, t, d, s))
     return nodes, gates
 
 
-def _graph_replace(report: IngestReport, progress: _Progress) -> None:
+def _graph_replace(report: IngestReport, progress: _Progress, label: str = SYSTEM_LABEL) -> None:
     """Make the Neo4j graph equal PostgreSQL's systems and jumps, in one Neo4j transaction.
 
     Called inside the PostgreSQL transaction: if anything fails here, both
@@ -860,17 +887,18 @@ def _graph_replace(report: IngestReport, progress: _Progress) -> None:
     Args:
         report: Filled with graph counts, the match check, reachability and seconds.
         progress: Progress bars.
+        label: Node label of the systems.
 
     Raises:
         DumpFormatError: When the written graph does not match PostgreSQL.
     """
     phase = time.perf_counter()
     nodes, gates = _graph_rows()
-    graph_schema_ensure()
+    graph_schema_ensure(label)
     report.seconds["graph read"] = time.perf_counter() - phase
     phase = time.perf_counter()
     with neo_db.transaction:
-        old_nodes, old_gates = _graph_state()
+        old_nodes, old_gates = _graph_state(label)
         wanted_ids = {n["system_id"] for n in nodes}
         node_rows = [n for n in nodes if old_nodes.get(n["system_id"]) != _node_key(n)]
         gone_ids = [i for i in old_nodes if i not in wanted_ids]
@@ -884,33 +912,35 @@ def _graph_replace(report: IngestReport, progress: _Progress) -> None:
         ]
         with progress.bar("graph: removals", len(gone_pairs) + len(doubled) + len(gone_ids), "items") as bar:
             for batch in _batches(gone_pairs + doubled, GATE_BATCH):
-                graph_query(_GATE_DELETE, {"rows": batch})
+                graph_query(_cy(_GATE_DELETE, label), {"rows": batch})
                 bar.update(len(batch))
             for start in range(0, len(gone_ids), NODE_BATCH):
                 ids = gone_ids[start : start + NODE_BATCH]
-                graph_query(_NODE_DELETE, {"ids": ids})
+                graph_query(_cy(_NODE_DELETE, label), {"ids": ids})
                 bar.update(len(ids))
         with progress.bar("graph: systems", len(node_rows), "nodes") as bar:
             for batch in _batches(node_rows, NODE_BATCH):
-                graph_query(_NODE_UPSERT, {"rows": batch})
+                graph_query(_cy(_NODE_UPSERT, label), {"rows": batch})
                 bar.update(len(batch))
         with progress.bar("graph: gates", len(gate_rows), "rels") as bar:
             for batch in _batches(gate_rows, GATE_BATCH):
-                graph_query(_GATE_UPSERT, {"rows": batch})
+                graph_query(_cy(_GATE_UPSERT, label), {"rows": batch})
                 bar.update(len(batch))
         report.graph_written = len(node_rows) + len(gate_rows)
         report.graph_removed = len(gone_ids) + len(gone_pairs)
         report.seconds["graph write"] = time.perf_counter() - phase
         phase = time.perf_counter()
         with progress.bar("graph: verify", 2, "steps") as bar:
-            _graph_verify(nodes, gates, report)
+            _graph_verify(nodes, gates, report, label)
             bar.update(2)
         report.seconds["graph verify"] = time.perf_counter() - phase
         phase = time.perf_counter()
     report.seconds["graph commit"] = time.perf_counter() - phase
 
 
-def _graph_verify(nodes: list[dict[str, Any]], gates: list[dict[str, Any]], report: IngestReport) -> None:
+def _graph_verify(
+    nodes: list[dict[str, Any]], gates: list[dict[str, Any]], report: IngestReport, label: str = SYSTEM_LABEL
+) -> None:
     """Check that the graph (as this transaction sees it) holds exactly PostgreSQL's systems and jumps.
 
     Every node's properties and every gate's weights are compared, and no
@@ -920,11 +950,12 @@ def _graph_verify(nodes: list[dict[str, Any]], gates: list[dict[str, Any]], repo
         nodes: The systems from PostgreSQL.
         gates: The jumps from PostgreSQL.
         report: Filled with counts, the match flag and reachability from Jita.
+        label: Node label of the systems.
 
     Raises:
         DumpFormatError: On any difference (so both stores roll back).
     """
-    graph_nodes, graph_gates = _graph_state()
+    graph_nodes, graph_gates = _graph_state(label)
     report.graph_nodes = len(graph_nodes)
     report.graph_relationships = sum(len(found) for found in graph_gates.values())
     want_nodes = {n["system_id"]: _node_key(n) for n in nodes}
@@ -937,8 +968,9 @@ def _graph_verify(nodes: list[dict[str, Any]], gates: list[dict[str, Any]], repo
             "nothing was changed"
         )
     rows = graph_query(
-        f"MATCH (s:{SYSTEM_LABEL} {{system_id: $id}}) "
-        f"CALL apoc.path.subgraphNodes(s, {{relationshipFilter: '{GATE_TYPE}>'}}) YIELD node RETURN count(node) AS n",
+        f"MATCH (s:{label} {{system_id: $id}}) "
+        f"CALL apoc.path.subgraphNodes(s, {{relationshipFilter: '{GATE_TYPE}>', labelFilter: '+{label}'}}) "
+        "YIELD node RETURN count(node) AS n",
         {"id": JITA_ID},
     )
     report.reachable_from_jita = int(rows[0]["n"]) if rows else 0
