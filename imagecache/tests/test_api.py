@@ -311,3 +311,22 @@ def test_accept_header_never_causes_406(image_server: FakeHttpServer, png: bytes
         assert response.status_code == 200
         assert response.content == png
     assert image_server.count() == 1
+
+
+def test_waiting_for_a_stuck_download_gives_up_with_502(
+    image_server: FakeHttpServer, settings: SettingsWrapper, png: bytes
+) -> None:
+    """When another holder keeps the download lock past IMAGE_LOCK_WAIT_SECONDS, the waiter answers 502."""
+    from django_redis import get_redis_connection
+
+    from imagecache.services import LOCK_PREFIX
+
+    settings.IMAGE_LOCK_WAIT_SECONDS = 0.3
+    get_redis_connection("default").set(LOCK_PREFIX + "type:40:64", "another-process", px=10_000)
+    image_server.add("GET", "/types/40/icon", _png_answer(png))
+    started = time.monotonic()
+    response = Client().get("/api/images/type/40")
+    assert response.status_code == 502
+    assert "Timed out waiting" in response.json()["detail"]
+    assert 0.3 <= time.monotonic() - started < 3
+    assert image_server.count() == 0
