@@ -25,26 +25,34 @@ _CALL = inline_serializer(
 )
 
 
+class EsiStatusOutputSerializer(serializers.Serializer):
+    """What the status endpoint answers."""
+
+    lockdown_active = serializers.BooleanField()
+    lockdown_ttl_seconds = serializers.FloatField(allow_null=True)
+    lockdown_reason = serializers.DictField(allow_null=True)
+    error_limit_remain = serializers.IntegerField(allow_null=True)
+    error_limit_reset_seconds = serializers.FloatField(allow_null=True)
+    error_limit_seen_at = serializers.FloatField(allow_null=True)
+    bucket = serializers.DictField(allow_null=True)
+    rate_groups = serializers.ListField(child=serializers.DictField())
+    counters = serializers.DictField(child=serializers.IntegerField())
+    calls = serializers.ListField(child=_CALL)
+
+
 class EsiStatusApi(APIView):
     """State of the ESI client (staff only)."""
 
     permission_classes = [IsAdminUser]
 
-    class OutputSerializer(serializers.Serializer):
-        """What the status endpoint answers."""
-
-        lockdown_active = serializers.BooleanField()
-        lockdown_ttl_seconds = serializers.FloatField(allow_null=True)
-        lockdown_reason = serializers.DictField(allow_null=True)
-        error_limit_remain = serializers.IntegerField(allow_null=True)
-        error_limit_reset_seconds = serializers.FloatField(allow_null=True)
-        error_limit_seen_at = serializers.FloatField(allow_null=True)
-        bucket = serializers.DictField(allow_null=True)
-        rate_groups = serializers.ListField(child=serializers.DictField())
-        counters = serializers.DictField(child=serializers.IntegerField())
-        calls = serializers.ListField(child=_CALL)
-
-    @extend_schema(responses={200: OutputSerializer}, summary="ESI client status (staff only)")
+    @extend_schema(
+        responses={200: EsiStatusOutputSerializer},
+        summary="ESI client status (staff only)",
+        description=(
+            "Global lockdown (ESI_GLOBAL_LOCKDOWN) and its TTL, the last X-ESI-Error-Limit-Remain/Reset, "
+            "the route-group rate limits, the token bucket, counters and the last 50 ESI calls."
+        ),
+    )
     def get(self, request: Request) -> Response:
         """Report the lockdown and its TTL, the error-limit and rate-limit budgets, the bucket and the last 50 calls.
 
@@ -54,4 +62,4 @@ class EsiStatusApi(APIView):
         Returns:
             The status.
         """
-        return Response(self.OutputSerializer(esi_status_get().as_dict()).data)
+        return Response(EsiStatusOutputSerializer(esi_status_get().as_dict()).data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from esi.testing import esi_settings_for_tests
 from evesite.testing.fakeserver import FakeHttpServer
 
 
@@ -19,12 +20,5 @@ def esi_server(fake_server: FakeHttpServer, settings: SettingsWrapper) -> FakeHt
     Returns:
         The fake server.
     """
-    settings.ESI_BASE_URL = fake_server.url
-    settings.ESI_PAGE_DELAY_SECONDS = 0.05
-    settings.ESI_REGION_DELAY_SECONDS = 0.05
-    settings.ESI_ERROR_SLEEP_SECONDS = 0.05
-    settings.ESI_LOCKDOWN_SECONDS = 2.0
-    settings.ESI_TIMEOUT_SECONDS = 2.0
-    settings.ESI_BUCKET_CAPACITY = 1000.0
-    settings.ESI_BUCKET_REFILL_PER_SECOND = 1000.0
+    esi_settings_for_tests(settings, fake_server.url)
     return fake_server
