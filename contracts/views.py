@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -46,6 +46,7 @@ class ContractSerializer(serializers.ModelSerializer):
 
     effective_price = serializers.SerializerMethodField(help_text="Auctions: current bid, else starting price.")
     isk_per_jump = serializers.FloatField(allow_null=True, read_only=True)
+    volume_m3 = serializers.FloatField(source="volume", allow_null=True, read_only=True)
     start_location = serializers.SerializerMethodField()
     end_location = serializers.SerializerMethodField()
 
@@ -68,7 +69,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "effective_price",
             "reward",
             "collateral",
-            "volume",
+            "volume_m3",
             "items_status",
             "included_value",
             "requested_value",
@@ -140,7 +141,17 @@ class ContractListApi(APIView):
 
     @extend_schema(
         parameters=[FilterSerializer, OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
-        responses={200: ContractSerializer(many=True)},
+        responses={
+            200: inline_serializer(
+                "PaginatedContractList",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": ContractSerializer(many=True),
+                },
+            )
+        },
         summary="List cached public contracts with profit against the Jita split",
     )
     def get(self, request: Request) -> Response:
