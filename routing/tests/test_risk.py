@@ -53,6 +53,14 @@ def _record(
     return record
 
 
+def _feed(server: FakeHttpServer, sample: dict[str, Any], *, kills: int, system: int, minutes_ago: float) -> None:
+    """Script a feed starting at sequence 1 with ``kills`` kills in one system, all ``minutes_ago`` old."""
+    server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 1}))
+    for n in range(1, kills + 1):
+        record = _record(sample, sequence=n, system=system, minutes_ago=minutes_ago)
+        server.add("GET", f"/ephemeral/{n}.json", FakeResponse(json=record))
+
+
 def _names(route) -> list[str]:
     """Names of a route's systems."""
     return [s.name for s in route.systems]
@@ -103,13 +111,7 @@ def test_gate_camp_makes_a_system_critical_and_routes_go_around(
 
 def test_four_kills_are_not_critical(zkill_server: FakeHttpServer, sample: dict[str, Any]) -> None:
     """N - 1 kills in the window only make the system elevated (hourly count), with its small penalty."""
-    zkill_server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 1}))
-    for n in range(4):
-        zkill_server.add(
-            "GET",
-            f"/ephemeral/{1 + n}.json",
-            FakeResponse(json=_record(sample, sequence=1 + n, system=XRAY, minutes_ago=1)),
-        )
+    _feed(zkill_server, sample, kills=4, system=XRAY, minutes_ago=1)
     zkill_feed_poll()
     risk = risk_levels_compute()[XRAY]
     assert risk.level == "elevated"
@@ -253,13 +255,7 @@ def test_flags_expire_when_the_kills_get_old(
     zkill_server: FakeHttpServer, sample: dict[str, Any], tiny_graph: str
 ) -> None:
     """Past the 10-minute window the camp is no longer critical; the graph and the routes follow."""
-    zkill_server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 1}))
-    for n in range(5):
-        zkill_server.add(
-            "GET",
-            f"/ephemeral/{1 + n}.json",
-            FakeResponse(json=_record(sample, sequence=1 + n, system=XRAY, minutes_ago=5)),
-        )
+    _feed(zkill_server, sample, kills=5, system=XRAY, minutes_ago=5)
     zkill_feed_poll()
     assert risk_levels_compute()[XRAY].level == "critical"
     # The written risk is trusted only until the first kill leaves the window (about 5 minutes from now).
@@ -294,13 +290,7 @@ def test_redis_loss_clears_stale_risk_from_the_graph(
     zkill_server: FakeHttpServer, sample: dict[str, Any], tiny_graph: str
 ) -> None:
     """When Redis loses the kills, the next route query rewrites the graph's risk (no stale penalties)."""
-    zkill_server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 1}))
-    for n in range(5):
-        zkill_server.add(
-            "GET",
-            f"/ephemeral/{1 + n}.json",
-            FakeResponse(json=_record(sample, sequence=1 + n, system=XRAY, minutes_ago=1)),
-        )
+    _feed(zkill_server, sample, kills=5, system=XRAY, minutes_ago=1)
     zkill_feed_poll()
     assert route_find(origin="Alpha", destination="Delta").jumps == 3
     get_redis_connection("default").flushdb()
