@@ -134,3 +134,31 @@ def test_script_wrapper(tmp_path: Path) -> None:
     )
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"CommandError: {tmp_path / 'nope'}: no such file or folder"
+
+
+def test_neo4j_down_changes_nothing(tmp_path: Path) -> None:
+    """With Neo4j unreachable the command exits 1 with one line, and PostgreSQL keeps its rows."""
+    before = (m.SolarSystem.objects.count(), m.ItemType.objects.count(), m.Region.objects.count())
+    tables = base()
+    tables["mapRegions"][1][0][1] = "Must not land"
+    env = {
+        **_env(tmp_path),
+        "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:9",
+        "NEO4J_CONNECTION_TIMEOUT_SECONDS": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ingest_data", "--source", str(write_dump(tmp_path / "d", tables))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "Neo4j is unreachable" in lines[0]
+    assert "nothing was changed" in lines[0]
+    assert (m.SolarSystem.objects.count(), m.ItemType.objects.count(), m.Region.objects.count()) == before
+    assert not m.Region.objects.filter(name="Must not land").exists()
