@@ -29,6 +29,8 @@ PREFERRED_SCHEMAS = ("evesde", "public")
 _TOC_LINE = re.compile(r"^(?P<id>\d+);\s+\d+\s+\d+\s+(?P<kind>TABLE DATA|TABLE)\s+(?P<schema>\S+)\s+(?P<name>\S+)\s")
 _COPY_LINE = re.compile(r"^COPY\s+.+?\s+\((?P<cols>.*)\)\s+FROM\s+stdin;\s*$")
 _IDENT = re.compile(r'"((?:[^"]|"")*)"|([^,\s]+)')
+_CREATE_TABLE = re.compile(r"^CREATE (?:UNLOGGED )?TABLE (\S+) \((.*?)\n\);", re.MULTILINE | re.DOTALL)
+_QUALIFIED = re.compile(r'"((?:[^"]|"")*)"|([^".\s]+)')
 _COPY_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.DOTALL)
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _ENCODINGS = {"UTF8": "utf-8", "SQL_ASCII": "utf-8", "LATIN1": "latin-1", "WIN1252": "cp1252"}
@@ -80,6 +82,31 @@ def copy_identifiers(text: str) -> list[str]:
     return [quoted.replace('""', '"') if quoted else plain for quoted, plain in _IDENT.findall(text)]
 
 
+def _ddl_columns(body: str) -> tuple[list[str], set[str]]:
+    """Read column names and boolean columns from the body of a CREATE TABLE.
+
+    Args:
+        body: The text between the statement's parentheses, one definition per line.
+
+    Returns:
+        (column names, names of boolean columns).
+    """
+    columns: list[str] = []
+    booleans: set[str] = set()
+    for raw in body.splitlines():
+        line = raw.strip().rstrip(",")
+        if not line or line.upper().startswith(("CONSTRAINT ", "PRIMARY KEY", "UNIQUE ", "CHECK ")):
+            continue
+        match = _IDENT.match(line)
+        if match is None:
+            continue
+        name = match.group(1).replace('""', '"') if match.group(1) else match.group(2)
+        columns.append(name)
+        if line[match.end() :].strip().lower().startswith("boolean"):
+            booleans.add(name)
+    return columns, booleans
+
+
 @dataclass(frozen=True)
 class _Entry:
     """One TABLE or TABLE DATA line of an archive's table of contents."""
@@ -128,6 +155,7 @@ class PgDump:
                 self._archive = decompress_to(path, Path(self._tmp.name) / "dump.pgdump", kind)
             elif kind != PGDUMP:
                 raise DumpFormatError(f"{path}: not a PostgreSQL custom-format dump")
+            self._ddl: dict[tuple[str, str], tuple[list[str], set[str]]] | None = None
             self._data: dict[str, list[_Entry]] = {}
             self._tables: dict[str, list[_Entry]] = {}
             for line in self._run(["-l"]).splitlines():
@@ -232,6 +260,9 @@ class PgDump:
     def _schema_columns(self, table: str) -> tuple[list[str], set[str]]:
         """Read a table's columns and its boolean columns from the dump's DDL.
 
+        The DDL of every table in the archive is read with one ``pg_restore
+        --schema-only`` run, the first time any table is asked for.
+
         Args:
             table: Fuzzwork's table name.
 
@@ -241,25 +272,30 @@ class PgDump:
         entries = self._tables.get(table.lower())
         if not entries:
             return [], set()
-        ddl = self._run(["--schema-only", "-L", str(self._list_file(self._pick(entries)))])
-        start = ddl.find("CREATE TABLE")
-        if start < 0:
-            return [], set()
-        body = ddl[ddl.index("(", start) + 1 : ddl.index("\n);", start)]
-        columns: list[str] = []
-        booleans: set[str] = set()
-        for raw in body.splitlines():
-            line = raw.strip().rstrip(",")
-            if not line or line.upper().startswith(("CONSTRAINT ", "PRIMARY KEY", "UNIQUE ", "CHECK ")):
+        if self._ddl is None:
+            self._ddl = self._read_all_ddl()
+        entry = self._pick(entries)
+        return self._ddl.get((entry.schema, entry.name), ([], set()))
+
+    def _read_all_ddl(self) -> dict[tuple[str, str], tuple[list[str], set[str]]]:
+        """Parse the CREATE TABLE statements of every table in the archive.
+
+        Returns:
+            (columns, boolean columns) keyed by (schema, table name).
+        """
+        listing = Path(self._tmp.name) / "tables.list"
+        listing.write_text("".join(e.line + "\n" for es in self._tables.values() for e in es), encoding="utf-8")
+        ddl = self._run(["--schema-only", "-L", str(listing)])
+        parsed: dict[tuple[str, str], tuple[list[str], set[str]]] = {}
+        for match in _CREATE_TABLE.finditer(ddl):
+            parts = [
+                quoted.replace('""', '"') if quoted else plain for quoted, plain in _QUALIFIED.findall(match.group(1))
+            ]
+            if not parts:
                 continue
-            match = _IDENT.match(line)
-            if match is None:
-                continue
-            name = match.group(1).replace('""', '"') if match.group(1) is not None else match.group(2)
-            columns.append(name)
-            if line[match.end() :].strip().lower().startswith("boolean"):
-                booleans.add(name)
-        return columns, booleans
+            schema, name = (parts[0], parts[-1]) if len(parts) > 1 else ("", parts[0])
+            parsed[(schema, name)] = _ddl_columns(match.group(2))
+        return parsed
 
     def rows(self, table: str) -> tuple[list[str], Iterator[tuple[str | None, ...]]]:
         """Read one table through ``pg_restore --data-only``.

@@ -372,13 +372,24 @@ MYSQL_HEADER = (
 
 @pytest.fixture(scope="module")
 def dumps(tmp_path_factory: pytest.TempPathFactory, sde_tables: dict[str, Table]) -> dict[str, Path]:
-    """Every format Fuzzwork publishes, built once from the real tables.
+    """Every format Fuzzwork publishes, built once from the real tables."""
+    return build_dumps(tmp_path_factory.mktemp("dumps"), sde_tables)
+
+
+def build_dumps(folder: Path, sde_tables: dict[str, Table]) -> dict[str, Path]:
+    """Build every format Fuzzwork publishes from the real tables (also used by the benchmark).
 
     For speed, the compressed SQLite variants and ``mysql.tar.bz2`` leave out
     invTypes (three quarters of the volume); the plain SQLite database, both
     PostgreSQL archives and ``latest-mysql.sql.gz`` hold every table.
+
+    Args:
+        folder: Where to write the dumps.
+        sde_tables: The tables read from the CSV files.
+
+    Returns:
+        Paths keyed by variant (``sqlite``, ``sqlite.bz2``, ``pgdump``, ``mysql.sql.gz``...).
     """
-    folder = tmp_path_factory.mktemp("dumps")
     light = {name: t for name, t in sde_tables.items() if name not in LEFT_OUT}
     out: dict[str, Path] = {}
     out["sqlite"] = build_sqlite(folder / "sqlite-latest.sqlite", sde_tables)
