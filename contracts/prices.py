@@ -1,7 +1,7 @@
 """Where contract valuation gets its Jita prices: the market snapshots, never a per-contract ESI call.
 
-:func:`station_best_prices` has the signature of the market app's
-``market.selectors.market_station_best_prices`` and delegates to it.
+The lookup is ``CONTRACTS_PRICE_LOOKUP``: by default the market app's
+``market.selectors.market_station_best_prices`` (the region's latest snapshot).
 :func:`best_prices_from_orders` computes the same answer from ESI order
 dicts (used by tests and the benchmark to build a price table without a snapshot).
 """
@@ -50,25 +50,27 @@ def price_lookup_get() -> PriceLookup:
     return lookup
 
 
-def station_best_prices(
-    *, station_id: int, region_id: int, type_ids: Iterable[int] | None = None
+def jita_prices_get(
+    *, type_ids: Iterable[int], price_lookup: PriceLookup | None = None
 ) -> Mapping[int, BestPricesLike]:
-    """Return the best prices at a station from the region's latest market snapshot.
+    """Read the best prices at the price station (``CONTRACTS_PRICE_STATION_ID`` in ``CONTRACTS_PRICE_REGION_ID``).
 
     Args:
-        station_id: The station (60003760 is Jita IV - Moon 4 - Caldari Navy Assembly Plant).
-        region_id: The region whose latest snapshot is read.
-        type_ids: Only these types (all when None).
+        type_ids: The types wanted (no lookup at all when empty).
+        price_lookup: The lookup (``CONTRACTS_PRICE_LOOKUP`` when None).
 
     Returns:
-        Best prices by type id; types without orders at the station are absent.
+        Best prices by type id.
     """
-    try:
-        from market.selectors import market_station_best_prices
-    except ImportError:
-        logger.warning("market.selectors.market_station_best_prices is not available: contracts valued without prices")
+    wanted = sorted({int(t) for t in type_ids})
+    if not wanted:
         return {}
-    return market_station_best_prices(station_id=station_id, region_id=region_id, type_ids=type_ids)
+    lookup = price_lookup or price_lookup_get()
+    return lookup(
+        station_id=int(settings.CONTRACTS_PRICE_STATION_ID),
+        region_id=int(settings.CONTRACTS_PRICE_REGION_ID),
+        type_ids=wanted,
+    )
 
 
 def best_prices_from_orders(

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.db.models import Case, F, FloatField, QuerySet, Value, When
 from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from contracts.cache import contract_cache_get
 from contracts.models import Contract, ContractItem, ContractType, ItemsStatus
-from contracts.prices import PriceLookup, price_lookup_get
+from contracts.prices import PriceLookup, jita_prices_get
 from contracts.valuation import Lines, PriceTable, contracts_value
 from evesite.exceptions import InvalidInputError, NotFoundError
 
@@ -197,16 +196,7 @@ def contract_detail_get(*, contract_id: int, price_lookup: PriceLookup | None = 
         raise NotFoundError(f"Contract {contract_id} is not cached.")
     items, source = _items_cached(contract)
     type_ids = sorted({int(i["type_id"]) for i in items})
-    lookup = price_lookup or price_lookup_get()
-    prices = (
-        lookup(
-            station_id=int(settings.CONTRACTS_PRICE_STATION_ID),
-            region_id=int(settings.CONTRACTS_PRICE_REGION_ID),
-            type_ids=type_ids,
-        )
-        if type_ids
-        else {}
-    )
+    prices = jita_prices_get(type_ids=type_ids, price_lookup=price_lookup)
     lines = Lines(
         contract_index=np.zeros(len(items), dtype=np.int64),
         type_id=np.array([i["type_id"] for i in items], dtype=np.int64),

@@ -30,7 +30,7 @@ from contracts.models import (
     FetchKind,
     ItemsStatus,
 )
-from contracts.prices import PriceLookup, price_lookup_get
+from contracts.prices import PriceLookup, jita_prices_get
 from contracts.valuation import PriceTable
 from esi.client import EsiClient
 from esi.errors import EsiError, EsiHttpError, EsiLockdownError, EsiPayloadError, EsiRateLimitError
@@ -608,7 +608,6 @@ def contracts_valuate(
     Returns:
         How many contracts were valued.
     """
-    lookup = price_lookup or price_lookup_get()
     where = ["c.type IN ('item_exchange', 'auction')", "c.is_active"]
     params: dict[str, Any] = {"now": timezone.now()}
     if region_id is not None:
@@ -625,16 +624,7 @@ def contracts_valuate(
             params,
         )
         type_ids = [int(r[0]) for r in cursor.fetchall()]
-        prices = (
-            lookup(
-                station_id=int(settings.CONTRACTS_PRICE_STATION_ID),
-                region_id=int(settings.CONTRACTS_PRICE_REGION_ID),
-                type_ids=type_ids,
-            )
-            if type_ids
-            else {}
-        )
-        table = PriceTable.from_best_prices(prices)
+        table = PriceTable.from_best_prices(jita_prices_get(type_ids=type_ids, price_lookup=price_lookup))
         params["type_ids"] = ",".join(map(str, table.type_ids.tolist()))
         params["splits"] = ",".join(map(repr, table.split.tolist()))
         params["one_sided"] = ",".join("t" if x else "f" for x in table.one_sided.tolist())
@@ -662,11 +652,8 @@ def contracts_courier_routes(*, region_id: int | None = None) -> int:
     rows = list(couriers.only("contract_id", "start_location_id", "end_location_id"))
     if not rows:
         return 0
-    try:
-        from routing.selectors import route_find
-    except ImportError:
-        logger.info("routing.selectors.route_find is not available: courier jumps left unknown")
-        return 0
+    from routing.selectors import route_find  # Neo4j-backed: loaded only when there are couriers
+
     station_ids = {i for r in rows for i in (r.start_location_id, r.end_location_id) if i is not None}
     systems = dict(Station.objects.filter(id__in=station_ids).values_list("id", "system_id"))
     jumps_by_pair: dict[tuple[int, int], int | None] = {}

@@ -344,4 +344,15 @@ CONTRACTS_PRICE_STATION_ID = int(env_float("CONTRACTS_PRICE_STATION_ID", 6000376
 CONTRACTS_PRICE_REGION_ID = int(env_float("CONTRACTS_PRICE_REGION_ID", 10000002))
 CONTRACTS_COURIER_ROUTE_MODE = env_str("CONTRACTS_COURIER_ROUTE_MODE", "shortest")
 # Dotted path of the price lookup (signature of market.selectors.market_station_best_prices).
-CONTRACTS_PRICE_LOOKUP = env_str("CONTRACTS_PRICE_LOOKUP", "contracts.prices.station_best_prices")
+CONTRACTS_PRICE_LOOKUP = env_str("CONTRACTS_PRICE_LOOKUP", "market.selectors.market_station_best_prices")
+
+# --------------------------------------------------------------------------- logging
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"neo4j": {"level": "WARNING"}, "neomodel": {"level": "WARNING"}},
+}

@@ -173,12 +173,12 @@ def serve_region(server: FakeHttpServer, region_id: int, pages: list[list[dict[s
     server.add("GET", f"/contracts/public/{region_id}", answer)
 
 
-def serve_items(server: FakeHttpServer, contract_id: int, response: FakeResponse) -> None:
+def serve_items(server: FakeHttpServer, contract_id: int, *responses: FakeResponse) -> None:
     """Script ``GET /contracts/public/items/{contract_id}``.
 
     Args:
         server: The fake ESI.
         contract_id: The contract.
-        response: The answer.
+        *responses: The answers, in turn (the last repeats).
     """
-    server.add("GET", f"/contracts/public/items/{contract_id}", response)
+    server.add("GET", f"/contracts/public/items/{contract_id}", *responses)

@@ -40,7 +40,7 @@ def market_snapshot(settings: Any) -> None:
     """Store The Forge's snapshot with the Jita orders through the market app, and value from it."""
     from market.services import market_snapshot_store
 
-    settings.CONTRACTS_PRICE_LOOKUP = "contracts.prices.station_best_prices"
+    settings.CONTRACTS_PRICE_LOOKUP = "market.selectors.market_station_best_prices"
     market_snapshot_store(region_id=THE_FORGE, orders=JITA_ORDERS)
 
 

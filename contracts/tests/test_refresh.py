@@ -205,3 +205,24 @@ def test_contracts_gone_from_the_listing_are_deactivated(esi: FakeHttpServer, sa
     report = contracts_region_refresh(region_id=THE_FORGE)
     assert report.deactivated == len(pages[1])
     assert not Contract.objects.filter(contract_id__in=[c["contract_id"] for c in pages[1]], is_active=True).exists()
+
+
+def test_transient_errors_are_not_remembered(esi: FakeHttpServer, samples: dict[str, Any]) -> None:
+    """A 500 on an item route stops the run but is not remembered: the next run fetches the items."""
+    page = shift_dates(samples["contracts-10000002-2"], expire_in=timedelta(days=5))
+    serve_region(esi, THE_FORGE, [page])
+    serve_items(
+        esi,
+        190123693,
+        FakeResponse(status=500, json={"error": "Internal server error"}),
+        FakeResponse(json=samples["items-190123693"], headers={"X-Pages": "1"}),
+    )
+    serve_items(esi, 190160355, FakeResponse(json=samples["items-190160355"], headers={"X-Pages": "1"}))
+    first = contracts_region_refresh(region_id=THE_FORGE)
+    assert first.stopped == "esi_http_error"
+    assert not ContractFetchFailure.objects.exists()
+    assert Contract.objects.get(contract_id=190123693).items_status == ItemsStatus.PENDING
+    _lockdown_clear()
+    _refresh_until_done()
+    assert Contract.objects.get(contract_id=190123693).items_status == ItemsStatus.FETCHED
+    assert _items_calls(esi, 190123693) == 2

@@ -52,7 +52,7 @@ def test_settings_defaults_without_environment() -> None:
         60003760,
         10000002,
         "shortest",
-        "contracts.prices.station_best_prices",
+        "market.selectors.market_station_best_prices",
     ]
 
 
