@@ -733,3 +733,85 @@ def test_dump_from_a_newer_pg_dump_says_so(tmp_path: Path) -> None:
     with pytest.raises(DumpFormatError) as excinfo:
         open_dump(newer)
     _one_line_error(excinfo, newer, "install a newer pg_restore")
+
+
+# --------------------------------------------------------------------------- small synthetic dumps through the loader
+# These replace the Neo4j graph with a tiny one (sde_universe reloads the real SDE when a later test needs it),
+# so they come last in this module.
+def _synthetic_tables(folder: Path) -> dict[str, Table]:
+    """The small synthetic SDE of ``sde_synthetic``, written as CSV and read back as tables.
+
+    Args:
+        folder: Where to write the CSV folder.
+
+    Returns:
+        Tables by name.
+    """
+    from universe.tests.sde_synthetic import base, write_dump
+
+    csv_folder = write_dump(folder, base())
+    return {path.stem: read_csv(path) for path in sorted(csv_folder.glob("*.csv"))}
+
+
+def _write_mysql_gz(path: Path, tables: dict[str, Table]) -> Path:
+    """Write tables as a gzip-compressed mysqldump.
+
+    Args:
+        path: The file.
+        tables: Tables by name.
+
+    Returns:
+        ``path``.
+    """
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write(MYSQL_HEADER)
+        for table in tables.values():
+            fh.write(mysql_table_sql(table))
+    return path
+
+
+@pytest.mark.django_db
+def test_four_formats_of_one_synthetic_dump_ingest_identically(tmp_path: Path) -> None:
+    """CSV, SQLite (bzip2), PostgreSQL (evesde) and MySQL (gzip) of the same data give identical rows and graph."""
+    from universe.services import sde_ingest
+    from universe.tests.sde_synthetic import snapshot
+
+    tables = _synthetic_tables(tmp_path / "csv")
+    sde_ingest(source=tmp_path / "csv")
+    expected = snapshot(with_run=False)
+    assert len(expected["ItemType"]) == len(tables["invTypes"].rows)
+    sqlite_bz2 = tmp_path / "sqlite-latest.sqlite.bz2"
+    sqlite_bz2.write_bytes(bz2.compress(build_sqlite(tmp_path / "plain.sqlite", tables).read_bytes()))
+    sources = {
+        "SqliteDump": sqlite_bz2,
+        "PgDump": build_pgdumps(tmp_path, tables)["evesde"],
+        "MysqlDump": _write_mysql_gz(tmp_path / "latest-mysql.sql.gz", tables),
+    }
+    for reader, source in sources.items():
+        report = sde_ingest(source=source)
+        assert report.format == reader
+        assert snapshot(with_run=False) == expected, reader
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["sqlite", "mysql"])
+def test_wrong_columns_in_a_dump_are_one_line_errors_and_change_nothing(tmp_path: Path, fmt: str) -> None:
+    """A dump whose invTypes lacks typeName is refused, naming the file and the column; nothing changes."""
+    from universe.services import sde_ingest
+    from universe.tests.sde_synthetic import snapshot
+
+    tables = _synthetic_tables(tmp_path / "csv")
+    sde_ingest(source=tmp_path / "csv")
+    before = snapshot()
+    types = tables["invTypes"]
+    types.columns = ["typeTitle" if c == "typeName" else c for c in types.columns]
+    if fmt == "sqlite":
+        source = build_sqlite(tmp_path / "sqlite-latest.sqlite", tables)
+    else:
+        source = _write_mysql_gz(tmp_path / "latest-mysql.sql.gz", tables)
+
+    with pytest.raises(DumpFormatError) as excinfo:
+        sde_ingest(source=source)
+
+    _one_line_error(excinfo, source, "wrong columns: missing typeName")
+    assert snapshot() == before
