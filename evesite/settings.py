@@ -320,17 +320,6 @@ ROUTING_WEIGHTS_CHECK_SECONDS = env_float("ROUTING_WEIGHTS_CHECK_SECONDS", 60.0)
 ROUTING_RISK_RESYNC_SECONDS = env_float("ROUTING_RISK_RESYNC_SECONDS", 300.0)
 
 # --------------------------------------------------------------------------- EVE: contracts
-
-# --------------------------------------------------------------------------- logging
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"neo4j": {"level": "WARNING"}, "neomodel": {"level": "WARNING"}},
-}
 # Regions whose public contracts the Celery beat refreshes (same hubs as the market by default).
 CONTRACTS_REGIONS = env_int_list("CONTRACTS_REGIONS", [10000002, 10000043, 10000032, 10000042, 10000030])
 # Contracts and items stay cached until the contract expires, never longer than this.
