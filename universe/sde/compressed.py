@@ -34,6 +34,7 @@ TAR = "tar"
 SQLITE = "sqlite"
 PGDUMP = "pgdump"
 MYSQL = "mysql"
+PGSQL_TEXT = "pgsql-text"
 TEXT = "text"
 EMPTY = "empty"
 
@@ -74,6 +75,8 @@ def sniff_bytes(head: bytes) -> str:
             return kind
     if len(head) >= 262 and head[257:262] == b"ustar":
         return TAR
+    if b"PostgreSQL database dump" in head[:HEAD_BYTES]:
+        return PGSQL_TEXT
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if any(marker in stripped[:HEAD_BYTES] for marker in _MYSQL_MARKERS) or stripped.startswith(
         (b"--", b"/*!", b"SET ", b"DROP TABLE")
@@ -326,7 +329,7 @@ class _ForwardOnly(io.RawIOBase):
 
 
 def _is_other_archive(path: Path) -> bool:
-    """Tell whether a file is compressed or a tar that no dump format claimed.
+    """Tell whether a file is compressed but holds no dump we read, or is a plain-text PostgreSQL dump.
 
     Whatever the registration order, it leaves alone what the SQLite,
     PostgreSQL and MySQL readers open (including a tar, which MySQL claims).
@@ -335,14 +338,14 @@ def _is_other_archive(path: Path) -> bool:
         path: A file or folder.
 
     Returns:
-        True for a bzip2, gzip or xz file holding none of those.
+        True for a bzip2, gzip or xz file holding none of those, or a plain-text PostgreSQL dump.
     """
     outer, inner = content_kinds(path)
-    return outer in COMPRESSIONS and inner not in (SQLITE, PGDUMP, MYSQL, TAR)
+    return inner == PGSQL_TEXT or (outer in COMPRESSIONS and inner not in (SQLITE, PGDUMP, MYSQL, TAR))
 
 
 def _refuse_archive(path: Path) -> None:
-    """Explain why a compressed file or tar cannot be ingested.
+    """Explain why such a file cannot be ingested.
 
     Args:
         path: The file.
@@ -351,6 +354,10 @@ def _refuse_archive(path: Path) -> None:
         DumpFormatError: Always, naming the file and what it holds.
     """
     outer, inner = content_kinds(path)
+    if inner == PGSQL_TEXT:
+        raise DumpFormatError(
+            f"{path}: a plain-text PostgreSQL dump; use Fuzzwork's custom-format dump (or pg_dump -Fc) instead"
+        )
     if inner == EMPTY:
         raise DumpFormatError(f"{path}: the {outer} file is empty once decompressed")
     raise DumpFormatError(f"{path}: the {outer} file holds no SDE dump (its content looks like {inner})")

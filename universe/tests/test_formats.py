@@ -618,7 +618,7 @@ def test_copy_field_decodes_octal_and_hex_escapes() -> None:
 
 
 def test_registry_refuses_unknown_content_and_foreign_archives(tmp_path: Path) -> None:
-    """open_dump names the file: random bytes, a bzip2 of prose, a corrupt gzip head."""
+    """open_dump names the file: random bytes, a bzip2 of prose, a plain-text pg_dump, a corrupt gzip head."""
     junk = tmp_path / "postgres-latest.dmp"
     junk.write_bytes(bytes(range(256)) * 8)
     with pytest.raises(DumpFormatError) as excinfo:
@@ -629,6 +629,11 @@ def test_registry_refuses_unknown_content_and_foreign_archives(tmp_path: Path) -
     with pytest.raises(DumpFormatError) as excinfo:
         open_dump(prose)
     _one_line_error(excinfo, prose, "holds no SDE dump")
+    plain_pg = tmp_path / "dump.sql.gz"
+    plain_pg.write_bytes(gzip.compress(b"--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n"))
+    with pytest.raises(DumpFormatError) as excinfo:
+        open_dump(plain_pg)
+    _one_line_error(excinfo, plain_pg, "plain-text PostgreSQL dump")
     broken = tmp_path / "latest-sqlite.db.gz"
     broken.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(200)))
     with pytest.raises(DumpFormatError) as excinfo:
