@@ -531,6 +531,20 @@ class EsiClient:
         if not 200 <= status < 300:
             raise EsiError(f"ESI answered an unexpected {status}.", status=status, url=url)
 
+        if status == 204 or (not body and status != 200):
+            # No Content (e.g. the items of a contract that is no longer public): nothing to parse or validate.
+            return EsiResponse(
+                data=None,
+                status=status,
+                headers=resp_headers,
+                expires=None,
+                last_modified=_http_date(resp_headers.get("Last-Modified")),
+                etag=resp_headers.get("ETag"),
+                from_cache=False,
+                url=url,
+                models=None,
+                received_at=received,
+            )
         try:
             data = json.loads(body)
         except ValueError as exc:

@@ -514,3 +514,15 @@ def test_error_answer_is_not_cached_and_token_answers_are_per_token(esi_server: 
     assert client.get("/characters/1/location", token="token-B").data["solar_system_id"] == 30002187
     assert client.get("/characters/1/location", token="token-A").from_cache
     assert esi_server.count() == 2
+
+
+def test_no_content_is_none_and_not_a_walk(esi_server: FakeHttpServer) -> None:
+    """A 204 gives data None from get; a page walk refuses it with EsiPayloadError carrying status 204."""
+    esi_server.add("GET", "/contracts/public/items/190000001", FakeResponse(status=204))
+    resp = EsiClient().get("/contracts/public/items/190000001")
+    assert resp.status == 204
+    assert resp.data is None
+    with pytest.raises(EsiPayloadError) as info:
+        EsiClient().get_all_pages("/contracts/public/items/190000001")
+    assert info.value.status == 204
+    assert get_redis_connection("default").exists(LOCKDOWN_KEY) == 0
