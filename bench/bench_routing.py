@@ -6,7 +6,8 @@ of concurrent clients: first one client (latency), then ``BENCH_ROUTING_CLIENTS`
 clients (throughput). The same random known-space origin/destination pairs
 (mostly ``shortest``, some ``secure``/``insecure``, a few with ``avoid``) are
 then answered by a BFS over an in-memory adjacency list in this process. It
-prints p50/p95 latency and requests/s side by side (target: API p50 < 30 ms)
+prints p50/p95 latency and requests/s side by side (target: API p50 < 30 ms),
+with the selector alone (``route_find`` in this process, no HTTP) in between,
 and checks that the API's shortest jump counts equal the BFS.
 
 It only reads: the routes come from the gate graph already in Neo4j (when the
@@ -20,6 +21,7 @@ Environment: ``BENCH_ROUTING_REQUESTS`` (400 per phase), ``BENCH_ROUTING_CLIENTS
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import random
@@ -246,6 +248,19 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
+    from evesite.exceptions import NotFoundError
+    from routing.selectors import route_find
+
+    selector_times: list[float] = []
+    selector_start = time.perf_counter()
+    for params in queries:
+        avoid = [a for a in params.get("avoid", "").split(",") if a]
+        start = time.perf_counter()
+        with contextlib.suppress(NotFoundError):
+            route_find(origin=params["origin"], destination=params["destination"], mode=params["mode"], avoid=avoid)
+        selector_times.append(time.perf_counter() - start)
+    selector_wall = time.perf_counter() - selector_start
+
     bfs_times: list[float] = []
     bfs_jumps: dict[int, int | None] = {}
     start_all = time.perf_counter()
@@ -275,6 +290,10 @@ def main() -> int:
         (f"API, {CLIENTS} clients (gunicorn x2)", loaded),
     ):
         print(f"{label:34}{_pct(latencies, 50):9.2f}{_pct(latencies, 95):9.2f}{len(latencies) / wall:9.1f}")
+    print(
+        f"{'route_find in-process (no HTTP)':34}{_pct(selector_times, 50):9.2f}{_pct(selector_times, 95):9.2f}"
+        f"{len(selector_times) / selector_wall:9.1f}"
+    )
     print(
         f"{'BFS in Python (floor, 1 thread)':34}{_pct(bfs_times, 50):9.3f}{_pct(bfs_times, 95):9.3f}"
         f"{len(bfs_times) / bfs_wall:9.1f}"
