@@ -156,6 +156,7 @@ class PgDump:
             elif kind != PGDUMP:
                 raise DumpFormatError(f"{path}: not a PostgreSQL custom-format dump")
             self._ddl: dict[tuple[str, str], tuple[list[str], set[str]]] | None = None
+            self._processes: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
             self._data: dict[str, list[_Entry]] = {}
             self._tables: dict[str, list[_Entry]] = {}
             for line in self._run(["-l"]).splitlines():
@@ -253,7 +254,7 @@ class PgDump:
         Returns:
             The list file.
         """
-        path = Path(self._tmp.name) / "entry.list"
+        path = Path(self._tmp.name) / f"entry-{entry.line.split(';', 1)[0]}.list"
         path.write_text(entry.line + "\n", encoding="utf-8")
         return path
 
@@ -315,7 +316,7 @@ class PgDump:
         entries = self._data.get(table.lower())
         if not entries:
             return schema_columns, iter(())
-        errors = (Path(self._tmp.name) / "stderr.txt").open("w+b")
+        errors = tempfile.TemporaryFile(dir=self._tmp.name)  # noqa: SIM115 - closed when the rows end
         process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
             [
                 pg_restore_binary(),
@@ -329,6 +330,7 @@ class PgDump:
             stdout=subprocess.PIPE,
             stderr=errors,
         )
+        self._processes.append((process, errors))
         if process.stdout is None:  # pragma: no cover - stdout=PIPE always gives a stream
             raise DumpFormatError(f"{self.path}: pg_restore gave no output")
         encoding = "utf-8"
@@ -430,7 +432,14 @@ class PgDump:
             raise DumpFormatError(f"{self.path}: pg_restore cannot read table {table} ({detail})")
 
     def close(self) -> None:
-        """Delete the temporary files."""
+        """Stop any pg_restore still running (a table not read to the end) and delete the temporary files."""
+        for process, errors in getattr(self, "_processes", []):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+            errors.close()
         self._tmp.cleanup()
 
     def __enter__(self) -> PgDump:

@@ -513,7 +513,7 @@ def test_truncated_archives_are_refused(dumps: dict[str, Path], key: str, tmp_pa
     _one_line_error(excinfo, cut, "truncated or corrupt")
 
 
-def _drain(reader: PgDump) -> None:
+def _drain(reader: Any) -> None:
     """Read every needed table of a dump to the end.
 
     Args:
@@ -820,3 +820,23 @@ def test_wrong_columns_in_a_dump_are_one_line_errors_and_change_nothing(tmp_path
 
     _one_line_error(excinfo, source, "wrong columns: missing typeName")
     assert snapshot() == before
+
+
+def test_unread_pg_table_leaves_no_process_behind(dumps: dict[str, Path]) -> None:
+    """Closing a PostgreSQL dump stops a pg_restore whose rows were never read (a loader that gave up early)."""
+    reader = PgDump(dumps["pgdump"])
+    columns, _rows = reader.rows("invTypes")
+    assert "typeName" in columns
+    process = reader._processes[-1][0]
+    assert process.poll() is None  # blocked writing invTypes to the pipe
+    reader.close()
+    assert process.returncode is not None
+
+
+def test_truncated_plain_sqlite_is_refused(dumps: dict[str, Path], tmp_path: Path) -> None:
+    """An uncompressed SQLite file cut in half fails while reading, with one line naming the file."""
+    cut = tmp_path / "sqlite-latest.sqlite"
+    cut.write_bytes(dumps["sqlite"].read_bytes()[: dumps["sqlite"].stat().st_size // 2])
+    with pytest.raises(DumpFormatError) as excinfo:
+        _drain(open_dump(cut))
+    _one_line_error(excinfo, cut, "corrupt SQLite")
