@@ -12,8 +12,8 @@ created (also when interrupted). Existing rows are never touched: it picks a
 type id (near 2**31) that no row uses.
 
 Run: ``.venv/bin/python bench/bench_images.py`` (``make bench`` runs every benchmark).
-Environment: ``BENCH_WORKERS`` (2), ``BENCH_CONNECTIONS`` (16), ``BENCH_SECONDS`` (4 per round),
-``BENCH_ROUNDS`` (3 per URL), ``BENCH_IMAGE_SIZE`` (64).
+Environment: ``BENCH_WORKERS`` (2), ``BENCH_CONNECTIONS`` (16), ``BENCH_SECONDS`` (2 per round),
+``BENCH_ROUNDS`` (8 per URL), ``BENCH_IMAGE_SIZE`` (64).
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ from imagecache.models import ImageCache  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
 SIZE = int(os.environ.get("BENCH_IMAGE_SIZE", "64"))
 TARGET_RATIO = 0.5
 ID_BASE = 2_147_480_000  # type ids this high do not exist in EVE

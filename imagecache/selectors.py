@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
@@ -136,8 +137,11 @@ def image_cached_get(*, key: ImageKey) -> CachedImage | None:
     Returns:
         The image, or None when it is not stored.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_SELECT_IMAGE, _key_params(key))
+    connection.ensure_connection()
+    # A server-side prepared statement with binary results: no per-request parse/plan in PostgreSQL and no
+    # hex decoding of the bytea. Errors are wrapped as Django's, so a broken connection is still dropped.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_SELECT_IMAGE, _key_params(key), prepare=True, binary=True)
         row = cursor.fetchone()
     if row is None:
         return None
