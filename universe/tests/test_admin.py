@@ -11,22 +11,12 @@ from django.urls import reverse
 
 from universe import models as m
 from universe.services import sde_ingest
+from universe.tests.sde_synthetic import MODELS as SYNTHETIC_MODELS
 from universe.tests.sde_synthetic import base, write_dump
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (
-    m.Region,
-    m.Constellation,
-    m.SolarSystem,
-    m.SolarSystemJump,
-    m.Stargate,
-    m.Station,
-    m.ItemCategory,
-    m.ItemGroup,
-    m.MarketGroup,
-    m.ItemType,
-)
+MODELS = (*SYNTHETIC_MODELS, m.SolarSystemJump)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)

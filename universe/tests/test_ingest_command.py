@@ -39,6 +39,21 @@ def _env(data_dir: Path) -> dict[str, str]:
     }
 
 
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a command of the project in a subprocess.
+
+    Args:
+        args: Arguments after the Python interpreter, e.g. ``["manage.py", "ingest_data"]``.
+        env: Its environment.
+
+    Returns:
+        The finished process with text output.
+    """
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
 def test_summary(tmp_path: Path) -> None:
     """The closing summary lists rows per table, the graph, the match, reachability and seconds per phase."""
     out = StringIO()
@@ -92,15 +107,7 @@ def test_command_errors_are_one_line_with_exit_status_1(tmp_path: Path) -> None:
     """A bad dump exits 1 with one ``CommandError:`` line naming the file and the problem."""
     bad = write_dump(tmp_path / "bad", base())
     (bad / "invGroups.csv").write_text('"groupID","name"\r\n"1","x"\r\n', encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "ingest_data", "--source", str(bad)],
-        cwd=ROOT,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _run(["manage.py", "ingest_data", "--source", str(bad)], _env(tmp_path))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -112,26 +119,10 @@ def test_script_wrapper(tmp_path: Path) -> None:
     """``scripts/ingest_data.py`` passes its options on: ``--if-present`` exits 0, a missing source exits 1."""
     empty = tmp_path / "empty"
     empty.mkdir()
-    quiet = subprocess.run(
-        [sys.executable, "scripts/ingest_data.py", "--if-present"],
-        cwd=ROOT,
-        env=_env(empty),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    quiet = _run(["scripts/ingest_data.py", "--if-present"], _env(empty))
     assert (quiet.returncode, quiet.stderr) == (0, "")
     assert "nothing to ingest" in quiet.stdout
-    missing = subprocess.run(
-        [sys.executable, "scripts/ingest_data.py", "--source", str(tmp_path / "nope")],
-        cwd=ROOT,
-        env=_env(empty),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    missing = _run(["scripts/ingest_data.py", "--source", str(tmp_path / "nope")], _env(empty))
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"CommandError: {tmp_path / 'nope'}: no such file or folder"
 
@@ -146,15 +137,7 @@ def test_neo4j_down_changes_nothing(tmp_path: Path) -> None:
         "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:9",
         "NEO4J_CONNECTION_TIMEOUT_SECONDS": "1",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "ingest_data", "--source", str(write_dump(tmp_path / "d", tables))],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _run(["manage.py", "ingest_data", "--source", str(write_dump(tmp_path / "d", tables))], env)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
