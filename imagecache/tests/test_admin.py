@@ -73,3 +73,13 @@ def test_change_page_previews_the_image(admin_client_logged_in: Client) -> None:
     page = admin_client_logged_in.get(f"/admin/imagecache/imagecache/{row.pk}/change/")
     assert page.status_code == 200
     assert base64.b64encode(png).decode() in page.content.decode()
+
+
+def test_search_by_id(admin_client_logged_in: Client) -> None:
+    """Searching an id finds its rows; a non-numeric search is no error."""
+    _store("type", 34, "icon", make_png())
+    _store("type", 35, "icon", make_png(rgb=(0, 255, 0)))
+    found = admin_client_logged_in.get("/admin/imagecache/imagecache/?q=35")
+    assert found.status_code == 200
+    assert found.context["cl"].result_count == 1
+    assert admin_client_logged_in.get("/admin/imagecache/imagecache/?q=abc").status_code == 200
