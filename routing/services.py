@@ -33,6 +33,8 @@ from routing.zkillboard import R2z2Client
 logger = logging.getLogger("routing")
 
 R2Z2_FEED = "r2z2"
+# A cursor further behind the feed than this many runs' worth of records jumps ahead.
+FEED_MAX_LAG_RUNS = 10
 
 
 @dataclass(frozen=True)
@@ -195,9 +197,13 @@ def system_kills_refresh(*, client: EsiClient | None = None) -> int:
 def zkill_feed_poll(*, max_records: int | None = None, client: R2z2Client | None = None) -> FeedPollReport:
     """Read the R2Z2 feed from where the last run stopped until its end (or ``max_records``), then write the risk.
 
-    The first run starts at the feed's latest sequence number. The position is
-    saved once the run's kills are kept, so a crash only makes the next run read
-    them again (harmless: a kill is kept once).
+    The first run starts at the feed's latest sequence number. A 404 is the
+    end of the feed only when ``sequence.json`` agrees; a record missing below
+    the latest sequence (a gap, or one that expired while we were away) is
+    skipped, and a cursor more than ``FEED_MAX_LAG_RUNS`` runs behind jumps
+    forward (kills that old no longer matter for the risk). The position is
+    saved once the run's kills are kept, so a crash only makes the next run
+    read them again (harmless: a kill is kept once).
 
     Args:
         max_records: At most this many records (``ZKILLBOARD_MAX_RECORDS_PER_RUN`` by default).
@@ -215,17 +221,29 @@ def zkill_feed_poll(*, max_records: int | None = None, client: R2z2Client | None
     killmails: list[Killmail] = []
     reached_end = False
     sequence = start
+    latest: int | None = None
     while len(killmails) < limit:
         record = client.record_get(sequence)
-        if record is None:
+        if record is not None:
+            killmails.append(record.esi)
+            sequence += 1
+            continue
+        if latest is None or sequence >= latest:
+            latest = client.sequence_latest()
+        if sequence >= latest:
             reached_end = True
             break
-        killmails.append(record.esi)
-        sequence += 1
+        if latest - sequence > FEED_MAX_LAG_RUNS * limit:
+            logger.warning("R2Z2 cursor %d is far behind the feed (%d): jumping ahead", sequence, latest)
+            sequence = latest - limit
+        else:
+            logger.info("R2Z2 record %d is missing below the latest %d: skipped", sequence, latest)
+            sequence += 1
     recorded = kills_record(killmails=killmails)
-    if killmails:
+    if sequence != cursor.next_sequence:
         cursor.next_sequence = sequence
         cursor.save(update_fields=["next_sequence", "updated_at"])
+    if killmails:
         risk_graph_sync()
     return FeedPollReport(
         start_sequence=start,

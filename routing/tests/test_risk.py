@@ -147,7 +147,7 @@ def test_kill_far_from_any_gate_names_no_gate(zkill_server: FakeHttpServer, samp
 
 
 def test_the_consumer_resumes_where_it_stopped(zkill_server: FakeHttpServer, sample: dict[str, Any]) -> None:
-    """A second run starts at the saved sequence, never asks for sequence.json again, and stops at a 404."""
+    """A second run starts at the saved sequence (no record read twice) and stops at the end of the feed."""
     zkill_server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 40}))
     zkill_server.add(
         "GET", "/ephemeral/40.json", FakeResponse(json=_record(sample, sequence=40, system=XRAY, minutes_ago=1))
@@ -159,7 +159,8 @@ def test_the_consumer_resumes_where_it_stopped(zkill_server: FakeHttpServer, sam
     )
     report = zkill_feed_poll()
     assert (report.start_sequence, report.next_sequence) == (41, 42)
-    assert zkill_server.count("GET", "/ephemeral/sequence.json") == 1
+    # sequence.json: once to start, then once per run to confirm that a 404 is the end of the feed.
+    assert zkill_server.count("GET", "/ephemeral/sequence.json") == 4
     assert zkill_server.count("GET", "/ephemeral/40.json") == 1
 
 
@@ -306,3 +307,33 @@ def test_no_risk_data_changes_nothing() -> None:
             without = route_find(origin="Alpha", destination=destination, mode=mode, avoid_risk=False)
             assert _names(with_risk) == _names(without)
             assert with_risk.total_weight == without.total_weight
+
+
+def test_missing_records_below_the_latest_are_skipped(zkill_server: FakeHttpServer, sample: dict[str, Any]) -> None:
+    """A 404 below sequence.json's latest is a gap: skipped; a 404 at the latest is the end of the feed."""
+    KillFeedCursor.objects.create(name="r2z2", next_sequence=10)
+    zkill_server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 12}))
+    for n in (11, 12):
+        zkill_server.add(
+            "GET", f"/ephemeral/{n}.json", FakeResponse(json=_record(sample, sequence=n, system=XRAY, minutes_ago=1))
+        )
+    report = zkill_feed_poll()
+    assert (report.records, report.next_sequence, report.reached_end) == (2, 13, True)
+    assert zkill_server.count("GET", "/ephemeral/10.json") == 1
+    assert zkill_server.count("GET", "/ephemeral/13.json") == 1
+
+
+def test_a_cursor_far_behind_jumps_ahead(zkill_server: FakeHttpServer, sample: dict[str, Any]) -> None:
+    """After a long outage the consumer does not crawl through expired records: it jumps near the latest."""
+    KillFeedCursor.objects.create(name="r2z2", next_sequence=5)
+    zkill_server.add("GET", "/ephemeral/sequence.json", FakeResponse(json={"sequence": 100_000}))
+    zkill_server.add(
+        "GET", "/ephemeral/99999.json", FakeResponse(json=_record(sample, sequence=99999, system=XRAY, minutes_ago=1))
+    )
+    zkill_server.add(
+        "GET", "/ephemeral/100000.json", FakeResponse(json=_record(sample, sequence=100000, system=XRAY, minutes_ago=1))
+    )
+    report = zkill_feed_poll(max_records=2)
+    assert report.records == 2
+    assert KillFeedCursor.objects.get(name="r2z2").next_sequence == 100_001
+    assert zkill_server.count() < 10
