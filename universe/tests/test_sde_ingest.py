@@ -7,6 +7,7 @@ fixture notices and reloads the real SDE for the tests that need it.
 from __future__ import annotations
 
 import bz2
+import io
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -342,3 +343,27 @@ def test_old_fuzzwork_invtypes_parses(shared_dir: Path) -> None:
     assert corp["base_price"] is None
     assert corp["published"] is False
     assert dict(zip(names, by_id[34], strict=True))["name"] == "Tritanium"
+
+
+class _Terminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        """Claim to be a terminal.
+
+        Returns:
+            True.
+        """
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "quiet", "drawn"), [(_Terminal, False, True), (_Terminal, True, False), (io.StringIO, False, False)]
+)
+def test_progress_bars_only_on_a_terminal(tmp_path: Path, stream: type[io.StringIO], quiet: bool, drawn: bool) -> None:
+    """A bar per table and per graph phase on a terminal; nothing when quiet or not a terminal."""
+    out = stream()
+    sde_ingest(source=write_dump(tmp_path / "d", base()), quiet=quiet, out=out)
+    text = out.getvalue()
+    for label in ("invTypes", "mapSolarSystems", "staStations", "graph: systems", "graph: gates", "graph: verify"):
+        assert (label in text) is drawn
