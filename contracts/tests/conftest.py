@@ -13,6 +13,7 @@ import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from contracts.prices import BestPrices, best_prices_from_orders
+from esi.testing import esi_settings_for_tests
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 
 JITA_STATION = 60003760
@@ -136,7 +137,7 @@ def page_headers(pages: int) -> dict[str, str]:
 
 @pytest.fixture
 def esi(fake_server: FakeHttpServer, settings: SettingsWrapper) -> FakeHttpServer:
-    """Point ESI_BASE_URL at a fake ESI and shrink the client's delays.
+    """Point ESI_BASE_URL at a fake ESI with shrunken delays (a lockdown lasts until a test clears it).
 
     Args:
         fake_server: The scripted loopback server.
@@ -145,14 +146,7 @@ def esi(fake_server: FakeHttpServer, settings: SettingsWrapper) -> FakeHttpServe
     Returns:
         The fake server.
     """
-    settings.ESI_BASE_URL = fake_server.url
-    settings.ESI_PAGE_DELAY_SECONDS = 0.01
-    settings.ESI_REGION_DELAY_SECONDS = 0.01
-    settings.ESI_ERROR_SLEEP_SECONDS = 0.01
-    settings.ESI_LOCKDOWN_SECONDS = 30.0
-    settings.ESI_TIMEOUT_SECONDS = 5.0
-    settings.ESI_BUCKET_CAPACITY = 1000.0
-    settings.ESI_BUCKET_REFILL_PER_SECOND = 1000.0
+    esi_settings_for_tests(settings, fake_server.url, ESI_LOCKDOWN_SECONDS=30.0, ESI_ERROR_SLEEP_SECONDS=0.01)
     return fake_server
 
 
