@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import types
 from datetime import datetime
 from functools import cache
@@ -171,3 +172,42 @@ def test_invalid_payload_is_refused() -> None:
         payload_validate(path="/universe/system_kills", data=[{"system_id": 1, "ship_kills": "many"}])
     with pytest.raises(ValidationError):
         payload_validate(path="/characters/1/location", data={"station_id": 60003760})
+
+
+_PATH_LITERAL = re.compile(r"""f?["'](/[a-z_]+(?:/[A-Za-z0-9_{}.]+)*/?)["']""")
+_APPS = ("universe", "esi", "market", "routing", "contracts", "imagecache", "accounts")
+
+
+def _normalise(path: str) -> str:
+    """Reduce a path to its shape: every ``{...}`` becomes ``{}``, no trailing slash.
+
+    Args:
+        path: A path template or f-string body.
+
+    Returns:
+        The shape.
+    """
+    return re.sub(r"\{[^}]*\}", "{}", path).rstrip("/")
+
+
+def test_every_esi_path_in_the_project_is_in_the_spec(shared_dir: Path) -> None:
+    """Each ESI path literal in the apps' code (outside tests) is a path of the spec, without /latest/."""
+    from django.conf import settings
+
+    spec = _spec(str(shared_dir))
+    shapes = {_normalise(p) for p in spec["paths"]}
+    roots = {p.split("/")[1] for p in spec["paths"]}
+    found: dict[str, str] = {}
+    for app in _APPS:
+        for file in (Path(settings.BASE_DIR) / app).rglob("*.py"):
+            if "tests" in file.parts or "migrations" in file.parts:
+                continue
+            for match in _PATH_LITERAL.finditer(file.read_text()):
+                path = match.group(1)
+                root = path.split("/")[1]
+                versioned = root == "latest" and path.rstrip("/") != "/latest"
+                if versioned or (root in roots and not path.startswith("/api/")):
+                    found[path] = str(file)
+    assert "/markets/{region_id}/orders" in found, f"the scan should see the market orders route: {found}"
+    wrong = {path: where for path, where in found.items() if _normalise(path) not in shapes}
+    assert wrong == {}, f"paths missing from ESI's spec: {wrong}"
