@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from django.conf import settings
 
 from evesite.exceptions import NotFoundError, UpstreamError
@@ -107,7 +108,9 @@ def _read_capped(response: requests.Response, *, url: str, limit: int, deadline:
         raise ImageUpstreamError(f"The image server sent {declared} bytes; the limit is {limit}.")
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_content(CHUNK_BYTES):
+    # read1 returns whatever has arrived (up to CHUNK_BYTES), so a trickling body meets the deadline check
+    # after at most one read timeout instead of filling a whole chunk first.
+    while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
         total += len(chunk)
         if total > limit:
             raise ImageUpstreamError(f"The image server sent more than {limit} bytes.")
@@ -149,10 +152,10 @@ def image_fetch(*, resource_type: str, resource_id: int, size: int) -> FetchedIm
             if not declared_type.startswith("image/"):
                 raise ImageUpstreamError(f"The image server sent {declared_type or 'no content type'}, not an image.")
             content = _read_capped(response, url=url, limit=settings.IMAGE_MAX_BYTES, deadline=deadline)
-    except requests.Timeout as exc:
+    except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
         logger.warning(LOG_FORMAT, "GET", url, "timeout")
         raise ImageUpstreamError(f"The image server timed out for {url}.") from exc
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         logger.warning(LOG_FORMAT, "GET", url, f"error ({type(exc).__name__})")
         raise ImageUpstreamError(f"The image server could not be reached for {url}.") from exc
     content_type = sniff_content_type(content)

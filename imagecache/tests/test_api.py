@@ -198,6 +198,50 @@ def test_body_over_the_declared_limit_is_502(image_server: FakeHttpServer, setti
 
 
 @pytest.fixture
+def trickling_image_server() -> Iterator[str]:
+    """A raw loopback server that sends a PNG header, then one byte every 0.1 s for 10 s.
+
+    Yields:
+        Its base URL.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        """Answer each connection slowly, never idle longer than a read timeout."""
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                try:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n")
+                    conn.sendall(b"\x89PNG\r\n\x1a\n")
+                    for _ in range(100):
+                        time.sleep(0.1)
+                        conn.sendall(b"\0")
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_trickling_body_meets_the_total_deadline(trickling_image_server: str, settings: SettingsWrapper) -> None:
+    """A body that keeps trickling in is cut off after IMAGE_SERVER_TIMEOUT_SECONDS in total: 502, nothing stored."""
+    settings.IMAGE_SERVER_URL = trickling_image_server
+    settings.IMAGE_SERVER_TIMEOUT_SECONDS = 0.5
+    started = time.monotonic()
+    response = Client().get("/api/images/type/41")
+    assert response.status_code == 502
+    assert "timed out" in response.json()["detail"]
+    assert time.monotonic() - started < 2.0
+    assert not ImageCache.objects.exists()
+
+
+@pytest.fixture
 def endless_image_server() -> Iterator[tuple[str, list[int]]]:
     """A raw loopback server that streams a PNG-looking body of 2 MiB with no Content-Length.
 
