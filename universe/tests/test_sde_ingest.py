@@ -367,3 +367,17 @@ def test_progress_bars_only_on_a_terminal(tmp_path: Path, stream: type[io.String
     text = out.getvalue()
     for label in ("invTypes", "mapSolarSystems", "staStations", "graph: systems", "graph: gates", "graph: verify"):
         assert (label in text) is drawn
+
+
+def test_table_and_column_names_are_case_insensitive(tmp_path: Path) -> None:
+    """Lower-case file names and upper-case headers ingest like Fuzzwork's spelling."""
+    folder = write_dump(tmp_path / "d", base())
+    for path in list(folder.iterdir()):
+        text = path.read_text(encoding="utf-8-sig")
+        header, rest = text.split("\n", 1)
+        path.unlink()
+        (folder / path.name.lower()).write_text(header.upper() + "\n" + rest, encoding="utf-8")
+    report = sde_ingest(source=folder)
+    assert report.rows["mapSolarSystems"] == 4
+    assert report.packaged_volumes == 2
+    assert m.ItemType.objects.get(id=587).packaged_volume == 2500
