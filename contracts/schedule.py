@@ -12,4 +12,9 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "contracts.tasks.contracts_refresh_regions_task",
         "schedule": 1800.0,
     },
+    # Jita prices move with every market snapshot: value the cached contracts again (SQL only, no ESI).
+    "contracts-revalue": {
+        "task": "contracts.tasks.contracts_revalue_task",
+        "schedule": 300.0,
+    },
 }

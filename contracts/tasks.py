@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from contracts.services import contracts_region_refresh
+from contracts.services import contracts_region_refresh, contracts_valuate
 from esi.client import for_each_region
 
 
@@ -35,3 +35,13 @@ def contracts_refresh_regions_task() -> list[dict[str, Any]]:
     return for_each_region(
         settings.CONTRACTS_REGIONS, lambda region_id: asdict(contracts_region_refresh(region_id=region_id))
     )
+
+
+@shared_task(name="contracts.tasks.contracts_revalue_task", ignore_result=False)
+def contracts_revalue_task() -> int:
+    """Value every active cached contract again against the latest Jita snapshot (no ESI call).
+
+    Returns:
+        How many contracts were valued.
+    """
+    return contracts_valuate()

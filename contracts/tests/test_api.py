@@ -178,3 +178,17 @@ def test_auction_priced_at_its_current_bid(cached: Any) -> None:
     )
     assert row["effective_price"] == 1_000_000.0
     assert row["no_price_lines"] == 29  # corpses have no Jita orders in this snapshot
+
+
+def test_revalue_task_follows_a_new_jita_snapshot(cached: Any) -> None:
+    """A new snapshot (1334 now buy 12 M / sell 14 M -> 13 M) changes the stored profit once the task runs."""
+    from contracts.tasks import contracts_revalue_task
+    from market.services import market_snapshot_store
+
+    assert Contract.objects.get(contract_id=190123973).profit == 2_200_001.0
+    market_snapshot_store(region_id=THE_FORGE, orders=[order(1334, 12e6, buy=True), order(1334, 14e6, buy=False)])
+    assert (
+        contracts_revalue_task.apply().get()
+        == Contract.objects.filter(is_active=True, type__in=["item_exchange", "auction"]).count()
+    )
+    assert Contract.objects.get(contract_id=190123973).profit == 13_000_000.0 - 12_799_999.0

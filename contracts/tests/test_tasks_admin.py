@@ -28,6 +28,9 @@ def test_beat_runs_the_regions_refresh_every_half_hour() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["contracts-refresh-regions"]
     assert entry["task"] == contracts_refresh_regions_task.name
     assert entry["schedule"] == 1800.0
+    revalue = settings.CELERY_BEAT_SCHEDULE["contracts-revalue"]
+    assert revalue["task"] == "contracts.tasks.contracts_revalue_task"
+    assert revalue["schedule"] == 300.0
 
 
 def test_settings_defaults_without_environment() -> None:
