@@ -74,7 +74,7 @@ def _create(name: str) -> None:
 def _clear_graph() -> None:
     """Delete the scratch label's nodes and its constraint."""
     graph_query(f"MATCH (n:{LABEL}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS")
-    graph_query(f"DROP CONSTRAINT {LABEL.lower()}_system_id_unique IF EXISTS")
+    graph_query(f"DROP CONSTRAINT constraint_unique_{LABEL}_system_id IF EXISTS")
 
 
 def _show(title: str, report: IngestReport, wall: float) -> None:

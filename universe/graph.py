@@ -25,7 +25,9 @@ from evesite.graph import graph_query
 LIGHT_YEAR_METRES = 9460730472580800.0
 SYSTEM_LABEL = "SolarSystem"
 GATE_TYPE = "GATE"
-CONSTRAINT_NAME = "solarsystem_system_id_unique"
+# neomodel's own name for the constraint, so ``neomodel_install_labels`` finds it in place.
+CONSTRAINT_NAME = f"constraint_unique_{SYSTEM_LABEL}_system_id"
+_LEGACY_CONSTRAINT_NAME = "solarsystem_system_id_unique"
 _LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -92,7 +94,9 @@ def graph_schema_ensure(label: str = SYSTEM_LABEL) -> None:
         label: ``SolarSystem``, or a scratch label (benchmarks).
     """
     label = graph_label_check(label)
-    name = CONSTRAINT_NAME if label == SYSTEM_LABEL else f"{label.lower()}_system_id_unique"
+    if label == SYSTEM_LABEL:
+        graph_query(f"DROP CONSTRAINT {_LEGACY_CONSTRAINT_NAME} IF EXISTS")  # an earlier name of the same rule
+    name = f"constraint_unique_{label}_system_id"
     graph_query(f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (s:{label}) REQUIRE s.system_id IS UNIQUE")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from neomodel.exceptions import UniqueProperty
 
 from evesite.graph import graph_query
 from universe import models as m
@@ -381,3 +382,19 @@ def test_table_and_column_names_are_case_insensitive(tmp_path: Path) -> None:
     assert report.rows["mapSolarSystems"] == 4
     assert report.packaged_volumes == 2
     assert m.ItemType.objects.get(id=587).packaged_volume == 2500
+
+
+def test_system_id_is_unique_in_the_graph(tmp_path: Path) -> None:
+    """The constraint on SolarSystem.system_id refuses a second node with the same id."""
+    sde_ingest(source=write_dump(tmp_path / "d", base()))
+    names = {
+        r["name"]
+        for r in graph_query("SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties, type")
+        if r["labelsOrTypes"] == ["SolarSystem"] and r["properties"] == ["system_id"]
+    }
+    assert names == {"constraint_unique_SolarSystem_system_id"}
+    try:
+        with pytest.raises(UniqueProperty):
+            graph_query("CREATE (:SolarSystem {system_id: 30000001, name: 'Twin'})")
+    finally:
+        graph_query("MATCH (s:SolarSystem {name: 'Twin'}) DETACH DELETE s")
