@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django_redis import get_redis_connection
-from redis import Redis
+from redis import Redis, RedisError
 
+from evesite.exceptions import ServiceUnavailableError
 from imagecache.client import FetchedImage, ImageNotFoundUpstreamError, ImageUpstreamError, image_fetch
 from imagecache.models import ImageCache
 from imagecache.selectors import CachedImage, ImageKey, image_cached_get
@@ -221,10 +222,26 @@ def image_get(*, key: ImageKey) -> CachedImage:
     Raises:
         ImageNotFoundUpstreamError: The image server has no such image (404).
         ImageUpstreamError: The image server failed, or the wait for another fetch timed out (502).
+        ServiceUnavailableError: Redis is down on a miss (503); hits do not need it.
     """
     found = image_cached_get(key=key)
     if found is not None:
         return found
+    try:
+        return _image_fetch_once(key)
+    except RedisError as exc:
+        raise ServiceUnavailableError("Redis is unavailable: images not cached yet cannot be fetched.") from exc
+
+
+def _image_fetch_once(key: ImageKey) -> CachedImage:
+    """Download a missing image under its Redis lock, or wait for the request that does.
+
+    Args:
+        key: The image.
+
+    Returns:
+        The image.
+    """
     redis = _redis()
     deadline = time.monotonic() + settings.IMAGE_LOCK_WAIT_SECONDS
     while True:

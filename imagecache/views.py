@@ -165,6 +165,7 @@ class ImageApi(APIView):
             400: OpenApiResponse(_ERROR, description="`size` is not one of the allowed sizes."),
             404: OpenApiResponse(_ERROR, description="Unknown type, bad id, or no such image upstream."),
             502: OpenApiResponse(_ERROR, description="The image server failed or sent something unusable."),
+            503: OpenApiResponse(_ERROR, description="Redis is down and the image is not cached yet."),
         },
     )
     def get(self, request: Request, resource_type: str, resource_id: str) -> HttpResponse:

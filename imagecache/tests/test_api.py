@@ -328,7 +328,7 @@ def test_endpoint_is_in_the_openapi_schema() -> None:
     assert sorted(params["size"]["schema"]["enum"]) == [32, 64, 128, 256, 512, 1024]
     assert sorted(params["resource_type"]["schema"]["enum"]) == ["alliance", "character", "corporation", "type"]
     assert set(operation["responses"]["200"]["content"]) == {"image/png", "image/jpeg"}
-    assert {"304", "400", "404", "502"} <= set(operation["responses"])
+    assert {"304", "400", "404", "502", "503"} <= set(operation["responses"])
 
 
 def test_recent_upstream_failure_is_answered_without_asking_again(
@@ -374,3 +374,26 @@ def test_waiting_for_a_stuck_download_gives_up_with_502(
     assert "Timed out waiting" in response.json()["detail"]
     assert 0.3 <= time.monotonic() - started < 3
     assert image_server.count() == 0
+
+
+def test_redis_down_on_a_miss_is_503_but_hits_still_work(
+    image_server: FakeHttpServer, png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the lock's Redis unreachable a miss is a 503 without an upstream request; stored images still serve."""
+    import redis
+
+    from imagecache import services
+
+    image_server.add("GET", r"/types/\d+/icon", _png_answer(png), regex=True)
+    assert Client().get("/api/images/type/42").status_code == 200
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    monkeypatch.setattr(services, "_redis", lambda: redis.Redis(port=dead_port, socket_connect_timeout=0.5))
+    miss = Client().get("/api/images/type/43")
+    assert miss.status_code == 503
+    assert miss.json()["error"] == "service_unavailable"
+    assert image_server.count() == 1
+    hit = Client().get("/api/images/type/42")
+    assert hit.status_code == 200
+    assert hit.content == png
