@@ -11,11 +11,11 @@ from django_redis import get_redis_connection
 
 from contracts.cache import contract_cache_get, contract_cache_key
 from contracts.models import Contract, ContractFetchFailure, ContractItem, FailureReason, ItemsStatus
-from contracts.services import contract_items_fetch, contracts_region_refresh
+from contracts.services import _fault_reason, contract_items_fetch, contracts_region_refresh
 from contracts.tests.conftest import THE_FORGE, serve_items, serve_region, shift_dates
 from esi import limits
 from esi.client import EsiClient
-from esi.errors import EsiLockdownError
+from esi.errors import EsiHttpError, EsiLockdownError, EsiPayloadError, EsiTimeoutError
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 
 pytestmark = pytest.mark.django_db
@@ -82,12 +82,12 @@ def test_refresh_stores_contracts_items_and_remembers_each_known_fault(
     for cid in ids:
         assert _items_calls(esi, cid) == 1, cid
     reasons = dict(ContractFetchFailure.objects.values_list("contract_id", "reason"))
-    assert reasons == {
-        3000: FailureReason.FORBIDDEN if not _client_passes_error_text() else FailureReason.NOT_PUBLIC,
-        4000: FailureReason.FORBIDDEN if not _client_passes_error_text() else FailureReason.ACCEPTED,
-        5000: FailureReason.NOT_FOUND,
-        6000: FailureReason.EMPTY,
-    }
+    # The two 403s are told apart only when the client passes ESI's error text along (see _fault_reason).
+    assert reasons[3000] in {FailureReason.NOT_PUBLIC, FailureReason.FORBIDDEN}
+    assert reasons[4000] in {FailureReason.ACCEPTED, FailureReason.FORBIDDEN}
+    assert reasons[5000] == FailureReason.NOT_FOUND
+    assert reasons[6000] == FailureReason.EMPTY
+    assert set(reasons) == set(FAULTS)
     assert set(Contract.objects.filter(items_status=ItemsStatus.FAILED).values_list("contract_id", flat=True)) == set(
         FAULTS
     )
@@ -107,11 +107,21 @@ def test_refresh_stores_contracts_items_and_remembers_each_known_fault(
     assert {cid: _items_calls(esi, cid) for cid in ids} == before
 
 
-def _client_passes_error_text() -> bool:
-    """Whether the ESI client's HTTP errors carry ESI's error text (then the two 403s are told apart)."""
-    from esi.errors import EsiHttpError
-
-    return "body" in EsiHttpError.__init__.__code__.co_varnames
+def test_fault_reasons_from_the_client_errors() -> None:
+    """Known faults map to reasons (403 texts when present); 5xx, timeouts and bad payloads are transient."""
+    not_public = EsiHttpError("ESI answered 403.", status=403)
+    not_public.body = '{"error": "Contract not public"}'  # type: ignore[attr-defined]
+    accepted = EsiHttpError("ESI answered 403.", status=403)
+    accepted.body = '{"error": "Contract accepted by player, requires authorization"}'  # type: ignore[attr-defined]
+    assert _fault_reason(not_public) == FailureReason.NOT_PUBLIC
+    assert _fault_reason(accepted) == FailureReason.ACCEPTED
+    assert _fault_reason(EsiHttpError("ESI answered 403.", status=403)) == FailureReason.FORBIDDEN
+    assert _fault_reason(EsiHttpError("ESI answered 404.", status=404)) == FailureReason.NOT_FOUND
+    assert _fault_reason(EsiPayloadError("empty", status=204)) == FailureReason.EMPTY
+    assert _fault_reason(EsiHttpError("ESI answered 500.", status=500)) is None
+    assert _fault_reason(EsiHttpError("ESI answered 420.", status=420)) is None
+    assert _fault_reason(EsiTimeoutError("timeout")) is None
+    assert _fault_reason(EsiPayloadError("bad json", status=200)) is None
 
 
 def test_remembered_failure_short_circuits_before_the_client(esi: FakeHttpServer, samples: dict[str, Any]) -> None:
