@@ -1,6 +1,7 @@
 """A small ESI client process for the cross-process tests (run with ``python -m esi.tests.esi_probe``).
 
-``once PATH``: one GET, prints what happened. ``poll PATH SECONDS``: GET every
+``once PATH``: one GET, prints what happened. ``once-when-locked PATH SECONDS``: the
+same, once the lockdown key exists (start-up time does not count). ``poll PATH SECONDS``: GET every
 50 ms until the global lockdown refuses a call (or time runs out), prints the
 number of calls that went through and whether a lockdown was met.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 import django
 
@@ -24,11 +26,44 @@ def main(argv: list[str]) -> int:
         The exit code.
     """
     django.setup()
-    from esi.client import EsiClient
+    from esi import limits
+    from esi.client import EsiClient, LockdownGuardAdapter
     from esi.errors import EsiError, EsiLockdownError
 
+    checks: list[float] = []
+
+    class RecordingAdapter(LockdownGuardAdapter):
+        """Remember when each request passed the lockdown check (Redis's clock)."""
+
+        def transmit(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            """Record, then send.
+
+            Args:
+                request: The prepared request.
+                *args: Passed on.
+                **kwargs: Passed on.
+
+            Returns:
+                The response.
+            """
+            checks.append(request.esi_checked_at)
+            return super().transmit(request, *args, **kwargs)
+
+    class RecordingClient(EsiClient):
+        """The client with the recording adapter."""
+
+        adapter_class = RecordingAdapter
+
     mode, path = argv[0], argv[1]
-    client = EsiClient()
+    client = RecordingClient()
+    out: dict[str, Any]
+    if mode == "once-when-locked":
+        # Start-up is done: wait (outside the client) for another process's lockdown, then try once.
+        conn = limits.redis_connection()
+        deadline = time.monotonic() + float(argv[2])
+        while not conn.exists(limits.LOCKDOWN_KEY) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        mode = "once"
     if mode == "once":
         try:
             resp = client.get(path)
@@ -47,7 +82,14 @@ def main(argv: list[str]) -> int:
         try:
             client.get(path, params={"n": calls})
         except EsiLockdownError as exc:
-            out = {"result": "lockdown", "retry_after": exc.retry_after, "calls": calls, "at": time.monotonic()}
+            reason = limits.lockdown_reason() or {}
+            out = {
+                "result": "lockdown",
+                "retry_after": exc.retry_after,
+                "calls": calls,
+                "last_check": max(checks, default=0.0),
+                "lockdown_set_at": reason.get("set_at"),
+            }
             break
         calls += 1
         out["calls"] = calls
