@@ -22,6 +22,7 @@ from typing import IO, Any
 import psycopg
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db import utils as db_errors
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from neomodel import db as neo_db
 from psycopg import sql
@@ -639,7 +640,10 @@ def sde_ingest(
                 _graph_replace(report, progress, graph_label)
                 committing = time.perf_counter()
             report.seconds["commit"] = time.perf_counter() - committing
-        except psycopg.Error as exc:
+        except (psycopg.OperationalError, db_errors.OperationalError) as exc:
+            detail = " ".join(str(exc).split())
+            raise ServiceUnavailableError(f"PostgreSQL failed ({detail}); nothing was changed") from exc
+        except (psycopg.Error, db_errors.DatabaseError) as exc:
             raise DumpFormatError(f"{path}: rejected by PostgreSQL ({' '.join(str(exc).split())})") from exc
         except ServiceUnavailable as exc:
             raise ServiceUnavailableError(f"Neo4j is unreachable ({exc}); nothing was changed") from exc

@@ -265,9 +265,24 @@ def _bad_ragged_row(folder: Path) -> str:
     return "invGroups.csv: line 4: 2 fields where the header has 9"
 
 
+def _bad_overflow(folder: Path) -> str:
+    """Put an id too large for PostgreSQL's integer column.
+
+    Args:
+        folder: The dump folder.
+
+    Returns:
+        Text the error must contain.
+    """
+    path = folder / "invCategories.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig").replace('"6"', '"99999999999"', 1), encoding="utf-8")
+    return "rejected by PostgreSQL"
+
+
 @pytest.mark.parametrize(
     "spoil",
     [
+        _bad_overflow,
         _bad_missing_table,
         _bad_columns,
         _bad_empty_file,
