@@ -18,7 +18,7 @@ from redis import Redis, RedisError
 from evesite.exceptions import ServiceUnavailableError
 from imagecache.client import FetchedImage, ImageNotFoundUpstreamError, ImageUpstreamError, image_fetch
 from imagecache.models import ImageCache
-from imagecache.selectors import CachedImage, ImageKey, image_cached_get
+from imagecache.selectors import CachedImage, ImageKey, image_cached_get, image_etag_get
 
 logger = logging.getLogger("imagecache")
 
@@ -321,9 +321,9 @@ def image_refresh(*, key: ImageKey, report: RefreshReport) -> None:
         report.failed += 1
         return
     else:
-        before = image_cached_get(key=key)
+        before = image_etag_get(key=key)
         image_store(key=key, fetched=fetched)
-        if before is not None and before.etag == image_etag(fetched.content):
+        if before == image_etag(fetched.content):
             report.unchanged += 1
         else:
             report.refreshed += 1
