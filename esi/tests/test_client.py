@@ -526,3 +526,18 @@ def test_no_content_is_none_and_not_a_walk(esi_server: FakeHttpServer) -> None:
         EsiClient().get_all_pages("/contracts/public/items/190000001")
     assert info.value.status == 204
     assert get_redis_connection("default").exists(LOCKDOWN_KEY) == 0
+
+
+def test_lockdown_error_becomes_http_429_with_retry_after(esi_server: FakeHttpServer) -> None:
+    """The project's exception handler turns the lockdown into 429 with Retry-After = TTL rounded up."""
+    from evesite.exceptions import api_exception_handler
+
+    get_redis_connection("default").set(LOCKDOWN_KEY, "test", px=12_300)
+    with pytest.raises(EsiLockdownError) as info:
+        EsiClient().get("/status")
+    response = api_exception_handler(info.value, {})
+    assert response is not None
+    assert response.status_code == 429
+    assert response["Retry-After"] == "13"
+    assert response.data["error"] == "esi_lockdown"
+    assert esi_server.count() == 0
