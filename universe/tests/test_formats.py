@@ -14,6 +14,7 @@ import bz2
 import csv
 import gzip
 import io
+import lzma
 import subprocess
 import tarfile
 import tempfile
@@ -840,3 +841,20 @@ def test_truncated_plain_sqlite_is_refused(dumps: dict[str, Path], tmp_path: Pat
     with pytest.raises(DumpFormatError) as excinfo:
         _drain(open_dump(cut))
     _one_line_error(excinfo, cut, "corrupt SQLite")
+
+
+def test_xz_compressed_sqlite_reads_too(tmp_path: Path) -> None:
+    """An xz file is peeled like bzip2 and gzip (small synthetic tables)."""
+    tables = _synthetic_tables(tmp_path / "csv")
+    plain = build_sqlite(tmp_path / "plain.sqlite", tables)
+    packed = tmp_path / "sqlite-latest.sqlite.xz"
+    packed.write_bytes(lzma.compress(plain.read_bytes(), preset=0))
+    assert sniff(packed) == "xz"
+    reader = open_dump(packed)
+    try:
+        for name, table in tables.items():
+            columns, rows = reader.rows(name)
+            got = normalised(table, columns, (tuple(row) for row in rows))
+            assert got == normalised(table, table.columns, iter(table.rows))
+    finally:
+        reader.close()
