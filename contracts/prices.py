@@ -3,19 +3,16 @@
 The lookup is ``CONTRACTS_PRICE_LOOKUP``: by default the market app's
 ``market.selectors.market_station_best_prices`` (the region's latest snapshot).
 :func:`best_prices_from_orders` computes the same answer from ESI order
-dicts (used by tests and the benchmark to build a price table without a snapshot).
+dicts (the valuation tests build price tables with it).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
-
-logger = logging.getLogger(__name__)
 
 
 class BestPricesLike(Protocol):
