@@ -208,7 +208,10 @@ def dump_find_latest(data_dir: Path) -> Path | None:
     _load_format_modules()
     found: list[tuple[float, str, Path]] = []
     for candidate in _candidates(data_dir):
-        named_like_dump = candidate.is_file() and any(part in candidate.name.lower() for part in _DUMP_NAME_PARTS)
+        lower = candidate.name.lower()
+        if candidate.is_file() and lower.endswith((".csv", ".csv.bz2")):
+            continue  # one table of a CSV dump, not a dump
+        named_like_dump = candidate.is_file() and any(part in lower for part in _DUMP_NAME_PARTS)
         if named_like_dump or any(_safe_detect(fmt, candidate) for fmt in FORMATS):
             found.append((candidate.stat().st_mtime, candidate.name, candidate))
     if found:
@@ -218,7 +221,7 @@ def dump_find_latest(data_dir: Path) -> Path | None:
     return None
 
 
-_DUMP_NAME_PARTS = (".sqlite", ".db", ".dmp", ".pgdump", ".sql", ".csv", ".bz2", ".gz", ".xz", ".tar")
+_DUMP_NAME_PARTS = (".sqlite", ".db", ".dmp", ".pgdump", ".sql", ".bz2", ".gz", ".xz", ".tar")
 
 
 def _safe_detect(fmt: DumpFormat, path: Path) -> bool:
