@@ -203,12 +203,15 @@ def content_kinds(path: Path) -> tuple[str, str]:
         uncompressed file; ``("", "")`` for anything that is not a regular file.
 
     Raises:
-        DumpFormatError: When a compressed file's start cannot be decompressed.
+        DumpFormatError: When the file cannot be read or a compressed file's start cannot be decompressed.
     """
     if not path.is_file():
         return "", ""
-    stat = path.stat()
-    return _content_kinds(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    try:
+        stat = path.stat()
+        return _content_kinds(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError as exc:
+        raise DumpFormatError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from exc
 
 
 @functools.lru_cache(maxsize=64)
