@@ -237,6 +237,19 @@ ESI_PAGE_DELAY_SECONDS = env_float("ESI_PAGE_DELAY_SECONDS", 2.0)
 ESI_REGION_DELAY_SECONDS = env_float("ESI_REGION_DELAY_SECONDS", 5.0)
 ESI_ERROR_SLEEP_SECONDS = env_float("ESI_ERROR_SLEEP_SECONDS", 30.0)
 ESI_LOCKDOWN_SECONDS = env_float("ESI_LOCKDOWN_SECONDS", 60.0)
+# Stop when X-ESI-Error-Limit-Remain falls to this many errors left, until X-ESI-Error-Limit-Reset.
+ESI_ERROR_LIMIT_LOW_WATER = int(env_float("ESI_ERROR_LIMIT_LOW_WATER", 10))
+# Keep this share of a route group's rate-limit tokens (X-Ratelimit-Limit) in reserve.
+ESI_RATE_LIMIT_LOW_WATER = env_float("ESI_RATE_LIMIT_LOW_WATER", 0.1)
+# Longest in-call wait for a budget to refill; longer waits raise HTTP 429 with Retry-After.
+ESI_MAX_WAIT_SECONDS = env_float("ESI_MAX_WAIT_SECONDS", 65.0)
+# Per-process token bucket: burst size and refill rate (requests per second).
+ESI_BUCKET_CAPACITY = env_float("ESI_BUCKET_CAPACITY", 20.0)
+ESI_BUCKET_REFILL_PER_SECOND = env_float("ESI_BUCKET_REFILL_PER_SECOND", 10.0)
+# Restarts of a page walk whose Last-Modified changed before giving up.
+ESI_PAGE_WALK_RESTARTS = int(env_float("ESI_PAGE_WALK_RESTARTS", 2))
+# How long an expired response is kept for If-None-Match revalidation.
+ESI_CACHE_KEEP_SECONDS = env_float("ESI_CACHE_KEEP_SECONDS", 3600.0)
 
 # --------------------------------------------------------------------------- EVE: images
 IMAGE_SERVER_URL = env_str("IMAGE_SERVER_URL", "https://images.evetech.net")
@@ -259,19 +272,6 @@ IMAGE_LOCK_WAIT_SECONDS = env_float("IMAGE_LOCK_WAIT_SECONDS", 2 * IMAGE_SERVER_
 IMAGE_FAILURE_CACHE_SECONDS = env_float("IMAGE_FAILURE_CACHE_SECONDS", 5.0)
 # Pause between two downloads of the stale-image refresh job (politeness).
 IMAGE_REFRESH_DELAY_SECONDS = env_float("IMAGE_REFRESH_DELAY_SECONDS", 0.2)
-# Stop when X-ESI-Error-Limit-Remain falls to this many errors left, until X-ESI-Error-Limit-Reset.
-ESI_ERROR_LIMIT_LOW_WATER = int(env_float("ESI_ERROR_LIMIT_LOW_WATER", 10))
-# Keep this share of a route group's rate-limit tokens (X-Ratelimit-Limit) in reserve.
-ESI_RATE_LIMIT_LOW_WATER = env_float("ESI_RATE_LIMIT_LOW_WATER", 0.1)
-# Longest in-call wait for a budget to refill; longer waits raise HTTP 429 with Retry-After.
-ESI_MAX_WAIT_SECONDS = env_float("ESI_MAX_WAIT_SECONDS", 65.0)
-# Per-process token bucket: burst size and refill rate (requests per second).
-ESI_BUCKET_CAPACITY = env_float("ESI_BUCKET_CAPACITY", 20.0)
-ESI_BUCKET_REFILL_PER_SECOND = env_float("ESI_BUCKET_REFILL_PER_SECOND", 10.0)
-# Restarts of a page walk whose Last-Modified changed before giving up.
-ESI_PAGE_WALK_RESTARTS = int(env_float("ESI_PAGE_WALK_RESTARTS", 2))
-# How long an expired response is kept for If-None-Match revalidation.
-ESI_CACHE_KEEP_SECONDS = env_float("ESI_CACHE_KEEP_SECONDS", 3600.0)
 
 # --------------------------------------------------------------------------- EVE: market
 MARKET_DEFAULT_SALES_TAX = env_float("MARKET_DEFAULT_SALES_TAX", 8.0)
