@@ -19,17 +19,14 @@ Environment: ``BENCH_WORKERS`` (2), ``BENCH_CONNECTIONS`` (16), ``BENCH_SECONDS`
 from __future__ import annotations
 
 import os
-import random
 import re
 import secrets
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import requests
@@ -46,6 +43,7 @@ from django.db import DatabaseError  # noqa: E402
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse  # noqa: E402
 from imagecache.models import ImageCache  # noqa: E402
+from imagecache.testing import make_png  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -54,36 +52,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
 SIZE = int(os.environ.get("BENCH_IMAGE_SIZE", "64"))
 TARGET_RATIO = 0.5
 ID_BASE = 2_147_480_000  # type ids this high do not exist in EVE
-
-
-def make_png(width: int, height: int, seed: int = 5) -> bytes:
-    """Build a valid RGB PNG of random pixels (about the size of a real icon).
-
-    Args:
-        width: Pixels.
-        height: Pixels.
-        seed: Random seed.
-
-    Returns:
-        The PNG bytes.
-    """
-    rng = random.Random(seed)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        """Frame one PNG chunk.
-
-        Args:
-            kind: Chunk type.
-            data: Payload.
-
-        Returns:
-            The chunk.
-        """
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + bytes(rng.randrange(0, 256, 16) for _ in range(width * 3)) for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
 
 
 def free_port() -> int:
@@ -237,7 +205,7 @@ def main() -> int:
     except DatabaseError as exc:
         print(f"cannot read the image cache table (run `manage.py migrate`): {exc}")
         return 2
-    png = make_png(SIZE, SIZE)
+    png = make_png(SIZE, SIZE, noise_seed=5)
     load = run_wrk if shutil.which("wrk") else run_python_client
     print(f"gunicorn: {WORKERS} sync workers; load: {load.__name__}, {CONNECTIONS} connections")
     print(f"{ROUNDS} alternating rounds of {SECONDS:g} s per URL; image: {len(png)} bytes PNG ({SIZE} px)")

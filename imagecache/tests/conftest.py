@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from evesite.testing.fakeserver import FakeHttpServer
-
-
-def make_png(width: int = 4, height: int = 4, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    """Build a valid, decodable RGB PNG of one colour.
-
-    Args:
-        width: Pixels.
-        height: Pixels.
-        rgb: The colour.
-
-    Returns:
-        The PNG file's bytes.
-    """
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        """Frame one PNG chunk with its length and CRC.
-
-        Args:
-            kind: Four-letter chunk type.
-            data: Its payload.
-
-        Returns:
-            The chunk bytes.
-        """
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
-    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))  # filter byte 0 per row
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+from imagecache.models import ImageCache
+from imagecache.services import image_etag
+from imagecache.testing import make_png
 
 
 @pytest.fixture
@@ -55,3 +29,31 @@ def image_server(fake_server: FakeHttpServer, settings: SettingsWrapper) -> Fake
     settings.IMAGE_REFRESH_DELAY_SECONDS = 0.0
     settings.IMAGE_FAILURE_CACHE_SECONDS = 0.0
     return fake_server
+
+
+def store_image(
+    resource_type: str, resource_id: int, variant: str, png: bytes, *, size: int = 64, age: timedelta | None = None
+) -> ImageCache:
+    """Store an image row directly, as downloaded ``age`` ago.
+
+    Args:
+        resource_type: API name.
+        resource_id: EVE id.
+        variant: icon, portrait or logo.
+        png: The bytes.
+        size: Pixels.
+        age: How long ago it was downloaded (default: now).
+
+    Returns:
+        The row.
+    """
+    return ImageCache.objects.create(
+        resource_type=resource_type,
+        resource_id=resource_id,
+        variant=variant,
+        size=size,
+        blob_data=png,
+        content_type="image/png",
+        etag=image_etag(png),
+        last_updated=timezone.now() - (age or timedelta()),
+    )

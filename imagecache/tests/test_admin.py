@@ -8,9 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from imagecache.models import ImageCache
-from imagecache.services import image_etag
-from imagecache.tests.conftest import make_png
+from imagecache.testing import make_png
+from imagecache.tests.conftest import store_image
 
 pytestmark = pytest.mark.django_db
 
@@ -24,33 +23,11 @@ def admin_client_logged_in() -> Client:
     return client
 
 
-def _store(resource_type: str, resource_id: int, variant: str, png: bytes) -> ImageCache:
-    """Store one image.
-
-    Args:
-        resource_type: API name.
-        resource_id: EVE id.
-        variant: Variant.
-        png: Bytes.
-
-    Returns:
-        The row.
-    """
-    return ImageCache.objects.create(
-        resource_type=resource_type,
-        resource_id=resource_id,
-        variant=variant,
-        blob_data=png,
-        content_type="image/png",
-        etag=image_etag(png),
-    )
-
-
 def test_list_shows_thumbnail_bytes_and_filters(admin_client_logged_in: Client) -> None:
     """The list embeds the image as a data: URI, shows its byte count, and filters by type and variant."""
     icon_png = make_png(width=8, height=8)
-    _store("type", 34, "icon", icon_png)
-    _store("corporation", 98000001, "logo", make_png(rgb=(0, 0, 255)))
+    store_image("type", 34, "icon", icon_png)
+    store_image("corporation", 98000001, "logo", make_png(rgb=(0, 0, 255)))
     page = admin_client_logged_in.get("/admin/imagecache/imagecache/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -69,7 +46,7 @@ def test_list_shows_thumbnail_bytes_and_filters(admin_client_logged_in: Client) 
 def test_change_page_previews_the_image(admin_client_logged_in: Client) -> None:
     """The change page shows the preview without the raw blob field."""
     png = make_png()
-    row = _store("character", 90000001, "portrait", png)
+    row = store_image("character", 90000001, "portrait", png)
     page = admin_client_logged_in.get(f"/admin/imagecache/imagecache/{row.pk}/change/")
     assert page.status_code == 200
     assert base64.b64encode(png).decode() in page.content.decode()
@@ -77,8 +54,8 @@ def test_change_page_previews_the_image(admin_client_logged_in: Client) -> None:
 
 def test_search_by_id(admin_client_logged_in: Client) -> None:
     """Searching an id finds its rows; a non-numeric search is no error."""
-    _store("type", 34, "icon", make_png())
-    _store("type", 35, "icon", make_png(rgb=(0, 255, 0)))
+    store_image("type", 34, "icon", make_png())
+    store_image("type", 35, "icon", make_png(rgb=(0, 255, 0)))
     found = admin_client_logged_in.get("/admin/imagecache/imagecache/?q=35")
     assert found.status_code == 200
     assert found.context["cl"].result_count == 1

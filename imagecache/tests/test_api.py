@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -15,6 +13,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from imagecache.models import ImageCache
 from imagecache.services import image_etag
+from imagecache.testing import streaming_image_server
 
 pytestmark = pytest.mark.django_db
 
@@ -197,94 +196,25 @@ def test_body_over_the_declared_limit_is_502(image_server: FakeHttpServer, setti
     assert not ImageCache.objects.exists()
 
 
-@pytest.fixture
-def trickling_image_server() -> Iterator[str]:
-    """A raw loopback server that sends a PNG header, then one byte every 0.1 s for 10 s.
-
-    Yields:
-        Its base URL.
-    """
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        """Answer each connection slowly, never idle longer than a read timeout."""
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                try:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n")
-                    conn.sendall(b"\x89PNG\r\n\x1a\n")
-                    for _ in range(100):
-                        time.sleep(0.1)
-                        conn.sendall(b"\0")
-                except OSError:
-                    pass
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
-
-
-def test_trickling_body_meets_the_total_deadline(trickling_image_server: str, settings: SettingsWrapper) -> None:
+def test_trickling_body_meets_the_total_deadline(settings: SettingsWrapper) -> None:
     """A body that keeps trickling in is cut off after IMAGE_SERVER_TIMEOUT_SECONDS in total: 502, nothing stored."""
-    settings.IMAGE_SERVER_URL = trickling_image_server
     settings.IMAGE_SERVER_TIMEOUT_SECONDS = 0.5
     started = time.monotonic()
-    response = Client().get("/api/images/type/41")
+    with streaming_image_server(pieces=100, piece=b"\0", pause=0.1) as url:
+        settings.IMAGE_SERVER_URL = url
+        response = Client().get("/api/images/type/41")
     assert response.status_code == 502
     assert "timed out" in response.json()["detail"]
     assert time.monotonic() - started < 2.0
     assert not ImageCache.objects.exists()
 
 
-@pytest.fixture
-def endless_image_server() -> Iterator[tuple[str, list[int]]]:
-    """A raw loopback server that streams a PNG-looking body of 2 MiB with no Content-Length.
-
-    Yields:
-        (base URL, list that receives the number of bytes each connection managed to send).
-    """
-    listener = socket.create_server(("127.0.0.1", 0))
-    sent: list[int] = []
-
-    def serve() -> None:
-        """Answer each connection with a never-declared, too-large body."""
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n")
-                total = 0
-                try:
-                    conn.sendall(b"\x89PNG\r\n\x1a\n")
-                    for _ in range(2 * 1024 // 16):
-                        conn.sendall(b"\0" * 16 * 1024)
-                        total += 16 * 1024
-                except OSError:
-                    pass
-                sent.append(total)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}", sent
-    listener.close()
-
-
-def test_undeclared_body_is_read_with_a_cap(
-    endless_image_server: tuple[str, list[int]], settings: SettingsWrapper
-) -> None:
-    """Without Content-Length the body is streamed and cut off at IMAGE_MAX_BYTES: 502, nothing stored."""
-    url, _sent = endless_image_server
-    settings.IMAGE_SERVER_URL = url
+def test_undeclared_body_is_read_with_a_cap(settings: SettingsWrapper) -> None:
+    """Without Content-Length a 2 MiB body is streamed and cut off at IMAGE_MAX_BYTES: 502, nothing stored."""
     settings.IMAGE_MAX_BYTES = 64 * 1024
-    response = Client().get("/api/images/type/37")
+    with streaming_image_server(pieces=128, piece=b"\0" * 16 * 1024) as url:
+        settings.IMAGE_SERVER_URL = url
+        response = Client().get("/api/images/type/37")
     assert response.status_code == 502
     assert "more than 65536 bytes" in response.json()["detail"]
     assert not ImageCache.objects.exists()

@@ -19,7 +19,8 @@ from imagecache.models import ImageCache
 from imagecache.selectors import image_stale_list
 from imagecache.services import image_etag
 from imagecache.tasks import refresh_stale_images
-from imagecache.tests.conftest import make_png
+from imagecache.testing import make_png
+from imagecache.tests.conftest import store_image
 
 pytestmark = pytest.mark.django_db
 
@@ -27,40 +28,15 @@ OLD_PNG = make_png(rgb=(1, 2, 3))
 NEW_PNG = make_png(rgb=(9, 9, 9))
 
 
-def _row(resource_type: str, resource_id: int, variant: str, age: timedelta, size: int = 64) -> ImageCache:
-    """Store an image downloaded ``age`` ago.
-
-    Args:
-        resource_type: API name.
-        resource_id: EVE id.
-        variant: icon, portrait or logo.
-        age: How long ago it was downloaded.
-        size: Pixels.
-
-    Returns:
-        The row.
-    """
-    return ImageCache.objects.create(
-        resource_type=resource_type,
-        resource_id=resource_id,
-        variant=variant,
-        size=size,
-        blob_data=OLD_PNG,
-        content_type="image/png",
-        etag=image_etag(OLD_PNG),
-        last_updated=timezone.now() - age,
-    )
-
-
 @pytest.fixture
 def rows() -> dict[str, ImageCache]:
     """Stale and fresh rows of every variant (icons may be 30 days old, portraits 1, logos 7)."""
     return {
-        "stale_icon": _row("type", 34, "icon", timedelta(days=31)),
-        "fresh_icon": _row("type", 35, "icon", timedelta(days=20)),
-        "stale_portrait": _row("character", 90000001, "portrait", timedelta(hours=25)),
-        "fresh_logo": _row("corporation", 98000001, "logo", timedelta(days=3)),
-        "stale_logo": _row("alliance", 99000001, "logo", timedelta(days=8)),
+        "stale_icon": store_image("type", 34, "icon", OLD_PNG, age=timedelta(days=31)),
+        "fresh_icon": store_image("type", 35, "icon", OLD_PNG, age=timedelta(days=20)),
+        "stale_portrait": store_image("character", 90000001, "portrait", OLD_PNG, age=timedelta(hours=25)),
+        "fresh_logo": store_image("corporation", 98000001, "logo", OLD_PNG, age=timedelta(days=3)),
+        "stale_logo": store_image("alliance", 99000001, "logo", OLD_PNG, age=timedelta(days=8)),
     }
 
 
