@@ -541,3 +541,41 @@ def test_lockdown_error_becomes_http_429_with_retry_after(esi_server: FakeHttpSe
     assert response["Retry-After"] == "13"
     assert response.data["error"] == "esi_lockdown"
     assert esi_server.count() == 0
+
+
+def test_420_reset_lengthens_lockdown(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """A 420's X-ESI-Error-Limit-Reset longer than the lockdown is honoured, and Remain 0 is recorded."""
+    settings.ESI_LOCKDOWN_SECONDS = 2.0
+    esi_server.add(
+        "GET",
+        "/status",
+        FakeResponse(status=420, headers={"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "45"}),
+    )
+    with pytest.raises(EsiHttpError) as info:
+        EsiClient().get("/status")
+    assert info.value.status == 420
+    assert get_redis_connection("default").pttl(LOCKDOWN_KEY) / 1000 > 44
+    from esi.limits import error_limit_get
+
+    state = error_limit_get()
+    assert state is not None
+    assert state.remain == 0
+
+
+def test_token_in_params_goes_to_the_header(esi_server: FakeHttpServer, caplog: pytest.LogCaptureFixture) -> None:
+    """A token passed as a query parameter is moved to the Authorization header, never into the URL."""
+    esi_server.add("GET", "/characters/90000001/location", FakeResponse(json={"solar_system_id": 30000142}))
+    caplog.set_level(logging.INFO, logger="esi")
+    EsiClient().get("/characters/90000001/location", params={"token": "SECRET-in-query"})
+    (request,) = esi_server.matching()
+    assert request.query == {}
+    assert request.headers["Authorization"] == "Bearer SECRET-in-query"
+    assert "SECRET" not in caplog.text
+
+
+def test_slow_answer_within_timeout_is_fine(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """A slow answer inside ESI_TIMEOUT_SECONDS is no error and sets no lockdown."""
+    settings.ESI_TIMEOUT_SECONDS = 2.0
+    esi_server.add("GET", "/status", FakeResponse(json={"ok": True}, delay=0.3))
+    assert EsiClient().get("/status").data == {"ok": True}
+    assert get_redis_connection("default").exists(LOCKDOWN_KEY) == 0
