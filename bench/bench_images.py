@@ -13,7 +13,7 @@ type id (near 2**31) that no row uses.
 
 Run: ``.venv/bin/python bench/bench_images.py`` (``make bench`` runs every benchmark).
 Environment: ``BENCH_WORKERS`` (2), ``BENCH_CONNECTIONS`` (16), ``BENCH_SECONDS`` (2 per round),
-``BENCH_ROUNDS`` (8 per URL), ``BENCH_IMAGE_SIZE`` (64).
+``BENCH_ROUNDS`` (8 per URL), ``BENCH_IMAGE_SIZE`` (64), ``BENCH_LOAD`` (``auto``, ``wrk`` or ``python``).
 """
 
 from __future__ import annotations
@@ -206,7 +206,8 @@ def main() -> int:
         print(f"cannot read the image cache table (run `manage.py migrate`): {exc}")
         return 2
     png = make_png(SIZE, SIZE, noise_seed=5)
-    load = run_wrk if shutil.which("wrk") else run_python_client
+    wanted = os.environ.get("BENCH_LOAD", "auto")
+    load = run_wrk if wanted == "wrk" or (wanted == "auto" and shutil.which("wrk")) else run_python_client
     print(f"gunicorn: {WORKERS} sync workers; load: {load.__name__}, {CONNECTIONS} connections")
     print(f"{ROUNDS} alternating rounds of {SECONDS:g} s per URL; image: {len(png)} bytes PNG ({SIZE} px)")
     port = free_port()
