@@ -284,6 +284,8 @@ MARKET_CACHE_SECONDS = int(env_float("MARKET_CACHE_SECONDS", 1800))
 MARKET_STATION_SCAN_LIMIT = int(env_float("MARKET_STATION_SCAN_LIMIT", 30))
 MARKET_SCAN_LIMIT = int(env_float("MARKET_SCAN_LIMIT", 50))
 MARKET_SCAN_MAX_LIMIT = int(env_float("MARKET_SCAN_MAX_LIMIT", 500))
+# PostgreSQL work_mem of a scan query (its sorts and hashes stay in memory).
+MARKET_SCAN_WORK_MEM = env_str("MARKET_SCAN_WORK_MEM", "64MB")
 
 # --------------------------------------------------------------------------- EVE: routing / kills
 ZKILLBOARD_URL = env_str("ZKILLBOARD_URL", "https://zkillboard.com")

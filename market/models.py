@@ -49,10 +49,35 @@ class MarketOrder(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["snapshot", "location_id", "type_id"], name="market_order_station_type"),
-            models.Index(fields=["snapshot", "type_id"], name="market_order_type"),
+            models.Index(fields=["snapshot"], name="market_order_snapshot"),
+            models.Index(fields=["location_id", "type_id"], name="market_order_station_type"),
+            models.Index(fields=["type_id", "is_buy_order", "price"], name="market_order_type_side_price"),
         ]
 
     def __str__(self) -> str:
         """Return ``order id (type at location)``."""
         return f"{self.order_id} ({self.type_id} at {self.location_id})"
+
+
+class MarketTypeSummary(models.Model):
+    """Per snapshot and type: the highest buy and lowest sell price in the region (built when storing).
+
+    Hauling scans bound their candidates with it: an order that cannot beat the best
+    opposite price of its type anywhere in scope is never part of a profitable pair.
+    """
+
+    snapshot = models.ForeignKey(MarketSnapshot, on_delete=models.CASCADE, related_name="summaries", db_index=False)
+    region_id = models.IntegerField()
+    type_id = models.IntegerField()
+    max_bid = models.FloatField(null=True, blank=True)
+    min_ask = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["snapshot"], name="market_summary_snapshot"),
+            models.Index(fields=["region_id", "type_id"], name="market_summary_region_type"),
+        ]
+
+    def __str__(self) -> str:
+        """Return ``type in region``."""
+        return f"{self.type_id} in {self.region_id}"

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django_redis import get_redis_connection
 
 from evesite.exceptions import InvalidInputError, NotFoundError
@@ -127,7 +127,7 @@ class TradeRow:
 
 
 def _run(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Run one SQL query on the default database.
+    """Run one SQL query on the default database (JIT off, ``MARKET_SCAN_WORK_MEM`` for its sorts).
 
     Args:
         query: SQL with ``%(name)s`` parameters.
@@ -136,7 +136,10 @@ def _run(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     Returns:
         All rows.
     """
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT compilation costs seconds on these plans and saves nothing; sorts and hashes stay in memory.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.MARKET_SCAN_WORK_MEM])
         cursor.execute(query, params)
         return list(cursor.fetchall())
 
@@ -505,10 +508,7 @@ def market_profit_breakdown(
     depth_units, depth_profit = 0, 0.0
     profitable = profit > 0 and min_ok
     if profitable:
-        text = sql.trade_sql(kind=kind, region_scoped=False, pair=True).replace(
-            "WHERE snapshot_id IN (SELECT id FROM cur) AND location_id = %(station_id)s",
-            "WHERE snapshot_id IN (SELECT id FROM cur) AND location_id = %(station_id)s AND type_id = %(type_id)s",
-        )
+        text = sql.trade_sql(kind=kind, region_scoped=False, pair=True)
         rows = _trade_rows(
             _run(
                 text,

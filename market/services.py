@@ -28,6 +28,15 @@ from market.selectors import (
 logger = logging.getLogger("market")
 
 _ORDERS = TypeAdapter(list[EsiMarketOrder])
+# The per-type best prices of a stored snapshot (see MarketTypeSummary).
+SUMMARY_SQL = """
+INSERT INTO market_markettypesummary (snapshot_id, region_id, type_id, max_bid, min_ask)
+SELECT %(snapshot_id)s, %(region_id)s, type_id,
+       MAX(CASE WHEN is_buy_order THEN price END), MIN(CASE WHEN NOT is_buy_order THEN price END)
+FROM market_marketorder
+WHERE snapshot_id = %(snapshot_id)s
+GROUP BY type_id
+"""
 _COPY_COLUMNS = (
     "snapshot_id",
     "region_id",
@@ -145,11 +154,14 @@ def market_snapshot_store(
                             o.duration,
                         )
                     )
+            cursor.execute("SET LOCAL jit = off")  # compiling costs more than this aggregate
+            cursor.execute(SUMMARY_SQL, {"snapshot_id": snapshot.pk, "region_id": region_id})
             older = list(
                 MarketSnapshot.objects.filter(region_id=region_id).exclude(pk=snapshot.pk).values_list("pk", flat=True)
             )
             if older:
                 cursor.execute("DELETE FROM market_marketorder WHERE snapshot_id = ANY(%s)", [older])
+                cursor.execute("DELETE FROM market_markettypesummary WHERE snapshot_id = ANY(%s)", [older])
                 MarketSnapshot.objects.filter(pk__in=older).delete()
     # After the block (not on_commit): a copy naming a snapshot that was rolled back never matches the
     # current snapshot, so readers (market_region_snapshot_ensure) simply refetch.

@@ -42,43 +42,47 @@ FILTERS: dict[str, str] = {
     "min_security": "r.from_security >= %(min_security)s::float8 AND r.to_security >= %(min_security)s::float8",
 }
 
-# The current snapshot of each region in scope.
-_CURRENT = """
-cur AS (
-    SELECT id FROM (
-        SELECT id, ROW_NUMBER() OVER (PARTITION BY region_id ORDER BY fetched_at DESC, id DESC) AS rn
-        FROM market_marketsnapshot {where}
-    ) latest WHERE rn = 1
-)"""
+# Every stored order belongs to its region's current snapshot: market_snapshot_store inserts the
+# new snapshot and deletes the older ones in one transaction, so one statement never sees two.
+# The scope of a query is therefore a plain condition on the orders (``o``).
 
-# Hauling candidates: per (type, station) best ask and best bid, pruned exactly by the
-# type's best prices anywhere in scope (an ask no bid anywhere can beat is never in a row).
+# Hauling candidates without a pass over every order: the best prices per type in scope come
+# from MarketTypeSummary (built when a snapshot is stored); an order can only be in a profitable
+# pair when it beats the best opposite price of its type (exact pruning: an index range with a
+# tiny slack, then the very test of the definition). Then the best order per (type, station, side).
 _HAULING_PAIRS = """
 lim AS (
-    SELECT type_id,
-           MAX(CASE WHEN is_buy_order THEN price END) AS max_bid,
-           MIN(CASE WHEN NOT is_buy_order THEN price END) AS min_ask
-    FROM market_marketorder
-    WHERE snapshot_id IN (SELECT id FROM cur)
-    GROUP BY type_id
-    HAVING MAX(CASE WHEN is_buy_order THEN price END) IS NOT NULL
-       AND MIN(CASE WHEN NOT is_buy_order THEN price END) IS NOT NULL
+    SELECT s.type_id, MAX(s.max_bid) AS max_bid, MIN(s.min_ask) AS min_ask,
+           MAX(s.max_bid) * %(keep)s::float8 AS ask_cap,
+           MIN(s.min_ask) / %(keep)s::float8 * 0.999999 AS bid_floor
+    FROM market_markettypesummary s
+    WHERE {summary_scope}
+    GROUP BY s.type_id
+    HAVING MAX(s.max_bid) IS NOT NULL AND MIN(s.min_ask) IS NOT NULL
+       AND MAX(s.max_bid) * %(keep)s::float8 > MIN(s.min_ask)
 ),
-asks AS (
-    SELECT DISTINCT ON (o.type_id, o.location_id)
-           o.type_id, o.location_id, o.system_id, o.price, o.volume_remain, o.order_id
-    FROM market_marketorder o JOIN lim ON lim.type_id = o.type_id
-    WHERE o.snapshot_id IN (SELECT id FROM cur) AND NOT o.is_buy_order
-      AND lim.max_bid * %(keep)s::float8 - o.price > 0
-    ORDER BY o.type_id, o.location_id, o.price ASC, o.volume_remain DESC, o.order_id ASC
+cand AS (
+    SELECT c.*
+    FROM lim CROSS JOIN LATERAL (
+        SELECT o.type_id, o.location_id, o.system_id, o.is_buy_order, o.price, o.volume_remain, o.min_volume,
+               o.order_id
+        FROM market_marketorder o
+        WHERE o.type_id = lim.type_id AND NOT o.is_buy_order AND o.price < lim.ask_cap AND {scope}
+        UNION ALL
+        SELECT o.type_id, o.location_id, o.system_id, o.is_buy_order, o.price, o.volume_remain, o.min_volume,
+               o.order_id
+        FROM market_marketorder o
+        WHERE o.type_id = lim.type_id AND o.is_buy_order AND o.price > lim.bid_floor
+          AND o.price * %(keep)s::float8 > lim.min_ask AND {scope}
+        OFFSET 0
+    ) c
 ),
-bids AS (
-    SELECT DISTINCT ON (o.type_id, o.location_id)
-           o.type_id, o.location_id, o.system_id, o.price, o.volume_remain, o.min_volume, o.order_id
-    FROM market_marketorder o JOIN lim ON lim.type_id = o.type_id
-    WHERE o.snapshot_id IN (SELECT id FROM cur) AND o.is_buy_order
-      AND o.price * %(keep)s::float8 - lim.min_ask > 0
-    ORDER BY o.type_id, o.location_id, o.price DESC, o.volume_remain DESC, o.order_id ASC
+best AS (
+    SELECT DISTINCT ON (type_id, location_id, is_buy_order)
+           type_id, location_id, system_id, is_buy_order, price, volume_remain, min_volume, order_id
+    FROM cand
+    ORDER BY type_id, location_id, is_buy_order,
+             CASE WHEN is_buy_order THEN -price ELSE price END, volume_remain DESC, order_id ASC
 ),
 pairs AS (
     SELECT a.type_id,
@@ -89,25 +93,32 @@ pairs AS (
            LEAST(a.volume_remain, b.volume_remain) AS units,
            b.price * %(keep)s::float8 - a.price AS profit_per_unit,
            a.price AS pct_base
-    FROM asks a JOIN bids b ON a.type_id = b.type_id AND a.location_id <> b.location_id
-    WHERE b.price * %(keep)s::float8 - a.price > 0
+    FROM best a JOIN best b ON a.type_id = b.type_id AND a.location_id <> b.location_id
+    WHERE NOT a.is_buy_order AND b.is_buy_order
+      AND b.price * %(keep)s::float8 - a.price > 0
       AND LEAST(a.volume_remain, b.volume_remain) >= b.min_volume
-    {pair_where}
 )"""
 
-# Station trading candidates at one station.
+# Station trading at one station: best prices per type by aggregation, only the types whose best
+# prices profit, then the tie-broken order at those prices.
 _STATION_PAIRS = """
-asks AS (
-    SELECT DISTINCT ON (type_id) type_id, location_id, system_id, price, volume_remain, order_id
-    FROM market_marketorder
-    WHERE snapshot_id IN (SELECT id FROM cur) AND location_id = %(station_id)s AND NOT is_buy_order
-    ORDER BY type_id, price ASC, volume_remain DESC, order_id ASC
+agg AS (
+    SELECT o.type_id,
+           MAX(CASE WHEN o.is_buy_order THEN o.price END) AS max_bid,
+           MIN(CASE WHEN NOT o.is_buy_order THEN o.price END) AS min_ask
+    FROM market_marketorder o
+    WHERE {scope}
+    GROUP BY o.type_id
+    HAVING MIN(CASE WHEN NOT o.is_buy_order THEN o.price END) * %(net)s::float8
+         - MAX(CASE WHEN o.is_buy_order THEN o.price END) * %(gross)s::float8 > 0
 ),
-bids AS (
-    SELECT DISTINCT ON (type_id) type_id, location_id, system_id, price, volume_remain, order_id
-    FROM market_marketorder
-    WHERE snapshot_id IN (SELECT id FROM cur) AND location_id = %(station_id)s AND is_buy_order
-    ORDER BY type_id, price DESC, volume_remain DESC, order_id ASC
+best AS (
+    SELECT DISTINCT ON (o.type_id, o.is_buy_order)
+           o.type_id, o.location_id, o.system_id, o.is_buy_order, o.price, o.volume_remain, o.order_id
+    FROM market_marketorder o JOIN agg ON agg.type_id = o.type_id
+    WHERE {scope}
+      AND ((o.is_buy_order AND o.price = agg.max_bid) OR (NOT o.is_buy_order AND o.price = agg.min_ask))
+    ORDER BY o.type_id, o.is_buy_order, o.volume_remain DESC, o.order_id ASC
 ),
 pairs AS (
     SELECT a.type_id,
@@ -118,9 +129,9 @@ pairs AS (
            LEAST(a.volume_remain, b.volume_remain) AS units,
            a.price * %(net)s::float8 - b.price * %(gross)s::float8 AS profit_per_unit,
            b.price * %(gross)s::float8 AS pct_base
-    FROM asks a JOIN bids b ON a.type_id = b.type_id
-    WHERE a.price * %(net)s::float8 - b.price * %(gross)s::float8 > 0
-    {pair_where}
+    FROM best a JOIN best b ON a.type_id = b.type_id
+    WHERE NOT a.is_buy_order AND b.is_buy_order
+      AND a.price * %(net)s::float8 - b.price * %(gross)s::float8 > 0
 )"""
 
 # Per-unit profit of walking a sell order ``s`` against a buy order ``d``.
@@ -129,6 +140,7 @@ _UNIT_PROFIT: dict[Kind, str] = {
     "station": "s.price * %(net)s::float8 - d.price * %(gross)s::float8",
 }
 
+# Ranking, filters, and the depth walk of the top rows only (index lookups per row via LATERAL).
 _RANK_AND_DEPTH = """
 ranked AS (
     SELECT r.*, ROW_NUMBER() OVER (
@@ -148,20 +160,26 @@ ranked AS (
 ),
 top AS (SELECT * FROM ranked WHERE rank <= %(limit)s),
 sell_book AS (
-    SELECT t.rank, o.price, o.volume_remain AS vol,
-           SUM(o.volume_remain) OVER (PARTITION BY t.rank ORDER BY o.price ASC, o.order_id ASC
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
-    FROM top t JOIN market_marketorder o
-      ON o.type_id = t.type_id AND o.location_id = t.ask_location_id AND NOT o.is_buy_order
-    WHERE o.snapshot_id IN (SELECT id FROM cur) AND o.volume_remain > 0
+    SELECT t.rank, s.price, s.vol, s.cum
+    FROM top t CROSS JOIN LATERAL (
+        SELECT o.price, o.volume_remain AS vol,
+               SUM(o.volume_remain) OVER (ORDER BY o.price ASC, o.order_id ASC
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+        FROM market_marketorder o
+        WHERE o.type_id = t.type_id AND o.location_id = t.ask_location_id AND NOT o.is_buy_order
+          AND o.volume_remain > 0
+    ) s
 ),
 buy_book AS (
-    SELECT t.rank, o.price, o.volume_remain AS vol,
-           SUM(o.volume_remain) OVER (PARTITION BY t.rank ORDER BY o.price DESC, o.order_id ASC
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
-    FROM top t JOIN market_marketorder o
-      ON o.type_id = t.type_id AND o.location_id = t.bid_location_id AND o.is_buy_order
-    WHERE o.snapshot_id IN (SELECT id FROM cur) AND o.volume_remain > 0
+    SELECT t.rank, b.price, b.vol, b.cum
+    FROM top t CROSS JOIN LATERAL (
+        SELECT o.price, o.volume_remain AS vol,
+               SUM(o.volume_remain) OVER (ORDER BY o.price DESC, o.order_id ASC
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
+        FROM market_marketorder o
+        WHERE o.type_id = t.type_id AND o.location_id = t.bid_location_id AND o.is_buy_order
+          AND o.volume_remain > 0
+    ) b
 ),
 depth AS (
     SELECT rank, SUM(overlap) AS depth_units, SUM(overlap * unit_profit) AS depth_profit
@@ -234,13 +252,13 @@ def trade_sql(
     Parameters the query expects: ``keep = 1 - tax``, ``net = 1 - tax - fee``, ``gross = 1 + fee``
     (computed once in Python, so every engine multiplies by the same doubles), ``limit``;
     ``region_id`` when ``region_scoped``; ``station_id`` for ``kind="station"``;
-    ``from_id``, ``to_id``, ``type_id`` when ``pair``; one per used filter.
+    ``type_id`` (and ``from_id``, ``to_id`` for hauling) when ``pair``; one per used filter.
 
     Args:
         kind: ``"hauling"`` (A -> B, A != B) or ``"station"`` (station trading at ``station_id``).
-        region_scoped: Only the current snapshot of ``region_id`` (else every region's current one).
+        region_scoped: Only the orders of ``region_id`` (else every stored region's: the global scan).
         filters: Names from :data:`FILTERS` to apply.
-        pair: Restrict to one type between ``from_id`` and ``to_id`` (the profit breakdown).
+        pair: Restrict to one type (between ``from_id`` and ``to_id`` when hauling): the profit breakdown.
 
     Returns:
         SQL returning :data:`COLUMNS`, best row first.
@@ -252,23 +270,25 @@ def trade_sql(
     unknown = [n for n in names if n not in FILTERS]
     if unknown:
         raise ValueError(f"Unknown trade filters: {unknown}")
-    current = _CURRENT.format(where="WHERE region_id = %(region_id)s" if region_scoped else "")
+    scope = ["o.region_id = %(region_id)s"] if region_scoped else []
+    summary_scope = ["s.region_id = %(region_id)s"] if region_scoped else []
+    if kind == "station":
+        scope.append("o.location_id = %(station_id)s")
+    if pair:
+        scope.append("o.type_id = %(type_id)s")
+        summary_scope.append("s.type_id = %(type_id)s")
+    pairs = (_HAULING_PAIRS if kind == "hauling" else _STATION_PAIRS).format(
+        scope=" AND ".join(scope) or "TRUE", summary_scope=" AND ".join(summary_scope) or "TRUE"
+    )
     if pair and kind == "hauling":
-        pair_where = "AND a.type_id = %(type_id)s AND a.location_id = %(from_id)s AND b.location_id = %(to_id)s"
-    elif pair:
-        pair_where = "AND a.type_id = %(type_id)s"
-    else:
-        pair_where = ""
-    pairs = (_HAULING_PAIRS if kind == "hauling" else _STATION_PAIRS).format(pair_where=pair_where)
-    if pair and kind == "hauling":
-        # One type between two stations: no need to scan the whole scope for the pruning bounds.
         pairs = pairs.replace(
-            "WHERE snapshot_id IN (SELECT id FROM cur)\n    GROUP BY type_id",
-            "WHERE snapshot_id IN (SELECT id FROM cur) AND type_id = %(type_id)s\n    GROUP BY type_id",
+            "AND LEAST(a.volume_remain, b.volume_remain) >= b.min_volume",
+            "AND LEAST(a.volume_remain, b.volume_remain) >= b.min_volume\n"
+            "      AND a.location_id = %(from_id)s AND b.location_id = %(to_id)s",
         )
     filter_where = ("WHERE " + " AND ".join(FILTERS[n] for n in names)) if names else ""
     rank = _RANK_AND_DEPTH.format(filter_where=filter_where, unit_profit=_UNIT_PROFIT[kind])
-    return "WITH" + current + "," + pairs + "," + rank
+    return "WITH" + pairs + "," + rank
 
 
 def duckdb_sql(sql: str) -> str:
