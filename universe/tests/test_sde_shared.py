@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict, deque
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from evesite.graph import graph_query
 from universe import models as m
@@ -101,3 +103,17 @@ def test_item_details(sde_universe: Path) -> None:
     assert stored == expected
     assert len(stored) == 799
     assert m.SolarSystem.objects.filter(security_class="").count() == 3297
+
+
+def test_command_on_the_real_sde_reports_and_changes_nothing_the_second_time(sde_universe: Path) -> None:
+    """Re-running ``ingest_data`` on the ingested SDE changes no row; it says the graph matches, 5,175 from Jita."""
+    out = StringIO()
+    call_command("ingest_data", "--source", str(sde_universe), stdout=out)
+    text = out.getvalue()
+    assert "Graph: 8,437 systems, 13,776 gate relationships (0 nodes/relationships written, 0 removed)" in text
+    assert "Graph matches PostgreSQL exactly (same systems, same directed jumps)." in text
+    assert "Systems reachable from Jita (30000142) by gate: 5,175" in text
+    table_lines = [line for line in text.splitlines() if " rows  (" in line]
+    assert len(table_lines) == 10
+    assert all("(0 new/changed, 0 removed)" in line for line in table_lines)
+    assert any(line.split()[:3] == ["invTypes", "48,037", "rows"] for line in table_lines)
