@@ -120,18 +120,31 @@ best AS (
       AND ((o.is_buy_order AND o.price = agg.max_bid) OR (NOT o.is_buy_order AND o.price = agg.min_ask))
     ORDER BY o.type_id, o.is_buy_order, o.volume_remain DESC, o.order_id ASC
 ),
+sides AS (
+    SELECT type_id,
+           MAX(location_id) AS location_id,
+           MAX(price) FILTER (WHERE is_buy_order) AS bid,
+           MAX(price) FILTER (WHERE NOT is_buy_order) AS ask,
+           MAX(system_id) FILTER (WHERE is_buy_order) AS bid_system_id,
+           MAX(system_id) FILTER (WHERE NOT is_buy_order) AS ask_system_id,
+           MAX(order_id) FILTER (WHERE is_buy_order) AS bid_order_id,
+           MAX(order_id) FILTER (WHERE NOT is_buy_order) AS ask_order_id,
+           MAX(volume_remain) FILTER (WHERE is_buy_order) AS bid_volume,
+           MAX(volume_remain) FILTER (WHERE NOT is_buy_order) AS ask_volume
+    FROM best
+    GROUP BY type_id
+),
 pairs AS (
-    SELECT a.type_id,
-           b.location_id AS from_id, a.location_id AS to_id,
-           b.system_id AS from_system_id, a.system_id AS to_system_id,
-           a.location_id AS ask_location_id, b.location_id AS bid_location_id,
-           b.price AS bid, a.price AS ask, b.order_id AS bid_order_id, a.order_id AS ask_order_id,
-           LEAST(a.volume_remain, b.volume_remain) AS units,
-           a.price * %(net)s::float8 - b.price * %(gross)s::float8 AS profit_per_unit,
-           b.price * %(gross)s::float8 AS pct_base
-    FROM best a JOIN best b ON a.type_id = b.type_id
-    WHERE NOT a.is_buy_order AND b.is_buy_order
-      AND a.price * %(net)s::float8 - b.price * %(gross)s::float8 > 0
+    SELECT x.type_id,
+           x.location_id AS from_id, x.location_id AS to_id,
+           x.bid_system_id AS from_system_id, x.ask_system_id AS to_system_id,
+           x.location_id AS ask_location_id, x.location_id AS bid_location_id,
+           x.bid, x.ask, x.bid_order_id, x.ask_order_id,
+           LEAST(x.ask_volume, x.bid_volume) AS units,
+           x.ask * %(net)s::float8 - x.bid * %(gross)s::float8 AS profit_per_unit,
+           x.bid * %(gross)s::float8 AS pct_base
+    FROM sides x
+    WHERE x.ask * %(net)s::float8 - x.bid * %(gross)s::float8 > 0
 )"""
 
 # Per-unit profit of walking a sell order ``s`` against a buy order ``d``.
