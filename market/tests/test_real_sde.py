@@ -76,7 +76,7 @@ def test_global_scan_names_volumes_and_security_from_the_real_sde() -> None:
     assert rifter["units"] == 5
     assert rifter["volume_m3"] == pytest.approx(5 * 2500.0)  # packaged, not the assembled 27289 m3
     tritanium = rows[TRITANIUM]
-    assert tritanium["volume_m3"] == pytest.approx(200_000 * ItemType.objects.get(id=TRITANIUM).volume)
+    assert tritanium["volume_m3"] == pytest.approx(200_000 * ItemType.objects.get(id=TRITANIUM).shipping_volume)
     assert tritanium["profit_pct"] == pytest.approx(100 * (4.5 * 0.92 - 4.0) / 4.0)
     highsec = APIClient().get("/api/market/global/scan/", {"sales_tax": 8, "min_security": 0.95}).json()
     assert highsec["results"] == []  # Jita is 0.9459...
