@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import time
@@ -180,8 +181,10 @@ def test_load_market_snapshot_command(shared_dir: Path, tmp_path: Path) -> None:
     """The command loads a real-format ESI file as the region's only snapshot; bad files are refused."""
     sample = shared_dir / "samples" / "marketorders" / "market-orders-10000002-1.json"
     orders = json.loads(sample.read_text())
-    call_command("load_market_snapshot", "--region", "10000002", str(sample), stdout=open("/dev/null", "w"))  # noqa: SIM115
-    call_command("load_market_snapshot", "--region", "10000002", str(sample), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    out = io.StringIO()
+    call_command("load_market_snapshot", "--region", "10000002", str(sample), stdout=out)
+    call_command("load_market_snapshot", "--region", "10000002", str(sample), stdout=out)
+    assert f"with {len(orders)} orders is now current" in out.getvalue()
     snapshots = MarketSnapshot.objects.filter(region_id=10000002)
     assert snapshots.count() == 1
     stored = set(MarketOrder.objects.filter(snapshot=snapshots.get()).values_list("order_id", flat=True))

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from market.selectors import TradeQuery, TradeRow, market_hauling_scan, market_station_scan
+from market.selectors import (
+    TradeQuery,
+    TradeRow,
+    market_hauling_scan,
+    market_profit_breakdown,
+    market_station_scan,
+)
 from market.services import market_snapshot_store
 from market.tests.conftest import (
     LOCATIONS,
@@ -132,6 +138,31 @@ def _same(actual: list[TradeRow], expected: list[dict[str, Any]]) -> None:
         assert row.to_security == ref["to_security"]
 
 
+def _breakdown_matches(ref: dict[str, Any], tax: float, fee: float) -> None:
+    """Assert that the profit breakdown of a reference row tells the same numbers.
+
+    Args:
+        ref: A reference row.
+        tax: Sales tax percent.
+        fee: Broker fee percent.
+    """
+    got = market_profit_breakdown(
+        buy_station_id=ref["from_station_id"],
+        sell_station_id=ref["to_station_id"],
+        type_id=ref["type_id"],
+        sales_tax=tax,
+        broker_fee=fee,
+    )
+    assert got.profitable
+    assert got.ask_order is not None
+    assert got.bid_order is not None
+    assert (got.ask_order.order_id, got.bid_order.order_id) == (ref["ask_order_id"], ref["bid_order_id"])
+    assert (got.units, got.depth_units) == (ref["units"], ref["depth_units"])
+    for name in ("profit_per_unit", "profit_pct", "total_profit", "depth_profit", "volume_m3"):
+        want = ref[name]
+        assert getattr(got, name) == (want if want is None else pytest.approx(want, rel=1e-9, abs=0.0)), name
+
+
 PROPERTY_SETTINGS = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
@@ -154,6 +185,8 @@ def test_region_scan_equals_reference(
         _region_orders(orders, REGION_1), sales_tax=tax, universe=UNIVERSE, filters=filters, limit=limit
     )
     _same(rows, expected)
+    for ref in expected[:2]:
+        _breakdown_matches(ref, tax, fee)
 
 
 @pytest.mark.django_db
@@ -200,3 +233,5 @@ def test_station_scan_equals_reference(
         limit=limit,
     )
     _same(rows, expected)
+    for ref in expected[:2]:
+        _breakdown_matches(ref, tax, fee)
