@@ -10,7 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from evesite.exceptions import DomainError, InvalidInputError
+from accounts.sso import SsoLoginRequiredError
+from evesite.exceptions import InvalidInputError
 from market import selectors, services
 from market.models import MarketSnapshot
 from market.serializers import (
@@ -20,13 +21,6 @@ from market.serializers import (
     ScanQuerySerializer,
     ScanResponseSerializer,
 )
-
-
-class LoginRequiredError(DomainError):
-    """The request needs a logged-in EVE character."""
-
-    status_code = 401
-    code = "sso_login_required"
 
 
 def _trade_query(request: Request, data: dict[str, Any], *, default_limit: int) -> selectors.TradeQuery:
@@ -104,7 +98,7 @@ class StationScanApi(APIView):
             The ranked trades.
 
         Raises:
-            LoginRequiredError: For ``current`` without a logged-in user.
+            SsoLoginRequiredError: For ``current`` without a logged-in user (HTTP 401).
             InvalidInputError: For a station id that is not a number.
         """
         params = ScanQuerySerializer(data=request.query_params)
@@ -112,7 +106,7 @@ class StationScanApi(APIView):
         query = _trade_query(request, params.validated_data, default_limit=settings.MARKET_STATION_SCAN_LIMIT)
         if station_id == "current":
             if not request.user.is_authenticated:
-                raise LoginRequiredError("Log in with EVE Online to scan your character's current station.")
+                raise SsoLoginRequiredError("Log in with EVE Online to scan your character's current station.")
             station = services.market_character_station_get(user=request.user)
         elif station_id.isdigit():
             station = int(station_id)
