@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -372,6 +372,7 @@ class ProfitBreakdown:
     depth_profit: float
     profitable: bool
     reason: str
+    passes_filters: bool | None = None
 
 
 _BEST_ORDERS_SQL = """
@@ -414,7 +415,13 @@ def _station_ref(station_id: int, system_id: int | None) -> StationRef:
 
 
 def market_profit_breakdown(
-    *, buy_station_id: int, sell_station_id: int, type_id: int, sales_tax: float, broker_fee: float
+    *,
+    buy_station_id: int,
+    sell_station_id: int,
+    type_id: int,
+    sales_tax: float,
+    broker_fee: float,
+    filters: Mapping[str, float | int] | None = None,
 ) -> ProfitBreakdown:
     """Explain one trade: buy ``type_id`` at ``buy_station_id`` and sell it at ``sell_station_id``.
 
@@ -428,6 +435,8 @@ def market_profit_breakdown(
         type_id: The item type.
         sales_tax: Percent.
         broker_fee: Percent.
+        filters: Scan filters (names of :data:`market.sql.FILTERS`); ``passes_filters`` tells whether
+            a scan with them would list this trade (None when none are given).
 
     Returns:
         The breakdown (``profitable`` False with a ``reason`` when there is no profitable trade).
@@ -507,22 +516,22 @@ def market_profit_breakdown(
         min_ok = True
     depth_units, depth_profit = 0, 0.0
     profitable = profit > 0 and min_ok
+    used = {k: v for k, v in (filters or {}).items() if v is not None}
+    passes_filters: bool | None = (False if used else None) if not profitable else None
     if profitable:
-        text = sql.trade_sql(kind=kind, region_scoped=False, pair=True)
-        rows = _trade_rows(
-            _run(
-                text,
-                {
-                    **params,
-                    "type_id": type_id,
-                    "from_id": buy_station_id,
-                    "to_id": sell_station_id,
-                    "station_id": buy_station_id,
-                },
-            )
-        )
+        pair_params = {
+            **params,
+            "type_id": type_id,
+            "from_id": buy_station_id,
+            "to_id": sell_station_id,
+            "station_id": buy_station_id,
+        }
+        rows = _trade_rows(_run(sql.trade_sql(kind=kind, region_scoped=False, pair=True), pair_params))
         if rows:
             depth_units, depth_profit = rows[0].depth_units, rows[0].depth_profit
+        if used:
+            text = sql.trade_sql(kind=kind, region_scoped=False, pair=True, filters=list(used))
+            passes_filters = bool(_run(text, {**pair_params, **used}))
     reason = (
         "profitable"
         if profitable
@@ -544,6 +553,7 @@ def market_profit_breakdown(
         depth_profit=depth_profit,
         profitable=profitable,
         reason=reason,
+        passes_filters=passes_filters,
     )
 
 

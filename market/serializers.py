@@ -120,14 +120,13 @@ class ScanResponseSerializer(serializers.Serializer):
     results = TradeRowSerializer(many=True)
 
 
-class ProfitInputSerializer(serializers.Serializer):
-    """One item between two stations (the same station means station trading)."""
+class ProfitInputSerializer(ScanQuerySerializer):
+    """One item between two stations (the same station means station trading), with optional scan filters."""
 
     buy_station_id = serializers.IntegerField(min_value=1, help_text="Where the item is bought.")
     sell_station_id = serializers.IntegerField(min_value=1, help_text="Where the item is sold.")
     type_id = serializers.IntegerField(min_value=1)
-    sales_tax = serializers.FloatField(required=False, min_value=0, max_value=99.99)
-    broker_fee = serializers.FloatField(required=False, min_value=0, max_value=99.99)
+    limit = None  # type: ignore[assignment]
 
 
 class OrderRefSerializer(serializers.Serializer):
@@ -179,3 +178,6 @@ class ProfitBreakdownSerializer(serializers.Serializer):
     depth_profit = serializers.FloatField()
     profitable = serializers.BooleanField()
     reason = serializers.CharField()
+    passes_filters = serializers.BooleanField(
+        allow_null=True, help_text="Whether a scan with the given filters lists this trade (null without filters)."
+    )

@@ -191,5 +191,6 @@ class ProfitApi(APIView):
             type_id=values["type_id"],
             sales_tax=values.get("sales_tax", sales_tax),
             broker_fee=values.get("broker_fee", broker_fee),
+            filters={name: values[name] for name in selectors.sql.FILTERS if values.get(name) is not None},
         )
         return Response(ProfitBreakdownSerializer(breakdown).data)

@@ -394,6 +394,12 @@ def test_profit_breakdown_matches_the_scan(synthetic_universe: SyntheticUniverse
         row.profit_per_unit
     )
     assert body["buy_station"]["station_name"] == f"Synth Station {row.from_station_id}"
+    assert body["passes_filters"] is None
+    kept = APIClient().post("/api/market/profit/", {**payload, "min_units": row.units}, format="json").json()
+    assert kept["passes_filters"] is True
+    dropped = APIClient().post("/api/market/profit/", {**payload, "min_units": row.units + 1}, format="json").json()
+    assert dropped["passes_filters"] is False
+    assert dropped["profitable"] is True
     reverse = {**payload, "buy_station_id": row.to_station_id, "sell_station_id": row.from_station_id}
     back = APIClient().post("/api/market/profit/", reverse, format="json").json()
     assert back["profitable"] is False
