@@ -15,6 +15,7 @@ import dj_database_url
 from evesite.env import (
     env_bool,
     env_float,
+    env_int,
     env_int_list,
     env_list,
     env_required,
@@ -188,7 +189,7 @@ if not EVE_DATA_DIR.is_absolute():
 EVE_SHARED_DIR = Path(env_str("EVE_SHARED_DIR", str(BASE_DIR.parent / "shared")))
 FUZZWORK_DUMP_URL = env_str("FUZZWORK_DUMP_URL", "https://www.fuzzwork.co.uk/dump/")
 FUZZWORK_TIMEOUT_SECONDS = env_float("FUZZWORK_TIMEOUT_SECONDS", 60.0)
-FUZZWORK_RETRIES = int(env_float("FUZZWORK_RETRIES", 2))
+FUZZWORK_RETRIES = env_int("FUZZWORK_RETRIES", 2)
 FUZZWORK_RETRY_DELAY_SECONDS = env_float("FUZZWORK_RETRY_DELAY_SECONDS", 5.0)
 
 # --------------------------------------------------------------------------- EVE: SSO and accounts
@@ -201,7 +202,7 @@ TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY")  # secret: no default
 # Accepted `iss` values of CCP's access-token JWTs.
 EVE_SSO_ISSUERS = env_list("EVE_SSO_ISSUERS", ["login.eveonline.com", "https://login.eveonline.com"])
 EVE_SSO_TIMEOUT_SECONDS = env_float("EVE_SSO_TIMEOUT_SECONDS", 10.0)
-EVE_SSO_RETRIES = int(env_float("EVE_SSO_RETRIES", 2))
+EVE_SSO_RETRIES = env_int("EVE_SSO_RETRIES", 2)
 EVE_SSO_RETRY_DELAY_SECONDS = env_float("EVE_SSO_RETRY_DELAY_SECONDS", 1.0)
 EVE_SSO_JWKS_CACHE_SECONDS = env_float("EVE_SSO_JWKS_CACHE_SECONDS", 3600.0)
 EVE_SSO_JWT_LEEWAY_SECONDS = env_float("EVE_SSO_JWT_LEEWAY_SECONDS", 5.0)
@@ -238,7 +239,7 @@ ESI_REGION_DELAY_SECONDS = env_float("ESI_REGION_DELAY_SECONDS", 5.0)
 ESI_ERROR_SLEEP_SECONDS = env_float("ESI_ERROR_SLEEP_SECONDS", 30.0)
 ESI_LOCKDOWN_SECONDS = env_float("ESI_LOCKDOWN_SECONDS", 60.0)
 # Stop when X-ESI-Error-Limit-Remain falls to this many errors left, until X-ESI-Error-Limit-Reset.
-ESI_ERROR_LIMIT_LOW_WATER = int(env_float("ESI_ERROR_LIMIT_LOW_WATER", 10))
+ESI_ERROR_LIMIT_LOW_WATER = env_int("ESI_ERROR_LIMIT_LOW_WATER", 10)
 # Keep this share of a route group's rate-limit tokens (X-Ratelimit-Limit) in reserve.
 ESI_RATE_LIMIT_LOW_WATER = env_float("ESI_RATE_LIMIT_LOW_WATER", 0.1)
 # Longest in-call wait for a budget to refill; longer waits raise HTTP 429 with Retry-After.
@@ -247,7 +248,7 @@ ESI_MAX_WAIT_SECONDS = env_float("ESI_MAX_WAIT_SECONDS", 65.0)
 ESI_BUCKET_CAPACITY = env_float("ESI_BUCKET_CAPACITY", 20.0)
 ESI_BUCKET_REFILL_PER_SECOND = env_float("ESI_BUCKET_REFILL_PER_SECOND", 10.0)
 # Restarts of a page walk whose Last-Modified changed before giving up.
-ESI_PAGE_WALK_RESTARTS = int(env_float("ESI_PAGE_WALK_RESTARTS", 2))
+ESI_PAGE_WALK_RESTARTS = env_int("ESI_PAGE_WALK_RESTARTS", 2)
 # How long an expired response is kept for If-None-Match revalidation.
 ESI_CACHE_KEEP_SECONDS = env_float("ESI_CACHE_KEEP_SECONDS", 3600.0)
 
@@ -255,7 +256,7 @@ ESI_CACHE_KEEP_SECONDS = env_float("ESI_CACHE_KEEP_SECONDS", 3600.0)
 IMAGE_SERVER_URL = env_str("IMAGE_SERVER_URL", "https://images.evetech.net")
 IMAGE_SERVER_TIMEOUT_SECONDS = env_float("IMAGE_SERVER_TIMEOUT_SECONDS", 10.0)
 # Largest upstream body accepted (read with a cap; bigger answers are a 502, nothing stored).
-IMAGE_MAX_BYTES = int(env_float("IMAGE_MAX_BYTES", 1024 * 1024))
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 1024 * 1024)
 # How long an upstream 404 is remembered in Redis (no upstream request for that image meanwhile).
 IMAGE_NEGATIVE_CACHE_SECONDS = env_float("IMAGE_NEGATIVE_CACHE_SECONDS", 600.0)
 # How old a cached image may get before the refresh job downloads it again, per variant.
@@ -265,7 +266,7 @@ IMAGE_MAX_AGE_SECONDS = {
     "logo": env_float("IMAGE_MAX_AGE_LOGO_SECONDS", 7 * 86400.0),
 }
 # Cache-Control max-age sent to clients (they revalidate with If-None-Match afterwards).
-IMAGE_CLIENT_MAX_AGE_SECONDS = int(env_float("IMAGE_CLIENT_MAX_AGE_SECONDS", 86400))
+IMAGE_CLIENT_MAX_AGE_SECONDS = env_int("IMAGE_CLIENT_MAX_AGE_SECONDS", 86400)
 # How long concurrent misses wait for the one request that fetches the same image.
 IMAGE_LOCK_WAIT_SECONDS = env_float("IMAGE_LOCK_WAIT_SECONDS", 2 * IMAGE_SERVER_TIMEOUT_SECONDS + 5.0)
 # How long an upstream failure (5xx, timeout, bad body) is answered with 502 without asking again.
@@ -279,11 +280,11 @@ MARKET_DEFAULT_BROKER_FEE = env_float("MARKET_DEFAULT_BROKER_FEE", 3.0)
 # The Forge, Domain, Sinq Laison, Metropolis, Heimatar: the main trade hubs' regions.
 MARKET_SNAPSHOT_REGIONS = env_int_list("MARKET_SNAPSHOT_REGIONS", [10000002, 10000043, 10000032, 10000042, 10000030])
 # How long a region's orders count as fresh (Redis copy TTL; station and region scans refetch after it).
-MARKET_CACHE_SECONDS = int(env_float("MARKET_CACHE_SECONDS", 1800))
+MARKET_CACHE_SECONDS = env_int("MARKET_CACHE_SECONDS", 1800)
 # Rows returned by default: station scan, region and global scans; and the largest `limit` accepted.
-MARKET_STATION_SCAN_LIMIT = int(env_float("MARKET_STATION_SCAN_LIMIT", 30))
-MARKET_SCAN_LIMIT = int(env_float("MARKET_SCAN_LIMIT", 50))
-MARKET_SCAN_MAX_LIMIT = int(env_float("MARKET_SCAN_MAX_LIMIT", 500))
+MARKET_STATION_SCAN_LIMIT = env_int("MARKET_STATION_SCAN_LIMIT", 30)
+MARKET_SCAN_LIMIT = env_int("MARKET_SCAN_LIMIT", 50)
+MARKET_SCAN_MAX_LIMIT = env_int("MARKET_SCAN_MAX_LIMIT", 500)
 # PostgreSQL work_mem of a scan query (its sorts and hashes stay in memory).
 MARKET_SCAN_WORK_MEM = env_str("MARKET_SCAN_WORK_MEM", "64MB")
 
@@ -294,17 +295,17 @@ ZKILLBOARD_R2Z2_URL = env_str("ZKILLBOARD_R2Z2_URL", "https://r2z2.zkillboard.co
 ZKILLBOARD_USER_AGENT = env_str("ZKILLBOARD_USER_AGENT", ESI_USER_AGENT)
 ZKILLBOARD_TIMEOUT_SECONDS = env_float("ZKILLBOARD_TIMEOUT_SECONDS", 10.0)
 ZKILLBOARD_REQUEST_DELAY_SECONDS = env_float("ZKILLBOARD_REQUEST_DELAY_SECONDS", 0.2)
-ZKILLBOARD_RETRIES = int(env_float("ZKILLBOARD_RETRIES", 2))
+ZKILLBOARD_RETRIES = env_int("ZKILLBOARD_RETRIES", 2)
 ZKILLBOARD_RETRY_DELAY_SECONDS = env_float("ZKILLBOARD_RETRY_DELAY_SECONDS", 5.0)
-ZKILLBOARD_MAX_RECORDS_PER_RUN = int(env_float("ZKILLBOARD_MAX_RECORDS_PER_RUN", 300))
+ZKILLBOARD_MAX_RECORDS_PER_RUN = env_int("ZKILLBOARD_MAX_RECORDS_PER_RUN", 300)
 # Neo4j label of the routed systems (tests point it at a scratch label).
 ROUTING_GRAPH_LABEL = env_str("ROUTING_GRAPH_LABEL", "SolarSystem")
 # Critical: at least N kills within T minutes, or a smartbomb kill within T minutes.
-ROUTING_CRITICAL_KILLS = int(env_float("ROUTING_CRITICAL_KILLS", 5))
+ROUTING_CRITICAL_KILLS = env_int("ROUTING_CRITICAL_KILLS", 5)
 ROUTING_CRITICAL_WINDOW_MINUTES = env_float("ROUTING_CRITICAL_WINDOW_MINUTES", 10.0)
 # High / elevated: ship + pod kills in the last hour (ESI system_kills or the zKillboard feed).
-ROUTING_HIGH_KILLS_PER_HOUR = int(env_float("ROUTING_HIGH_KILLS_PER_HOUR", 10))
-ROUTING_ELEVATED_KILLS_PER_HOUR = int(env_float("ROUTING_ELEVATED_KILLS_PER_HOUR", 3))
+ROUTING_HIGH_KILLS_PER_HOUR = env_int("ROUTING_HIGH_KILLS_PER_HOUR", 10)
+ROUTING_ELEVATED_KILLS_PER_HOUR = env_int("ROUTING_ELEVATED_KILLS_PER_HOUR", 3)
 # Extra weight (in jumps) of every gate into a system of that level.
 ROUTING_PENALTY_CRITICAL = env_float("ROUTING_PENALTY_CRITICAL", 50.0)
 ROUTING_PENALTY_HIGH = env_float("ROUTING_PENALTY_HIGH", 5.0)
@@ -314,8 +315,8 @@ ROUTING_SECURITY_PENALTY = env_float("ROUTING_SECURITY_PENALTY", 1_000_000.0)
 # A kill this close to a stargate (km) is reported "at" that gate.
 ROUTING_GATE_RADIUS_KM = env_float("ROUTING_GATE_RADIUS_KM", 100.0)
 # How long zKillboard kills and ESI's hourly counts are kept in Redis.
-ROUTING_KILL_TTL_SECONDS = int(env_float("ROUTING_KILL_TTL_SECONDS", 3600))
-ROUTING_SYSTEM_KILLS_TTL_SECONDS = int(env_float("ROUTING_SYSTEM_KILLS_TTL_SECONDS", 7200))
+ROUTING_KILL_TTL_SECONDS = env_int("ROUTING_KILL_TTL_SECONDS", 3600)
+ROUTING_SYSTEM_KILLS_TTL_SECONDS = env_int("ROUTING_SYSTEM_KILLS_TTL_SECONDS", 7200)
 # How often a route query re-checks that every gate carries its weights.
 ROUTING_WEIGHTS_CHECK_SECONDS = env_float("ROUTING_WEIGHTS_CHECK_SECONDS", 60.0)
 # Longest time the risk written to the graph is trusted before a route query writes it again.
@@ -327,12 +328,12 @@ CONTRACTS_REGIONS = env_int_list("CONTRACTS_REGIONS", [10000002, 10000043, 10000
 # Contracts and items stay cached until the contract expires, never longer than this.
 CONTRACTS_MAX_CACHE_DAYS = env_float("CONTRACTS_MAX_CACHE_DAYS", 30.0)
 # Item fetches per region run (one ESI call per contract, once ever); the rest waits for the next run.
-CONTRACTS_ITEM_FETCHES_PER_RUN = int(env_float("CONTRACTS_ITEM_FETCHES_PER_RUN", 2000))
+CONTRACTS_ITEM_FETCHES_PER_RUN = env_int("CONTRACTS_ITEM_FETCHES_PER_RUN", 2000)
 # Auctions: fetch the bids (current bid) again when older than this; 0 disables bid fetching.
 CONTRACTS_BIDS_MAX_AGE_SECONDS = env_float("CONTRACTS_BIDS_MAX_AGE_SECONDS", 3600.0)
 # Where the Jita split comes from: the station's orders in the region's latest market snapshot.
-CONTRACTS_PRICE_STATION_ID = int(env_float("CONTRACTS_PRICE_STATION_ID", 60003760))
-CONTRACTS_PRICE_REGION_ID = int(env_float("CONTRACTS_PRICE_REGION_ID", 10000002))
+CONTRACTS_PRICE_STATION_ID = env_int("CONTRACTS_PRICE_STATION_ID", 60003760)
+CONTRACTS_PRICE_REGION_ID = env_int("CONTRACTS_PRICE_REGION_ID", 10000002)
 CONTRACTS_COURIER_ROUTE_MODE = env_str("CONTRACTS_COURIER_ROUTE_MODE", "shortest")
 # Dotted path of the price lookup (signature of market.selectors.market_station_best_prices).
 CONTRACTS_PRICE_LOOKUP = env_str("CONTRACTS_PRICE_LOOKUP", "market.selectors.market_station_best_prices")
