@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django_redis import get_redis_connection
+from pytest_django.fixtures import Settings as SettingsWrapper
 
+from esi.testing import esi_settings_for_tests
 from evesite.graph import graph_query
 from evesite.testing.fakeserver import FakeHttpServer
 
@@ -27,6 +29,21 @@ def fake_server() -> Iterator[FakeHttpServer]:
     """A scripted HTTP server on 127.0.0.1 for one test."""
     with FakeHttpServer() as server:
         yield server
+
+
+@pytest.fixture
+def esi_server(fake_server: FakeHttpServer, settings: SettingsWrapper) -> FakeHttpServer:
+    """A fake ESI: ``ESI_BASE_URL`` points at the scripted server and every ESI delay is shrunk.
+
+    Args:
+        fake_server: The scripted loopback server.
+        settings: pytest-django's settings fixture.
+
+    Returns:
+        The fake server.
+    """
+    esi_settings_for_tests(settings, fake_server.url)
+    return fake_server
 
 
 @pytest.fixture(scope="session")

@@ -22,3 +22,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Tests never run collectstatic; without a root WhiteNoise has nothing to index.
+STATIC_ROOT = None

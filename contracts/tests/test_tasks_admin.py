@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +16,7 @@ from contracts.models import Contract, ContractFetchFailure, ContractItem, Failu
 from contracts.services import REGION_LOCK_PREFIX
 from contracts.tasks import contracts_refresh_region_task, contracts_refresh_regions_task
 from contracts.tests.conftest import THE_FORGE, serve_items, serve_region, shift_dates
+from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 
 
@@ -35,19 +32,16 @@ def test_beat_runs_the_regions_refresh_every_half_hour() -> None:
 
 def test_settings_defaults_without_environment() -> None:
     """With no CONTRACTS_* variable set, the documented defaults apply."""
-    code = (
-        "import django, json; from django.conf import settings; django.setup(); "
-        "print(json.dumps([settings.CONTRACTS_REGIONS, settings.CONTRACTS_MAX_CACHE_DAYS, "
-        "settings.CONTRACTS_ITEM_FETCHES_PER_RUN, settings.CONTRACTS_BIDS_MAX_AGE_SECONDS, "
-        "settings.CONTRACTS_PRICE_STATION_ID, settings.CONTRACTS_PRICE_REGION_ID, "
-        "settings.CONTRACTS_COURIER_ROUTE_MODE, settings.CONTRACTS_PRICE_LOOKUP]))"
-    )
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=settings.BASE_DIR
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+    assert settings_defaults(
+        "CONTRACTS_REGIONS",
+        "CONTRACTS_MAX_CACHE_DAYS",
+        "CONTRACTS_ITEM_FETCHES_PER_RUN",
+        "CONTRACTS_BIDS_MAX_AGE_SECONDS",
+        "CONTRACTS_PRICE_STATION_ID",
+        "CONTRACTS_PRICE_REGION_ID",
+        "CONTRACTS_COURIER_ROUTE_MODE",
+        "CONTRACTS_PRICE_LOOKUP",
+    ) == [
         [10000002, 10000043, 10000032, 10000042, 10000030],
         30.0,
         2000,

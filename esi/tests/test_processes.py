@@ -14,6 +14,7 @@ from django_redis import get_redis_connection
 from esi.client import EsiClient
 from esi.errors import EsiLockdownError
 from esi.limits import LOCKDOWN_KEY
+from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 
 
@@ -108,18 +109,15 @@ def test_second_process_refused_while_first_sleeps(esi_server: FakeHttpServer) -
 
 def test_default_delays_are_the_users() -> None:
     """With a clean environment, the settings give 2, 5, 30 and 60 seconds and the other ESI defaults."""
-    code = (
-        "import django, json; from django.conf import settings; django.setup(); "
-        "print(json.dumps([settings.ESI_PAGE_DELAY_SECONDS, settings.ESI_REGION_DELAY_SECONDS, "
-        "settings.ESI_ERROR_SLEEP_SECONDS, settings.ESI_LOCKDOWN_SECONDS, settings.ESI_BASE_URL, "
-        "settings.ESI_COMPATIBILITY_DATE, settings.ESI_ERROR_LIMIT_LOW_WATER]))"
-    )
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=settings.BASE_DIR
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+    assert settings_defaults(
+        "ESI_PAGE_DELAY_SECONDS",
+        "ESI_REGION_DELAY_SECONDS",
+        "ESI_ERROR_SLEEP_SECONDS",
+        "ESI_LOCKDOWN_SECONDS",
+        "ESI_BASE_URL",
+        "ESI_COMPATIBILITY_DATE",
+        "ESI_ERROR_LIMIT_LOW_WATER",
+    ) == [
         2.0,
         5.0,
         30.0,

@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from evesite.testing.defaults import settings_defaults
+
 
 @pytest.mark.django_db
 def test_openapi_schema_and_docs_are_served() -> None:
@@ -39,22 +41,19 @@ def test_sessions_and_cache_live_in_redis() -> None:
 
 def test_settings_defaults_without_environment() -> None:
     """With only the documented variables unset, settings load with the documented defaults."""
-    code = (
-        "import django, json; from django.conf import settings; django.setup(); "
-        "print(json.dumps([settings.EVE_CLIENT_ID, settings.ESI_BASE_URL, settings.IMAGE_SERVER_URL, "
-        "settings.EVE_SSO_URL, settings.FUZZWORK_DUMP_URL, settings.EVE_CALLBACK_URL, "
-        "settings.EVE_CLIENT_SECRET, settings.ESI_PAGE_DELAY_SECONDS, settings.ESI_REGION_DELAY_SECONDS, "
-        "settings.ESI_ERROR_SLEEP_SECONDS, settings.ESI_LOCKDOWN_SECONDS]))"
-    )
-    keep = {"PATH", "HOME", "LANG"}
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=settings.BASE_DIR
-    )
-    import json
-
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+    assert settings_defaults(
+        "EVE_CLIENT_ID",
+        "ESI_BASE_URL",
+        "IMAGE_SERVER_URL",
+        "EVE_SSO_URL",
+        "FUZZWORK_DUMP_URL",
+        "EVE_CALLBACK_URL",
+        "EVE_CLIENT_SECRET",
+        "ESI_PAGE_DELAY_SECONDS",
+        "ESI_REGION_DELAY_SECONDS",
+        "ESI_ERROR_SLEEP_SECONDS",
+        "ESI_LOCKDOWN_SECONDS",
+    ) == [
         "5e0952c68665441aae27846cb735138e",
         "https://esi.evetech.net",
         "https://images.evetech.net",

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -14,6 +10,7 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from imagecache.models import ImageCache
 from imagecache.selectors import image_stale_list
@@ -120,18 +117,17 @@ def test_beat_runs_the_task_hourly() -> None:
 
 def test_settings_defaults() -> None:
     """Without the environment, the image settings have their documented defaults."""
-    code = (
-        "import django, json; from django.conf import settings as s; django.setup(); "
-        "print(json.dumps([s.IMAGE_SERVER_URL, s.IMAGE_SERVER_TIMEOUT_SECONDS, s.IMAGE_MAX_BYTES, "
-        "s.IMAGE_NEGATIVE_CACHE_SECONDS, s.IMAGE_MAX_AGE_SECONDS, s.IMAGE_CLIENT_MAX_AGE_SECONDS, "
-        "s.IMAGE_LOCK_WAIT_SECONDS, s.IMAGE_REFRESH_DELAY_SECONDS, s.IMAGE_FAILURE_CACHE_SECONDS]))"
-    )
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=django_settings.BASE_DIR
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+    assert settings_defaults(
+        "IMAGE_SERVER_URL",
+        "IMAGE_SERVER_TIMEOUT_SECONDS",
+        "IMAGE_MAX_BYTES",
+        "IMAGE_NEGATIVE_CACHE_SECONDS",
+        "IMAGE_MAX_AGE_SECONDS",
+        "IMAGE_CLIENT_MAX_AGE_SECONDS",
+        "IMAGE_LOCK_WAIT_SECONDS",
+        "IMAGE_REFRESH_DELAY_SECONDS",
+        "IMAGE_FAILURE_CACHE_SECONDS",
+    ) == [
         "https://images.evetech.net",
         10.0,
         1048576,

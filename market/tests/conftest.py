@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from esi.tests.conftest import esi_server  # noqa: F401  (the ESI client's fake ESI with shrunken delays)
 from universe.models import Constellation, ItemCategory, ItemGroup, ItemType, Region, SolarSystem, Station
 
 # Ids far from CCP's ranges, so these rows never clash with an ingested SDE.

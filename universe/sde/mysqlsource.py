@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from universe.sde.compressed import (
@@ -31,7 +30,7 @@ from universe.sde.compressed import (
     tar_members,
     text_lines,
 )
-from universe.sde.sources import register_format
+from universe.sde.sources import ClosingDump, register_format
 
 BATCH = 5000
 # The tables ingestion needs; only these are parsed and kept.
@@ -264,7 +263,7 @@ class _InsertParser:
         return False
 
 
-class MysqlDump:
+class MysqlDump(ClosingDump):
     """The wanted tables of a mysqldump file or tar of files, plain or compressed."""
 
     def __init__(self, path: Path, tables: Iterable[str] = WANTED_TABLES) -> None:
@@ -484,29 +483,6 @@ class MysqlDump:
         for spill in self._spills.values():
             spill.close()
         self._tmp.cleanup()
-
-    def __enter__(self) -> MysqlDump:
-        """Use the dump in a ``with`` block.
-
-        Returns:
-            The dump itself.
-        """
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Delete the temporary files.
-
-        Args:
-            exc_type: Exception type, if any.
-            exc: Exception, if any.
-            tb: Traceback, if any.
-        """
-        self.close()
 
 
 def is_mysql_dump(path: Path) -> bool:

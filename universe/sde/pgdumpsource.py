@@ -18,11 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from universe.sde.compressed import COMPRESSIONS, PGDUMP, DumpFormatError, content_kinds, decompress_to
-from universe.sde.sources import register_format
+from universe.sde.sources import ClosingDump, register_format
 
 PREFERRED_SCHEMAS = ("evesde", "public")
 
@@ -131,7 +130,7 @@ def pg_restore_binary() -> str:
     return found
 
 
-class PgDump:
+class PgDump(ClosingDump):
     """Tables of a PostgreSQL custom-format dump, plain or compressed."""
 
     def __init__(self, path: Path) -> None:
@@ -441,29 +440,6 @@ class PgDump:
                 process.stdout.close()
             errors.close()
         self._tmp.cleanup()
-
-    def __enter__(self) -> PgDump:
-        """Use the dump in a ``with`` block.
-
-        Returns:
-            The dump itself.
-        """
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Delete the temporary files.
-
-        Args:
-            exc_type: Exception type, if any.
-            exc: Exception, if any.
-            tb: Traceback, if any.
-        """
-        self.close()
 
 
 def is_pg_dump(path: Path) -> bool:

@@ -22,11 +22,13 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
 
 __all__ = [
     "FORMATS",
     "FORMAT_MODULES",
+    "ClosingDump",
     "DumpFormat",
     "DumpFormatError",
     "DumpSource",
@@ -53,6 +55,36 @@ class DumpSource(Protocol):
     def close(self) -> None:
         """Release files, processes and temporary copies."""
         ...
+
+
+class ClosingDump:
+    """Base of the readers: a ``with`` block calls the subclass's ``close()``."""
+
+    def close(self) -> None:
+        """Release files, processes and temporary copies."""
+
+    def __enter__(self) -> Self:
+        """Use the dump in a ``with`` block.
+
+        Returns:
+            The dump itself.
+        """
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the dump.
+
+        Args:
+            exc_type: Exception type, if any.
+            exc: Exception, if any.
+            tb: Traceback, if any.
+        """
+        self.close()
 
 
 Detector = Callable[[Path], bool]

@@ -11,10 +11,9 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 from universe.sde.compressed import COMPRESSIONS, SQLITE, DumpFormatError, content_kinds, decompress_to
-from universe.sde.sources import register_format
+from universe.sde.sources import ClosingDump, register_format
 
 BATCH = 5000
 
@@ -39,7 +38,7 @@ def raw_text(value: object) -> str | None:
     return str(value)
 
 
-class SqliteDump:
+class SqliteDump(ClosingDump):
     """Tables of a SQLite dump file, plain or compressed."""
 
     def __init__(self, path: Path) -> None:
@@ -142,29 +141,6 @@ class SqliteDump:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> SqliteDump:
-        """Use the dump in a ``with`` block.
-
-        Returns:
-            The dump itself.
-        """
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the dump.
-
-        Args:
-            exc_type: Exception type, if any.
-            exc: Exception, if any.
-            tb: Traceback, if any.
-        """
-        self.close()
 
 
 def is_sqlite_dump(path: Path) -> bool:

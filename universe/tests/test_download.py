@@ -6,9 +6,6 @@ import bz2
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from django.conf import settings as django_settings
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from evesite.exceptions import UpstreamError
+from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse, RecordedRequest
 from universe.sde.download import DUMP_NAMES, META_DIR, dump_download
 
@@ -192,22 +190,9 @@ def test_broken_transfer_leaves_nothing_behind(fuzzwork: FakeHttpServer) -> None
 
 def test_fuzzwork_defaults_are_pinned() -> None:
     """With a clean environment the documented Fuzzwork defaults apply."""
-    code = (
-        "import django, json; from django.conf import settings; django.setup(); "
-        "print(json.dumps([settings.FUZZWORK_DUMP_URL, settings.FUZZWORK_TIMEOUT_SECONDS, "
-        "settings.FUZZWORK_RETRIES, settings.FUZZWORK_RETRY_DELAY_SECONDS]))"
-    )
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=django_settings.BASE_DIR,
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["https://www.fuzzwork.co.uk/dump/", 60.0, 2, 5.0]
+    assert settings_defaults(
+        "FUZZWORK_DUMP_URL", "FUZZWORK_TIMEOUT_SECONDS", "FUZZWORK_RETRIES", "FUZZWORK_RETRY_DELAY_SECONDS"
+    ) == ["https://www.fuzzwork.co.uk/dump/", 60.0, 2, 5.0]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,39 @@
+"""Read settings as a fresh process sees them with no environment: the documented defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+
+
+def settings_defaults(*names: str) -> list[Any]:
+    """Load ``evesite.settings`` in a subprocess with a clean environment and read some settings.
+
+    Only PATH, HOME and LANG are kept, so every variable the settings read takes its default.
+
+    Args:
+        *names: Setting names.
+
+    Returns:
+        Their values, JSON round-tripped (tuples become lists, paths need ``str``).
+    """
+    code = (
+        "import django, json, sys; from django.conf import settings; django.setup(); "
+        "print(json.dumps([getattr(settings, n) for n in sys.argv[1:]], default=str))"
+    )
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code, *names],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+    )
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
