@@ -10,46 +10,12 @@ from django.template.response import TemplateResponse
 
 from esi.models import EsiStatus
 from esi.selectors import esi_status_get
+from evesite.admin import ReadOnlyAdmin
 
 
 @admin.register(EsiStatus)
-class EsiStatusAdmin(admin.ModelAdmin):
+class EsiStatusAdmin(ReadOnlyAdmin):
     """Lockdown and its TTL, last error-limit remain/reset, bucket state, rate-limit groups, last 50 calls."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Nothing to add.
-
-        Args:
-            request: The HTTP request.
-
-        Returns:
-            False.
-        """
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Nothing to change.
-
-        Args:
-            request: The HTTP request.
-            obj: Unused.
-
-        Returns:
-            False.
-        """
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Nothing to delete.
-
-        Args:
-            request: The HTTP request.
-            obj: Unused.
-
-        Returns:
-            False.
-        """
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Staff may look.

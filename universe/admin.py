@@ -3,51 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from evesite.admin import ReadOnlyAdmin
 from universe import models as m
 
 
-class SdeAdmin(admin.ModelAdmin):
-    """Base for SDE tables: searchable and browsable, but rows come only from ``ingest_data``."""
+class SdeAdmin(ReadOnlyAdmin):
+    """Base for SDE tables: searchable and browsable, but rows come only from ``ingest_data``.
+
+    Rows added, edited or deleted by hand would be undone by the next ingestion
+    or leave the Neo4j graph out of step with PostgreSQL.
+    """
 
     list_per_page = 100
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Refuse adding rows by hand: the next ingestion would remove them.
-
-        Args:
-            request: The admin request.
-
-        Returns:
-            False.
-        """
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        """Refuse editing rows by hand: the next ingestion would undo it.
-
-        Args:
-            request: The admin request.
-            obj: The row, if any.
-
-        Returns:
-            False.
-        """
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        """Refuse deleting rows by hand: the Neo4j graph would no longer match.
-
-        Args:
-            request: The admin request.
-            obj: The row, if any.
-
-        Returns:
-            False.
-        """
-        return False
 
 
 @admin.register(m.Region)
