@@ -38,8 +38,15 @@ lint: install
 types: install
 	$(VENV)/bin/mypy .
 
-pytest: services
-	DJANGO_SETTINGS_MODULE=evesite.settings_test $(VENV)/bin/pytest
+# Tests get their own Redis database and Neo4j instance: they flush Redis and replace the graph,
+# which must never touch what `make run` serves. PostgreSQL tests use Django's own test_ database.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+TEST_NEO4J_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7688
+TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL)
+
+pytest: install
+	$(TEST_ENV) scripts/services.sh up
+	$(TEST_ENV) DJANGO_SETTINGS_MODULE=evesite.settings_test $(VENV)/bin/pytest
 
 # The whole suite: lint, then types, then tests against the real services.
 test: lint types pytest
