@@ -45,7 +45,7 @@ from django.db import connection  # noqa: E402
 
 from market import sql  # noqa: E402
 from market.selectors import TradeQuery, market_hauling_scan, market_station_scan  # noqa: E402
-from market.services import SUMMARY_SQL  # noqa: E402
+from market.services import ORDER_COPY_COLUMNS, SUMMARY_SQL  # noqa: E402
 
 SCHEMA = "bench_market"
 # Region ids outside CCP's ranges; they only ever exist inside the bench schema anyway.
@@ -59,22 +59,7 @@ TABLES = [
     "universe_solarsystem",
     "universe_station",
 ]
-ORDER_COLUMNS = [
-    "snapshot_id",
-    "region_id",
-    "order_id",
-    "type_id",
-    "location_id",
-    "system_id",
-    "is_buy_order",
-    "price",
-    "volume_remain",
-    "volume_total",
-    "min_volume",
-    "range",
-    "issued",
-    "duration",
-]
+ORDER_COLUMNS = list(ORDER_COPY_COLUMNS)
 
 
 def generate(n_orders: int, n_types: int = 20_000, n_stations: int = 200, seed: int = 42) -> dict[str, Any]:

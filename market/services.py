@@ -37,7 +37,7 @@ FROM market_marketorder
 WHERE snapshot_id = %(snapshot_id)s
 GROUP BY type_id
 """
-_COPY_COLUMNS = (
+ORDER_COPY_COLUMNS = (
     "snapshot_id",
     "region_id",
     "order_id",
@@ -133,7 +133,7 @@ def market_snapshot_store(
         )
         with connection.cursor() as cursor:
             raw = cursor.cursor
-            columns = ", ".join(_COPY_COLUMNS)
+            columns = ", ".join(ORDER_COPY_COLUMNS)
             with raw.copy(f"COPY market_marketorder ({columns}) FROM STDIN") as copy:
                 for o in parsed:
                     copy.write_row(
