@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from esi.testing import esi_settings_for_tests
 from evesite.graph import graph_query
 
 # (id, name, security). Region "Tiny" (1) except the isolated one.
@@ -78,13 +79,10 @@ def zkill_server(fake_server, settings: SettingsWrapper):
         The fake server.
     """
     settings.ZKILLBOARD_R2Z2_URL = fake_server.url
-    settings.ESI_BASE_URL = fake_server.url
     settings.ZKILLBOARD_REQUEST_DELAY_SECONDS = 0.0
     settings.ZKILLBOARD_RETRY_DELAY_SECONDS = 0.01
     settings.ZKILLBOARD_TIMEOUT_SECONDS = 2.0
-    settings.ESI_ERROR_SLEEP_SECONDS = 0.05
-    settings.ESI_BUCKET_CAPACITY = 1000.0
-    settings.ESI_BUCKET_REFILL_PER_SECOND = 1000.0
+    esi_settings_for_tests(settings, fake_server.url)
     return fake_server
 
 
