@@ -51,7 +51,9 @@ pytest: install
 # The whole suite: lint, then types, then tests against the real services.
 test: lint types pytest
 
+# wrk loads the web benchmarks from outside the server's Python (bench_images falls back to a Python client).
 bench: services
+	scripts/services.sh apt wrk
 	$(PY) manage.py migrate --noinput -v0
 	@failed=""; for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "benchmarks below target or failing:$$failed"; exit 1; fi

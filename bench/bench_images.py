@@ -39,6 +39,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import DatabaseError  # noqa: E402
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse  # noqa: E402
@@ -208,7 +209,10 @@ def main() -> int:
     png = make_png(SIZE, SIZE, noise_seed=5)
     wanted = os.environ.get("BENCH_LOAD", "auto")
     load = run_wrk if wanted == "wrk" or (wanted == "auto" and shutil.which("wrk")) else run_python_client
-    print(f"gunicorn: {WORKERS} sync workers; load: {load.__name__}, {CONNECTIONS} connections")
+    db = settings.DATABASES["default"]
+    host = str(db["HOST"] or "127.0.0.1")
+    reach = f"unix socket in {host}" if host.startswith("/") else f"TCP {host}:{db['PORT'] or 5432}"
+    print(f"gunicorn: {WORKERS} sync workers; load: {load.__name__}, {CONNECTIONS} connections; PostgreSQL: {reach}")
     print(f"{ROUNDS} alternating rounds of {SECONDS:g} s per URL; image: {len(png)} bytes PNG ({SIZE} px)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"

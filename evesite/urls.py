@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from evesite.views import HealthApi
 
 urlpatterns = [
+    # First: image hits are the busiest route, and Django tries the patterns in order (each include costs).
+    path("api/", include("imagecache.urls")),
     path("admin/", admin.site.urls),
     path("api/health/", HealthApi.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -16,7 +18,6 @@ urlpatterns = [
     path("api/", include("market.urls")),
     path("api/", include("routing.urls")),
     path("api/", include("contracts.urls")),
-    path("api/", include("imagecache.urls")),
     path("api/", include("accounts.urls")),
     path("auth/", include("social_django.urls", namespace="social")),
 ]

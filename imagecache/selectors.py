@@ -139,7 +139,9 @@ def image_cached_get(*, key: ImageKey) -> CachedImage | None:
     """
     connection.ensure_connection()
     # A server-side prepared statement with binary results: no per-request parse/plan in PostgreSQL and no
-    # hex decoding of the bytea. Errors are wrapped as Django's, so a broken connection is still dropped.
+    # hex decoding of the bytea. prepare=True takes effect only because settings give the connection a
+    # prepare_threshold (Django's None makes psycopg ignore it; tested). Errors are wrapped as Django's, so a
+    # broken connection is still dropped.
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(_SELECT_IMAGE, _key_params(key), prepare=True, binary=True)
         row = cursor.fetchone()

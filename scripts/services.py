@@ -6,7 +6,7 @@ Debian's packages; Neo4j Community and APOC come from Maven Central through
 the pinned poms in ``scripts/neo4j/``. A service whose URL points at another
 host is left alone. Every step is idempotent.
 
-Usage: ``python3 scripts/services.py up|down|status``.
+Usage: ``python3 scripts/services.py up|down|status``, or ``apt PACKAGE...`` to install Debian packages.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ STATE_DIR = Path(os.environ.get("SERVICES_DIR", ROOT / ".services")).resolve()
 NEO4J_POMS = ROOT / "scripts" / "neo4j"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 
-DEFAULT_DATABASE_URL = "postgres://evesite:evesite@127.0.0.1:5432/evesite"
+# Debian's socket directory: a local socket costs PostgreSQL and the app about half the CPU of TCP loopback.
+DEFAULT_DATABASE_URL = "postgres://evesite:evesite@%2Fvar%2Frun%2Fpostgresql:5432/evesite"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_NEO4J_BOLT_URL = "bolt://neo4j:password@127.0.0.1:7687"
 
@@ -153,6 +154,75 @@ def apt_install(*packages: str) -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
+def pg_host(url: str) -> str:
+    """Read the host of a PostgreSQL URL: a name, an address, or a percent-encoded socket directory.
+
+    ``urlsplit().hostname`` lowercases, which would change a socket path; this keeps it.
+
+    Args:
+        url: The DATABASE_URL.
+
+    Returns:
+        The host (``/var/run/postgresql`` for ``%2Fvar%2Frun%2Fpostgresql``), or "" when there is none.
+    """
+    hostport = urlsplit(url).netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        return hostport[1 : hostport.find("]")]
+    return unquote(hostport.partition(":")[0])
+
+
+def pg_is_local(host: str) -> bool:
+    """Tell whether a PostgreSQL host is this machine: loopback, or a socket directory.
+
+    Args:
+        host: From :func:`pg_host`.
+
+    Returns:
+        True when this script manages the server.
+    """
+    return host in LOCAL_HOSTS or host.startswith("/")
+
+
+def pg_hba_allow_socket_password(port: int, user: str) -> None:
+    """Let ``user`` log in with its password over the local socket (Debian allows only peer logins there).
+
+    Adds one ``local all "user" scram-sha-256`` rule at the top of the cluster's ``pg_hba.conf`` (rules
+    match first to last) and reloads; a file that already has it is left alone.
+
+    Args:
+        port: Cluster port.
+        user: The application's role.
+    """
+    rule = f'local   all   "{user}"   scram-sha-256'
+    hba = Path(psql_as_postgres(port, "SHOW hba_file"))
+    current = run(as_root(["cat", str(hba)]), quiet=True).stdout
+    if rule in current.splitlines():
+        return
+    log(f"postgres: allowing password logins of {user} over the local socket in {hba}")
+    text = f"# Added by evesite's scripts/services.py: the app connects over this socket.\n{rule}\n{current}"
+    subprocess.run(as_root(["tee", str(hba)]), input=text, text=True, check=True, stdout=subprocess.DEVNULL)
+    psql_as_postgres(port, "SELECT pg_reload_conf()")
+
+
+def pg_login_works(host: str, port: int, user: str, password: str, dbname: str) -> bool:
+    """Log in as the application does (its role and password, over its socket or TCP).
+
+    Args:
+        host: Host or socket directory.
+        port: Port.
+        user: Role.
+        password: Password.
+        dbname: Database.
+
+    Returns:
+        True when ``SELECT 1`` answers.
+    """
+    env = {**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3"}
+    cmd = ["psql", "-h", host or "127.0.0.1", "-p", str(port), "-U", user, "-d", dbname, "-tAc", "SELECT 1"]
+    done = subprocess.run(cmd, env=env, text=True, capture_output=True, check=False)
+    return done.returncode == 0 and done.stdout.strip() == "1"
+
+
 def pg_cluster_for_port(port: int) -> tuple[str, str, str] | None:
     """Find the Debian PostgreSQL cluster configured for a port.
 
@@ -191,8 +261,8 @@ def postgres_up(url: str) -> None:
         url: The DATABASE_URL.
     """
     parts = urlsplit(url)
-    host, port = parts.hostname or "", parts.port or 5432
-    if host not in LOCAL_HOSTS:
+    host, port = pg_host(url), parts.port or 5432
+    if not pg_is_local(host):
         log(f"postgres: {host} is not local, left alone")
         return
     user = unquote(parts.username or "evesite")
@@ -219,6 +289,9 @@ def postgres_up(url: str) -> None:
         psql_as_postgres(port, f"ALTER ROLE \"{user}\" LOGIN CREATEDB PASSWORD '{quoted_pw}'")
     if psql_as_postgres(port, f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'") != "1":
         psql_as_postgres(port, f'CREATE DATABASE "{dbname}" OWNER "{user}"')
+    if host.startswith("/"):
+        pg_hba_allow_socket_password(port, user)
+    wait_for("postgres login", lambda: pg_login_works(host, port, user, password, dbname), timeout=20)
     log(f"postgres: ready on {host or '127.0.0.1'}:{port}, database {dbname}")
 
 
@@ -228,10 +301,9 @@ def postgres_down(url: str) -> None:
     Args:
         url: The DATABASE_URL.
     """
-    parts = urlsplit(url)
-    if (parts.hostname or "") not in LOCAL_HOSTS:
+    if not pg_is_local(pg_host(url)):
         return
-    cluster = pg_cluster_for_port(parts.port or 5432)
+    cluster = pg_cluster_for_port(urlsplit(url).port or 5432)
     if cluster and cluster[2] == "online":
         run(as_root(["pg_ctlcluster", cluster[0], cluster[1], "stop"]), check=False)
         log("postgres: stopped")
@@ -484,12 +556,55 @@ def neo4j_down(url: str) -> None:
     log("neo4j: stopped")
 
 
+def service_address(name: str, url: str) -> tuple[str, int]:
+    """Where a service listens: a host and port, or a socket path and 0.
+
+    Args:
+        name: ``postgres``, ``redis`` or ``neo4j``.
+        url: Its URL.
+
+    Returns:
+        (host, port), or (socket path, 0) for a PostgreSQL socket directory.
+    """
+    parts = urlsplit(url)
+    host = pg_host(url) if name == "postgres" else parts.hostname or "127.0.0.1"
+    if host.startswith("/"):
+        return f"{host}/.s.PGSQL.{parts.port or 5432}", 0
+    return host or "127.0.0.1", parts.port or 0
+
+
+def service_reachable(name: str, url: str) -> bool:
+    """Tell whether something accepts connections where a service should listen.
+
+    Args:
+        name: ``postgres``, ``redis`` or ``neo4j``.
+        url: Its URL.
+
+    Returns:
+        True when a connection succeeds.
+    """
+    host, port = service_address(name, url)
+    if port:
+        return port_open(host, port)
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1)
+            sock.connect(host)
+            return True
+    except OSError:
+        return False
+
+
 def main() -> None:
-    """Parse the command line and act on every service."""
+    """Parse the command line and act on every service (or install Debian packages with ``apt``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("action", choices=["up", "down", "status", "apt"])
+    parser.add_argument("packages", nargs="*", help="with apt: Debian packages to install when missing")
     parser.add_argument("--only", choices=["postgres", "redis", "neo4j"], action="append")
     args = parser.parse_args()
+    if args.action == "apt":
+        apt_install(*args.packages)
+        return
     urls = {
         "postgres": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         "redis": os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
@@ -509,9 +624,9 @@ def main() -> None:
                 stop(urls[name])
     else:
         for name in chosen:
-            parts = urlsplit(urls[name])
-            state = "up" if port_open(parts.hostname or "127.0.0.1", parts.port or 0) else "down"
-            print(f"{name}: {state} ({parts.hostname}:{parts.port})")
+            host, port = service_address(name, urls[name])
+            state = "up" if service_reachable(name, urls[name]) else "down"
+            print(f"{name}: {state} ({host}:{port})" if port else f"{name}: {state} ({host})")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -14,6 +15,7 @@ from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from imagecache.models import ImageCache
 from imagecache.services import image_etag
 from imagecache.testing import streaming_image_server
+from imagecache.tests.conftest import store_image
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +57,30 @@ def test_miss_downloads_stores_and_logs_then_hit_serves_from_postgres(
     assert second.status_code == 200
     assert second.content == png
     assert image_server.count() == 1
+
+
+def _image_lookup_executions() -> list[int]:
+    """Read how often this connection ran the prepared image lookup (prepared statements outlive tests).
+
+    Returns:
+        One count per matching prepared statement (none before the first hit on this connection).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["SELECT blob_data, content_type, etag, last_updated FROM imagecache_imagecache WHERE %"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_hits_run_one_server_side_prepared_statement(png: bytes) -> None:
+    """Each hit executes the same prepared lookup: PostgreSQL neither parses nor plans it again."""
+    store_image("type", 35, "icon", png)
+    assert Client().get("/api/images/type/35").content == png
+    [before] = _image_lookup_executions()
+    for _ in range(3):
+        assert Client().get("/api/images/type/35").content == png
+    assert _image_lookup_executions() == [before + 3]
 
 
 @pytest.mark.parametrize(

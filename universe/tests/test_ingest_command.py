@@ -7,6 +7,7 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -30,7 +31,8 @@ def _env(data_dir: Path) -> dict[str, str]:
         The environment.
     """
     db = settings.DATABASES["default"]
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    host = quote(db["HOST"], safe="")  # a socket directory is percent-encoded in the URL
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{db['PORT']}/{db['NAME']}"
     return {
         **os.environ,
         "DATABASE_URL": url,

@@ -1,0 +1,1 @@
+"""Command-line scripts: services set-up and SDE ingestion."""
