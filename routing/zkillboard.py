@@ -4,7 +4,7 @@ R2Z2 numbers every killmail it publishes: ``GET /ephemeral/sequence.json``
 gives the latest sequence number and ``GET /ephemeral/{sequence}.json`` one
 record (the ESI killmail plus zKillboard's ``zkb`` block); a 404 means "not
 published yet". Being polite: a real User-Agent, gzip, requests spaced by
-``ZKILLBOARD_REQUEST_DELAY_SECONDS`` (R2Z2 allows about 15/s), retries only on
+``ZKILLBOARD_REQUEST_DELAY_SECONDS`` from the end of the previous one (R2Z2 allows about 15/s), retries only on
 timeouts, 429 and 5xx (honouring ``Retry-After``), and a caller that waits
 between runs once it reaches the end of the feed.
 """
@@ -62,7 +62,7 @@ class R2z2Client:
                 "Accept-Encoding": "gzip",
             }
         )
-        self._last_request: float | None = None
+        self._last_request_end: float | None = None
 
     def _url(self, path: str) -> str:
         """Build a feed URL.
@@ -76,12 +76,15 @@ class R2z2Client:
         return settings.ZKILLBOARD_R2Z2_URL.rstrip("/") + path
 
     def _space(self) -> None:
-        """Wait until ``ZKILLBOARD_REQUEST_DELAY_SECONDS`` passed since the previous request."""
-        if self._last_request is not None:
-            delay = self._last_request + float(settings.ZKILLBOARD_REQUEST_DELAY_SECONDS) - time.monotonic()
+        """Wait until ``ZKILLBOARD_REQUEST_DELAY_SECONDS`` passed since the previous request ended.
+
+        Counting from the end, not the start, spaces the arrivals at zKillboard too, however long the
+        previous request took to get there.
+        """
+        if self._last_request_end is not None:
+            delay = self._last_request_end + float(settings.ZKILLBOARD_REQUEST_DELAY_SECONDS) - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        self._last_request = time.monotonic()
 
     def _get(self, path: str) -> Any | None:
         """GET one JSON document with retries on transient failures.
@@ -104,7 +107,9 @@ class R2z2Client:
                 response = self._session.get(url, timeout=float(settings.ZKILLBOARD_TIMEOUT_SECONDS))
             except requests.RequestException as exc:
                 problem = f"{type(exc).__name__}"
+                self._last_request_end = time.monotonic()
             else:
+                self._last_request_end = time.monotonic()
                 if response.status_code == 404:
                     return None
                 if response.status_code == 200:

@@ -210,14 +210,21 @@ def test_transient_failures_are_retried_then_give_up(zkill_server: FakeHttpServe
     assert zkill_server.count("GET", "/ephemeral/7.json") == 1
 
 
-def test_requests_are_spaced(zkill_server: FakeHttpServer, sample: dict[str, Any], settings) -> None:
-    """Two requests of one client are at least ZKILLBOARD_REQUEST_DELAY_SECONDS apart."""
+def test_requests_are_spaced_from_the_end_of_the_previous_one(
+    zkill_server: FakeHttpServer, sample: dict[str, Any], settings
+) -> None:
+    """The next request goes ZKILLBOARD_REQUEST_DELAY_SECONDS after the previous answer, however slow it was.
+
+    So arrivals at zKillboard are spaced too: counting from the start of a request that took 0.2 s
+    would send the next one only 0.3 s after the first arrived.
+    """
     settings.ZKILLBOARD_REQUEST_DELAY_SECONDS = 0.3
+    zkill_server.add("GET", "/ephemeral/1.json", FakeResponse(status=404, delay=0.2))
     client = R2z2Client()
     client.record_get(1)
     client.record_get(2)
     first, second = zkill_server.requests[-2:]
-    assert second.received_at - first.received_at >= 0.25  # server-side clock: allow some jitter
+    assert second.received_at - first.received_at >= 0.2 + 0.3 - 0.02  # same clock; a little jitter
 
 
 def test_esi_hourly_counts_make_high_and_elevated(zkill_server: FakeHttpServer, tiny_graph: str) -> None:
