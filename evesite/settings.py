@@ -99,7 +99,7 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 # Django turns psycopg's automatic server-side preparing off (prepare_threshold None), and psycopg then ignores
 # prepare=True too. A threshold no query reaches keeps automatic preparing off (its generic plans could misfit
 # the market scans) while a call that asks, like the image-cache hit, gets a prepared statement.
-DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
