@@ -4,9 +4,10 @@ R2Z2 numbers every killmail it publishes: ``GET /ephemeral/sequence.json``
 gives the latest sequence number and ``GET /ephemeral/{sequence}.json`` one
 record (the ESI killmail plus zKillboard's ``zkb`` block); a 404 means "not
 published yet". Being polite: a real User-Agent, gzip, requests spaced by
-``ZKILLBOARD_REQUEST_DELAY_SECONDS`` from the end of the previous one (R2Z2 allows about 15/s), retries only on
-timeouts, 429 and 5xx (honouring ``Retry-After``), and a caller that waits
-between runs once it reaches the end of the feed.
+``ZKILLBOARD_REQUEST_DELAY_SECONDS`` from the end of the previous one (R2Z2
+allows about 15/s), retries only on timeouts, 429 and 5xx (honouring
+``Retry-After``), and a caller that waits between runs once it reaches the end
+of the feed.
 """
 
 from __future__ import annotations
@@ -107,9 +108,7 @@ class R2z2Client:
                 response = self._session.get(url, timeout=float(settings.ZKILLBOARD_TIMEOUT_SECONDS))
             except requests.RequestException as exc:
                 problem = f"{type(exc).__name__}"
-                self._last_request_end = time.monotonic()
             else:
-                self._last_request_end = time.monotonic()
                 if response.status_code == 404:
                     return None
                 if response.status_code == 200:
@@ -123,6 +122,8 @@ class R2z2Client:
                 retry_after = response.headers.get("Retry-After", "")
                 if retry_after.isdigit():
                     wait = max(wait, float(retry_after))
+            finally:
+                self._last_request_end = time.monotonic()
             logger.warning("zKillboard %s for %s (attempt %d of %d)", problem, url, attempt + 1, retries + 1)
             if attempt < retries:
                 time.sleep(wait)
