@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.conf import settings
 
@@ -54,4 +56,4 @@ def test_login_as_the_app_over_its_connection() -> None:
     host, port, user, password = str(db["HOST"]), int(db["PORT"] or 5432), str(db["USER"]), str(db["PASSWORD"])
     assert services.pg_login_works(host, port, user, password, str(db["NAME"]))
     assert not services.pg_login_works(host, port, user, password + "-wrong", str(db["NAME"]))
-    assert services.service_reachable("postgres", f"postgres://{user}@{host.replace('/', '%2F')}:{port}/x")
+    assert services.service_reachable("postgres", f"postgres://{user}@{quote(host, safe='')}:{port}/x")
