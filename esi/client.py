@@ -26,7 +26,9 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -58,6 +60,33 @@ CACHE_PREFIX = "esi:cache:"
 LOG_FORMAT = "[ESI] Method: %s | URL: %s | Status: %s | Limit-Remain: %s"
 # What the log line shows when ESI sent no X-ESI-Error-Limit-Remain header.
 NO_REMAIN = "-"
+# True while a web request is served: the client then never sleeps (see web_request_serving).
+_in_web_request: ContextVar[bool] = ContextVar("esi_in_web_request", default=False)
+
+
+@contextmanager
+def web_request_serving() -> Iterator[None]:
+    """Run the block in web mode: ESI errors and low budgets answer at once, never sleep.
+
+    An error still locks every process out; a budget at its low-water mark refuses (HTTP 429).
+
+    Yields:
+        Nothing.
+    """
+    token = _in_web_request.set(True)
+    try:
+        yield
+    finally:
+        _in_web_request.reset(token)
+
+
+def in_web_request() -> bool:
+    """Tell whether a web request is being served on this thread.
+
+    Returns:
+        True in web mode.
+    """
+    return _in_web_request.get()
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -256,7 +285,14 @@ class EsiClient:
         """
         return self._get(path, params, token)
 
-    def get_all_pages(self, path: str, params: dict[str, Any] | None = None, token: str | None = None) -> list[Any]:
+    def get_all_pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        token: str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[Any]:
         """GET every page of a paginated resource (``X-Pages``), pausing ``ESI_PAGE_DELAY_SECONDS`` between fetches.
 
         All pages must share one ``Last-Modified`` (and ``X-Pages``): when it
@@ -267,6 +303,7 @@ class EsiClient:
             path: As in ESI's OpenAPI spec.
             params: Query parameters (``page`` is set by the walk).
             token: An SSO access token, if the route needs one.
+            progress: Called with (pages done, ``X-Pages``) after each page (again from 1 after a restart).
 
         Returns:
             Every page's items, in page order.
@@ -283,6 +320,8 @@ class EsiClient:
             first = self._get(path, {**base, "page": 1}, token, revalidate=revalidate, not_before=last_fetch)
             last_fetch = first.received_at or last_fetch
             items = self._page_items(first)
+            if progress is not None:
+                progress(1, first.pages)
             consistent = True
             for page in range(2, first.pages + 1):
                 resp = self._get(path, {**base, "page": page}, token, revalidate=revalidate, not_before=last_fetch)
@@ -298,6 +337,8 @@ class EsiClient:
                     )
                     break
                 items.extend(self._page_items(resp))
+                if progress is not None:
+                    progress(page, first.pages)
             if consistent:
                 return items
             restarts += 1
@@ -403,7 +444,8 @@ class EsiClient:
             if delay > 0:
                 time.sleep(delay)
         low_water = int(settings.ESI_ERROR_LIMIT_LOW_WATER)
-        deadline = time.monotonic() + float(settings.ESI_MAX_WAIT_SECONDS)
+        max_wait = 0.0 if in_web_request() else float(settings.ESI_MAX_WAIT_SECONDS)
+        deadline = time.monotonic() + max_wait
         # A wait can end in a window that is low again (other processes): look again until both budgets allow.
         while True:
             error_wait = limits.error_limit_wait_seconds(low_water=low_water)
@@ -679,7 +721,7 @@ class EsiClient:
         logged: bool = False,
         locked: bool = False,
     ) -> NoReturn:
-        """Handle ONE error: lock every process out at once, sleep, raise.
+        """Handle ONE error: lock every process out at once, sleep (never in a web request), raise.
 
         The lockdown lasts ``ESI_ERROR_SLEEP_SECONDS + ESI_LOCKDOWN_SECONDS`` so
         that ``ESI_LOCKDOWN_SECONDS`` remain when the sleep ends; a 429's
@@ -717,6 +759,8 @@ class EsiClient:
                 }
             )
             limits.error_limit_spend()
+        if in_web_request():
+            sleep_s = 0.0  # a web request answers at once; sleeping is for workers
         logger.critical(
             "ESI error (%s) on GET %s: global lockdown set for %.1f s; sleeping %.1f s",
             label,
@@ -724,7 +768,8 @@ class EsiClient:
             total,
             sleep_s,
         )
-        time.sleep(sleep_s)
+        if sleep_s > 0:
+            time.sleep(sleep_s)
         if status is None:
             raise EsiTimeoutError(f"ESI did not answer ({label}).", url=url) from cause
         raise EsiHttpError(f"ESI answered {status}.", status=status, url=url)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "contracts",
     "imagecache",
     "accounts",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # ESI calls made while a web request is served never sleep (errors answer at once).
+    "esi.middleware.esi_web_request_middleware",
 ]
 
 ROOT_URLCONF = "evesite.urls"
@@ -179,7 +182,7 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
     from importlib import import_module
 
     merged: dict[str, dict[str, object]] = {}
-    for app in ("universe", "esi", "market", "routing", "contracts", "imagecache", "accounts"):
+    for app in ("universe", "esi", "market", "routing", "contracts", "imagecache", "accounts", "jobs"):
         merged.update(import_module(f"{app}.schedule").BEAT_SCHEDULE)
     return merged
 
@@ -256,6 +259,16 @@ ESI_BUCKET_REFILL_PER_SECOND = env_float("ESI_BUCKET_REFILL_PER_SECOND", 10.0)
 ESI_PAGE_WALK_RESTARTS = env_int("ESI_PAGE_WALK_RESTARTS", 2)
 # How long an expired response is kept for If-None-Match revalidation.
 ESI_CACHE_KEEP_SECONDS = env_float("ESI_CACHE_KEEP_SECONDS", 3600.0)
+# One page walk at a time across every process; a walk's lock lapses this long after its last page (dead worker).
+ESI_WALK_LOCK_SECONDS = env_float("ESI_WALK_LOCK_SECONDS", 120.0)
+# Longest a worker waits for its turn to walk before giving up.
+ESI_WALK_WAIT_SECONDS = env_float("ESI_WALK_WAIT_SECONDS", 3600.0)
+
+# --------------------------------------------------------------------------- background jobs
+# A running job that wrote nothing for this long lost its worker: a redelivered task takes it over.
+JOBS_STALE_SECONDS = env_float("JOBS_STALE_SECONDS", 300.0)
+# Ended jobs are deleted after this many days.
+JOBS_KEEP_DAYS = env_float("JOBS_KEEP_DAYS", 7.0)
 
 # --------------------------------------------------------------------------- EVE: images
 IMAGE_SERVER_URL = env_str("IMAGE_SERVER_URL", "https://images.evetech.net")
@@ -290,6 +303,10 @@ MARKET_CACHE_SECONDS = env_int("MARKET_CACHE_SECONDS", 1800)
 MARKET_STATION_SCAN_LIMIT = env_int("MARKET_STATION_SCAN_LIMIT", 30)
 MARKET_SCAN_LIMIT = env_int("MARKET_SCAN_LIMIT", 50)
 MARKET_SCAN_MAX_LIMIT = env_int("MARKET_SCAN_MAX_LIMIT", 500)
+# Longest a region refresh job holds its region (a dead worker's hold lapses after it).
+MARKET_REFRESH_LOCK_SECONDS = env_int("MARKET_REFRESH_LOCK_SECONDS", 3600)
+# After a failed refresh, scans of that region point at the failed job this long instead of queueing another.
+MARKET_REFRESH_RETRY_SECONDS = env_int("MARKET_REFRESH_RETRY_SECONDS", 60)
 # PostgreSQL work_mem of a scan query (its sorts and hashes stay in memory).
 MARKET_SCAN_WORK_MEM = env_str("MARKET_SCAN_WORK_MEM", "64MB")
 

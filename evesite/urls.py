@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/", include("routing.urls")),
     path("api/", include("contracts.urls")),
     path("api/", include("accounts.urls")),
+    path("api/", include("jobs.urls")),
     path("auth/", include("social_django.urls", namespace="social")),
 ]

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_redis import get_redis_connection
 
-from evesite.exceptions import InvalidInputError, NotFoundError
+from evesite.exceptions import InvalidInputError
 from market import sql
 from market.models import MarketSnapshot
 
@@ -265,33 +265,6 @@ def market_station_scan(*, query: TradeQuery, station_id: int, region_id: int) -
     params = {**query.params(), "region_id": region_id, "station_id": station_id}
     text = sql.trade_sql(kind="station", region_scoped=True, filters=query.filter_names)
     return _trade_rows(_run(text, params))
-
-
-def market_station_region_get(*, station_id: int) -> int:
-    """Find the region of a station: the SDE's, else the current snapshot holding orders there.
-
-    Args:
-        station_id: An NPC station (or a structure with stored orders).
-
-    Returns:
-        The region id.
-
-    Raises:
-        NotFoundError: When neither knows the station.
-    """
-    from universe.models import Station
-
-    region_id = Station.objects.filter(id=station_id).values_list("region_id", flat=True).first()
-    if region_id is not None:
-        return int(region_id)
-    rows = _run(
-        "SELECT s.region_id FROM market_marketorder o JOIN market_marketsnapshot s ON s.id = o.snapshot_id "
-        "WHERE o.location_id = %(station_id)s ORDER BY s.fetched_at DESC LIMIT 1",
-        {"station_id": station_id},
-    )
-    if not rows:
-        raise NotFoundError(f"Station {station_id} is unknown (not in the SDE and no stored orders).")
-    return int(rows[0][0])
 
 
 def market_station_best_prices(

@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from jobs.serializers import JobSerializer
+
 
 class ScanQuerySerializer(serializers.Serializer):
     """Rates (percent; defaults from the user's settings, else the site's) and optional filters of a scan."""
@@ -66,7 +68,9 @@ class RegionScanQuerySerializer(ScanQuerySerializer):
     """Region scan parameters."""
 
     refresh = serializers.BooleanField(
-        required=False, default=False, help_text="Fetch the region from ESI even when the stored snapshot is fresh."
+        required=False,
+        default=False,
+        help_text="Staff only: queue a refresh of the region even when the stored snapshot is fresh.",
     )
 
 
@@ -108,6 +112,21 @@ class SnapshotSerializer(serializers.Serializer):
     order_count = serializers.IntegerField()
 
 
+class SnapshotStateSerializer(serializers.Serializer):
+    """The snapshot a region-scoped scan read, how old it is, and the refresh job queued when it is stale."""
+
+    as_of = serializers.DateTimeField(help_text="When the orders were fetched from ESI.")
+    age_seconds = serializers.FloatField()
+    stale = serializers.BooleanField(help_text="Older than MARKET_CACHE_SECONDS: a refresh job was queued.")
+    job = JobSerializer(allow_null=True)
+
+
+class ScanPendingSerializer(serializers.Serializer):
+    """No snapshot yet: the refresh job to poll (``GET /api/jobs/{id}/``)."""
+
+    job = JobSerializer()
+
+
 class ScanResponseSerializer(serializers.Serializer):
     """A scan's answer."""
 
@@ -116,6 +135,9 @@ class ScanResponseSerializer(serializers.Serializer):
     sales_tax = serializers.FloatField()
     broker_fee = serializers.FloatField()
     snapshots = SnapshotSerializer(many=True)
+    snapshot = SnapshotStateSerializer(
+        required=False, help_text="Station and region scans: the snapshot read and its refresh job."
+    )
     count = serializers.IntegerField()
     results = TradeRowSerializer(many=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,12 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from esi.models import MarketOrder as EsiMarketOrder
 from evesite.exceptions import InvalidInputError
 from market.models import MarketSnapshot
-from market.selectors import (
-    SNAPSHOT_META_KEY,
-    SNAPSHOT_ORDERS_KEY,
-    market_snapshot_cached_meta_get,
-    market_snapshot_current_get,
-)
+from market.selectors import SNAPSHOT_META_KEY, SNAPSHOT_ORDERS_KEY
 
 logger = logging.getLogger("market")
 
@@ -164,17 +159,21 @@ def market_snapshot_store(
                 cursor.execute("DELETE FROM market_markettypesummary WHERE snapshot_id = ANY(%s)", [older])
                 MarketSnapshot.objects.filter(pk__in=older).delete()
     # After the block (not on_commit): a copy naming a snapshot that was rolled back never matches the
-    # current snapshot, so readers (market_region_snapshot_ensure) simply refetch.
+    # current snapshot, so readers ignore it.
     _redis_copy_store(snapshot=snapshot, orders=[o.model_dump(mode="json") for o in parsed])
     logger.info("market: region %d snapshot %d stored with %d orders", region_id, snapshot.pk, len(parsed))
     return snapshot
 
 
-def market_region_fetch(*, region_id: int) -> MarketSnapshot:
+def market_region_fetch(*, region_id: int, progress: Callable[[int, int], None] | None = None) -> MarketSnapshot:
     """Fetch every order page of a region through the ESI client (page delays included) and store it.
+
+    Call it from a worker: a real region takes minutes. The region must be checked first
+    (``universe.selectors.market_region_validate``).
 
     Args:
         region_id: The region.
+        progress: Called with (pages done, pages) after each page.
 
     Returns:
         The new current snapshot.
@@ -184,42 +183,12 @@ def market_region_fetch(*, region_id: int) -> MarketSnapshot:
     client = EsiClient()
     path = f"/markets/{region_id}/orders"
     fetched_at = timezone.now()
-    orders = client.get_all_pages(path, params={"order_type": "all"})
+    orders = client.get_all_pages(path, params={"order_type": "all"}, progress=progress)
     # The walk just cached page 1: reading it again costs no request and tells its Last-Modified.
     first = client.get(path, params={"order_type": "all", "page": 1})
     return market_snapshot_store(
         region_id=region_id, orders=orders, fetched_at=fetched_at, last_modified=first.last_modified
     )
-
-
-def market_region_snapshot_ensure(*, region_id: int) -> MarketSnapshot:
-    """Return a region's snapshot fetched within ``MARKET_CACHE_SECONDS``, fetching one from ESI otherwise.
-
-    Args:
-        region_id: The region.
-
-    Returns:
-        The current snapshot.
-    """
-    meta = market_snapshot_cached_meta_get(region_id=region_id)
-    current = market_snapshot_current_get(region_id=region_id)
-    if meta is not None and current is not None and meta.get("snapshot_id") == current.pk:
-        return current
-    return market_region_fetch(region_id=region_id)
-
-
-def market_regions_snapshot(*, region_ids: Iterable[int]) -> list[int]:
-    """Snapshot several regions in turn, pausing the ESI region delay between them.
-
-    Args:
-        region_ids: The regions.
-
-    Returns:
-        The new snapshot ids, in order.
-    """
-    from esi.client import for_each_region
-
-    return for_each_region(list(region_ids), lambda region_id: market_region_fetch(region_id=region_id).pk)
 
 
 def market_character_station_get(*, user: Any) -> int:

@@ -1,18 +1,42 @@
-"""Celery tasks of market (thin: they call services)."""
+"""Celery tasks of market (thin: they call the pipeline services in market.refresh)."""
 
 from __future__ import annotations
+
+import logging
 
 from celery import shared_task
 from django.conf import settings
 
-from market.services import market_regions_snapshot
+from esi.errors import EsiError
+from market.refresh import market_region_refresh_run, market_regions_refresh_run, market_regions_refresh_start
+
+logger = logging.getLogger("market")
+
+
+@shared_task(name="market.refresh_region", ignore_result=True)
+def market_refresh_region_task(job_id: str) -> int | None:
+    """Run a region refresh job queued by a scan (safe to deliver twice: the job runs once).
+
+    ESI errors end the job as failed and are not retried: the client has set the global lockdown.
+
+    Args:
+        job_id: The ``market.refresh_region`` job.
+
+    Returns:
+        The new snapshot id, or None.
+    """
+    try:
+        return market_region_refresh_run(job_id=job_id)
+    except EsiError as exc:
+        logger.warning("market: refresh job %s failed: %s", job_id, exc.message)
+        return None
 
 
 @shared_task(name="market.snapshot_regions", ignore_result=True)
 def market_snapshot_regions_task(region_ids: list[int] | None = None) -> list[int]:
-    """Snapshot ``MARKET_SNAPSHOT_REGIONS`` (or the given regions) from ESI, region delay between them.
+    """Snapshot ``MARKET_SNAPSHOT_REGIONS`` (or the given regions) as one job whose progress counts regions.
 
-    Idempotent: each run replaces every region's current snapshot with a newer one.
+    Idempotent: regions refreshed meanwhile by another job are skipped.
 
     Args:
         region_ids: Regions to snapshot (the setting when None).
@@ -21,4 +45,9 @@ def market_snapshot_regions_task(region_ids: list[int] | None = None) -> list[in
         The new snapshot ids.
     """
     regions = list(region_ids) if region_ids is not None else list(settings.MARKET_SNAPSHOT_REGIONS)
-    return market_regions_snapshot(region_ids=regions)
+    job = market_regions_refresh_start(region_ids=regions)
+    try:
+        return market_regions_refresh_run(job_id=job.pk)
+    except EsiError as exc:
+        logger.warning("market: snapshot job %s failed: %s", job.pk, exc.message)
+        return []

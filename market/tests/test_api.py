@@ -28,7 +28,7 @@ from market.selectors import (
     market_station_best_prices,
 )
 from market.services import market_snapshot_store
-from market.tasks import market_snapshot_regions_task
+from market.tasks import market_refresh_region_task, market_snapshot_regions_task
 from market.tests.conftest import (
     LOCATIONS,
     REGION_1,
@@ -144,7 +144,7 @@ def _keys(rows: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
     return [(r["type_id"], r["from_station_id"], r["to_station_id"]) for r in rows]
 
 
-# --------------------------------------------------------------------------- snapshots
+# --------------------------------------------------------------------------- store
 def test_store_keeps_one_current_snapshot_and_a_redis_copy(synthetic_universe: SyntheticUniverse) -> None:
     """A second store replaces the first (orders pruned); Redis holds the orders for at most 30 minutes."""
     first = market_snapshot_store(region_id=REGION_1, orders=_book(REGION_1, 30, seed=1))
@@ -216,12 +216,39 @@ def test_best_prices_for_contracts(synthetic_universe: SyntheticUniverse) -> Non
 
 
 # --------------------------------------------------------------------------- endpoints
+def _run_queued_job(response: Any) -> dict[str, Any]:
+    """Run the refresh job a 202 (or a stale 200) points at, as a worker would, and return it.
+
+    Args:
+        response: A scan answer.
+
+    Returns:
+        The job's API answer after the run.
+    """
+    body = response.json()
+    job = body["job"] if "job" in body else body["snapshot"]["job"]
+    market_refresh_region_task(job["id"])
+    answer = APIClient().get(f"/api/jobs/{job['id']}/")
+    assert answer.status_code == 200
+    return answer.json()
+
+
 def test_region_scan_walks_every_page_and_stores_the_snapshot(
     synthetic_universe: SyntheticUniverse, esi_server: FakeHttpServer
 ) -> None:
-    """The region scan fetches both pages (page delay between), stores them and ranks like the reference."""
+    """The first scan queues a job (202, no ESI call); the job walks both pages; the next scan ranks the rows."""
     orders = _book(REGION_1, 120, seed=6)
     _serve_pages(esi_server, ORDERS_PATH, orders)
+    pending = APIClient().get(f"/api/market/regions/{REGION_1}/scan/", {"sales_tax": 3.6, "limit": 7})
+    assert pending.status_code == 202, pending.content
+    job_id = pending.json()["job"]["id"]
+    assert pending["Location"] == f"/api/jobs/{job_id}/"
+    assert int(pending["Retry-After"]) >= 1
+    assert pending.json()["job"]["state"] == "queued"
+    assert esi_server.count() == 0
+    job = _run_queued_job(pending)
+    assert job["state"] == "done"
+    assert job["progress"] == {"done": 2, "total": 2, "unit": "pages"}
     response = APIClient().get(f"/api/market/regions/{REGION_1}/scan/", {"sales_tax": 3.6, "limit": 7})
     assert response.status_code == 200, response.content
     body = response.json()
@@ -234,6 +261,9 @@ def test_region_scan_walks_every_page_and_stores_the_snapshot(
     assert body["results"][0]["profit_pct"] == pytest.approx(expected[0]["profit_pct"], rel=1e-9)
     assert body["snapshots"][0]["order_count"] == 120
     assert body["snapshots"][0]["last_modified"].startswith("2026-11-28T22:55:00")
+    assert body["snapshot"]["stale"] is False
+    assert body["snapshot"]["job"] is None
+    assert 0 <= body["snapshot"]["age_seconds"] < 60
     stored = MarketSnapshot.objects.get(region_id=REGION_1)
     assert stored.order_count == 120
     # Fresh for 30 minutes: a second scan does not call ESI again.
@@ -244,10 +274,10 @@ def test_region_scan_walks_every_page_and_stores_the_snapshot(
     assert _rows(again.json()) == _rows(body)
 
 
-def test_region_scan_defaults_and_filters(synthetic_universe: SyntheticUniverse, esi_server: FakeHttpServer) -> None:
+def test_region_scan_defaults_and_filters(synthetic_universe: SyntheticUniverse) -> None:
     """Defaults: top 50 with the site's 8 % / 3 %; filters are applied like the reference's."""
     orders = _book(REGION_1, 300, seed=7)
-    _serve_pages(esi_server, ORDERS_PATH, orders, pages=3)
+    market_snapshot_store(region_id=REGION_1, orders=orders)
     body = APIClient().get(f"/api/market/regions/{REGION_1}/scan/").json()
     assert body["sales_tax"] == 8.0
     assert body["broker_fee"] == 3.0
@@ -287,9 +317,12 @@ def test_global_scan_never_calls_esi(synthetic_universe: SyntheticUniverse, esi_
 def test_station_scan_top_30_cached_30_minutes(
     synthetic_universe: SyntheticUniverse, esi_server: FakeHttpServer
 ) -> None:
-    """The station scan fetches the station's region once, then answers from the 30-minute cache."""
+    """The station scan reads its region's snapshot for 30 minutes; a stale one answers and queues a refresh."""
     orders = _book(REGION_1, 400, seed=10)
     _serve_pages(esi_server, ORDERS_PATH, orders)
+    pending = APIClient().get(f"/api/market/stations/{STATION_A}/scan/", {"sales_tax": 1, "broker_fee": 0})
+    assert pending.status_code == 202, pending.content
+    assert _run_queued_job(pending)["state"] == "done"
     response = APIClient().get(f"/api/market/stations/{STATION_A}/scan/", {"sales_tax": 1, "broker_fee": 0})
     assert response.status_code == 200, response.content
     body = response.json()
@@ -304,15 +337,27 @@ def test_station_scan_top_30_cached_30_minutes(
     assert calls == 2
     assert APIClient().get(f"/api/market/stations/{STATION_B}/scan/").status_code == 200
     assert esi_server.count() == calls
-    # After the 30 minutes (the Redis copy expired) the next scan fetches again.
-    get_redis_connection("default").flushdb()
-    assert APIClient().get(f"/api/market/stations/{STATION_C}/scan/").status_code == 200
-    assert esi_server.count() == calls + 2
+    # After the 30 minutes the scan still answers from the stale snapshot and queues one refresh job.
+    MarketSnapshot.objects.filter(region_id=REGION_1).update(fetched_at=timezone.now() - timedelta(minutes=31))
+    stale = APIClient().get(f"/api/market/stations/{STATION_C}/scan/")
+    assert stale.status_code == 200
+    assert stale.json()["snapshot"]["stale"] is True
+    assert stale.json()["snapshot"]["age_seconds"] > 1800
+    job = stale.json()["snapshot"]["job"]
+    assert job["state"] == "queued"
+    assert APIClient().get(f"/api/market/stations/{STATION_A}/scan/").json()["snapshot"]["job"]["id"] == job["id"]
+    assert esi_server.count() == calls
+    refreshed = _run_queued_job(stale)
+    assert refreshed["state"] == "done"
+    assert esi_server.count() == calls  # ESI's pages have not expired yet: the client's cache answered
+    assert APIClient().get(f"/api/market/stations/{STATION_C}/scan/").json()["snapshot"]["stale"] is False
 
 
 def test_station_scan_unknown_station_and_anonymous_current(synthetic_universe: SyntheticUniverse) -> None:
     """An unknown station answers 404; ``current`` without a login answers 401; junk answers 400."""
     assert APIClient().get("/api/market/stations/69999999/scan/").status_code == 404
+    assert APIClient().get(f"/api/market/stations/{STRUCTURE_X}/scan/").status_code == 404
+    assert APIClient().get("/api/market/stations/99999999999999999999999/scan/").status_code == 400
     response = APIClient().get("/api/market/stations/current/scan/")
     assert response.status_code == 401
     assert response.json()["error"] == "sso_login_required"
@@ -346,6 +391,9 @@ def test_station_scan_current_uses_the_character_location(
     _serve_pages(esi_server, ORDERS_PATH, orders)
     client = APIClient()
     client.force_login(user)
+    pending = client.get("/api/market/stations/current/scan/")
+    assert pending.status_code == 202, pending.content
+    assert _run_queued_job(pending)["state"] == "done"
     response = client.get("/api/market/stations/current/scan/")
     assert response.status_code == 200, response.content
     assert response.json()["scope"] == f"station:{STATION_C}"

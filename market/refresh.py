@@ -1,0 +1,358 @@
+"""Writes of market's pipeline: region refresh jobs, one per region at a time across every process.
+
+Web requests only call :func:`market_region_snapshot_state` (which may queue a job and
+never waits); workers and the ``refresh_market`` command run the jobs. A region is held
+by one job at a time through the Redis key ``market:refresh:{region_id}`` (its value is
+the job id): a second request while the job is queued or running gets the same job.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django_redis import get_redis_connection
+
+from esi.walks import esi_walk_slot
+from evesite.exceptions import NotFoundError, ServiceUnavailableError
+from jobs.models import Job, JobState
+from jobs.services import job_create, job_fail, job_finish, job_progress_set, job_start
+from market.models import MarketSnapshot
+from market.selectors import market_snapshot_current_get, snapshot_age
+from market.services import market_region_fetch
+from universe.selectors import market_region_validate
+
+logger = logging.getLogger("market")
+
+REFRESH_KEY = "market:refresh:{region_id}"
+KIND_REGION = "market.refresh_region"
+KIND_REGIONS = "market.snapshot_regions"
+REFRESH_TASK = "market.refresh_region"
+# Retry-After of a queued job whose page count is not known yet.
+RETRY_AFTER_UNKNOWN = 5
+RETRY_AFTER_MAX = 60
+
+# Delete the key, or (failed) keep it for the retry pause, only while it still names this job.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > 0 then return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) and 1 end
+return redis.call('DEL', KEYS[1])
+"""
+
+PageProgress = Callable[[int, int, int], None]  # (region_id, pages done, pages)
+
+
+@dataclass(frozen=True)
+class RegionSnapshotState:
+    """What a scan can read for a region, and the refresh job queued for it.
+
+    Attributes:
+        snapshot: The current snapshot, or None when the region has none.
+        age_seconds: Its age.
+        stale: True when missing or older than ``MARKET_CACHE_SECONDS``.
+        job: The refresh job (queued, running, or failed recently), or None when the snapshot is fresh.
+    """
+
+    snapshot: MarketSnapshot | None
+    age_seconds: float | None
+    stale: bool
+    job: Job | None
+
+
+def _key(region_id: int) -> str:
+    """Return the Redis key that names the job holding a region.
+
+    Args:
+        region_id: The region.
+
+    Returns:
+        The key.
+    """
+    return REFRESH_KEY.format(region_id=region_id)
+
+
+def _job_alive(job: Job) -> bool:
+    """Tell whether a job still holds its region: queued, or running and writing progress.
+
+    Args:
+        job: The job.
+
+    Returns:
+        True while it holds the region.
+    """
+    if job.state == JobState.QUEUED:
+        return True
+    return job.state == JobState.RUNNING and snapshot_age(fetched_at=job.updated) < float(settings.JOBS_STALE_SECONDS)
+
+
+def _region_release(*, region_id: int, job_id: str, failed: bool) -> None:
+    """Free a region, or hold it for ``MARKET_REFRESH_RETRY_SECONDS`` after a failure (scans show the failed job).
+
+    Args:
+        region_id: The region.
+        job_id: The job that held it.
+        failed: Whether the job failed.
+    """
+    hold = int(settings.MARKET_REFRESH_RETRY_SECONDS) if failed else 0
+    get_redis_connection("default").eval(_RELEASE, 1, _key(region_id), job_id, hold)
+
+
+def _region_claim(*, region_id: int, job_id: str) -> str | None:
+    """Claim a region for a job.
+
+    Args:
+        region_id: The region.
+        job_id: The claiming job.
+
+    Returns:
+        The id of the job that holds the region now (``job_id`` when claimed), None if the holder vanished.
+    """
+    conn = get_redis_connection("default")
+    if conn.set(_key(region_id), job_id, nx=True, ex=int(settings.MARKET_REFRESH_LOCK_SECONDS)):
+        return job_id
+    held = conn.get(_key(region_id))
+    return held.decode() if held else None
+
+
+def market_region_refresh_enqueue(*, region_id: int) -> Job:
+    """Queue a refresh of a region's orders, or return the job that already holds the region.
+
+    The region is checked against the SDE first: nothing leaves the process for an unknown one.
+
+    Args:
+        region_id: The region.
+
+    Returns:
+        The job (new, or the one queued or running; a recently failed one during its retry pause).
+
+    Raises:
+        NotFoundError: For a region that is not in the SDE or has no NPC station.
+        ServiceUnavailableError: When the claim kept racing (never expected).
+    """
+    market_region_validate(region_id=region_id)
+    conn = get_redis_connection("default")
+    for _ in range(3):
+        holder = conn.get(_key(region_id))
+        if holder is not None:
+            held = Job.objects.filter(pk=holder.decode()).first()
+            if held is not None and (_job_alive(held) or held.state == JobState.FAILED):
+                return held
+            _region_release(region_id=region_id, job_id=holder.decode(), failed=False)  # dead or finished
+            continue
+        job = job_create(kind=KIND_REGION, params={"region_id": region_id}, unit="pages")
+        if _region_claim(region_id=region_id, job_id=str(job.pk)) == str(job.pk):
+            transaction.on_commit(partial(current_app.send_task, REFRESH_TASK, args=[str(job.pk)]))
+            logger.info("market: queued refresh job %s of region %d", job.pk, region_id)
+            return job
+        job.delete()  # another process claimed the region in between: look again
+    raise ServiceUnavailableError(f"Could not queue a refresh of region {region_id}; try again.")
+
+
+def market_region_snapshot_state(*, region_id: int, force: bool = False) -> RegionSnapshotState:
+    """Say what a scan of a region can read, queueing a refresh when the snapshot is missing or stale.
+
+    Never waits for the refresh.
+
+    Args:
+        region_id: The region (checked against the SDE).
+        force: Queue a refresh even when the snapshot is fresh (staff).
+
+    Returns:
+        The state.
+    """
+    market_region_validate(region_id=region_id)
+    current = market_snapshot_current_get(region_id=region_id)
+    age = snapshot_age(fetched_at=current.fetched_at) if current is not None else None
+    stale = age is None or age > float(settings.MARKET_CACHE_SECONDS)
+    job = market_region_refresh_enqueue(region_id=region_id) if stale or force else None
+    return RegionSnapshotState(snapshot=current, age_seconds=age, stale=stale, job=job)
+
+
+def market_refresh_retry_after(*, job: Job) -> int:
+    """Estimate when a refresh job is worth asking about again.
+
+    Args:
+        job: The job.
+
+    Returns:
+        Seconds: the pages left times the page delay, or the retry pause of a failed job.
+    """
+    if job.state == JobState.FAILED:
+        return int(settings.MARKET_REFRESH_RETRY_SECONDS)
+    if job.progress_unit != "pages" or not job.progress_total:
+        return RETRY_AFTER_UNKNOWN
+    left = max(0, job.progress_total - job.progress_done)
+    return min(RETRY_AFTER_MAX, max(1, math.ceil(left * float(settings.ESI_PAGE_DELAY_SECONDS))))
+
+
+def _error_text(exc: BaseException) -> str:
+    """One line naming an error (domain errors carry their message; others their class).
+
+    Args:
+        exc: The error.
+
+    Returns:
+        The line.
+    """
+    message = getattr(exc, "message", None) or str(exc)
+    url = getattr(exc, "url", None)
+    text = f"{type(exc).__name__}: {message}" + (f" ({url})" if url else "")
+    return " ".join(text.split())
+
+
+def _region_walk(*, region_id: int, on_page: Callable[[int, int], None]) -> MarketSnapshot:
+    """Walk and store one region inside the ESI walk slot.
+
+    Args:
+        region_id: The region.
+        on_page: Called with (pages done, pages).
+
+    Returns:
+        The new snapshot.
+    """
+    with esi_walk_slot(what=f"market orders of region {region_id}") as keep_alive:
+
+        def page_done(done: int, total: int) -> None:
+            """Keep the slot and report.
+
+            Args:
+                done: Pages done.
+                total: Pages.
+            """
+            keep_alive()
+            on_page(done, total)
+
+        return market_region_fetch(region_id=region_id, progress=page_done)
+
+
+def market_region_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress | None = None) -> int | None:
+    """Run a region refresh job (worker side). Safe to run twice: an ended or running job is left alone.
+
+    Args:
+        job_id: A ``market.refresh_region`` job.
+        on_page: Also called with (region, pages done, pages) after each page.
+
+    Returns:
+        The new snapshot id, or None when this call did not run the job.
+
+    Raises:
+        EsiError: When ESI failed (the job is marked failed, the lockdown set by the client).
+    """
+    job_id = str(job_id)
+    if not job_start(job_id=job_id):
+        return None
+    region_id = int(Job.objects.values_list("params", flat=True).get(pk=job_id)["region_id"])
+
+    def page_done(done: int, total: int) -> None:
+        """Record page progress.
+
+        Args:
+            done: Pages done.
+            total: Pages.
+        """
+        job_progress_set(job_id=job_id, done=done, total=total)
+        if on_page is not None:
+            on_page(region_id, done, total)
+
+    failed = True
+    try:
+        snapshot = _region_walk(region_id=region_id, on_page=page_done)
+        failed = False
+    except Exception as exc:
+        job_fail(job_id=job_id, error=_error_text(exc))
+        raise
+    finally:
+        _region_release(region_id=region_id, job_id=job_id, failed=failed)
+    job_finish(job_id=job_id, result={"snapshot_id": snapshot.pk, "orders": snapshot.order_count})
+    return snapshot.pk
+
+
+def market_regions_refresh_start(*, region_ids: list[int]) -> Job:
+    """Record a multi-region snapshot job (progress in regions).
+
+    Args:
+        region_ids: The regions, in order.
+
+    Returns:
+        The queued job.
+    """
+    return job_create(kind=KIND_REGIONS, params={"region_ids": list(region_ids)}, unit="regions", total=len(region_ids))
+
+
+def _regions_one(*, job: Job, region_id: int, on_page: PageProgress | None) -> tuple[int | None, str | None]:
+    """Snapshot one region of a multi-region job unless it is unknown, held by another job, or already fresh.
+
+    Args:
+        job: The multi-region job.
+        region_id: The region.
+        on_page: Page progress callback.
+
+    Returns:
+        (new snapshot id, None) or (None, why it was skipped).
+    """
+    try:
+        market_region_validate(region_id=region_id)
+    except NotFoundError as exc:
+        return None, exc.message
+    job_id = str(job.pk)
+    holder = _region_claim(region_id=region_id, job_id=job_id)
+    if holder != job_id:
+        return None, f"held by job {holder}"
+    failed = True
+    try:
+        current = market_snapshot_current_get(region_id=region_id)
+        if current is not None and current.fetched_at >= job.created:
+            failed = False
+            return None, f"snapshot {current.pk} is newer than this job"
+        callback = partial(on_page, region_id) if on_page is not None else (lambda done, total: None)
+        snapshot = _region_walk(region_id=region_id, on_page=callback)
+        failed = False
+        return snapshot.pk, None
+    finally:
+        _region_release(region_id=region_id, job_id=job_id, failed=failed)
+
+
+def market_regions_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress | None = None) -> list[int]:
+    """Run a multi-region snapshot job: each region in turn, the region delay between walks.
+
+    Regions held by another job (a scan's refresh) or snapshotted after this job was created
+    are skipped; an ESI error ends the job (the lockdown stops the rest anyway).
+
+    Args:
+        job_id: A ``market.snapshot_regions`` job.
+        on_page: Called with (region, pages done, pages) after each page.
+
+    Returns:
+        The new snapshot ids (empty when this call did not run the job).
+
+    Raises:
+        EsiError: When ESI failed (the job is marked failed).
+    """
+    job_id = str(job_id)
+    if not job_start(job_id=job_id):
+        return []
+    job = Job.objects.get(pk=job_id)
+    regions = [int(r) for r in job.params["region_ids"]]
+    stored: list[int] = []
+    skipped: dict[str, str] = {}
+    try:
+        for index, region_id in enumerate(regions):
+            snapshot_id, why = _regions_one(job=job, region_id=region_id, on_page=on_page)
+            if snapshot_id is not None:
+                stored.append(snapshot_id)
+            else:
+                skipped[str(region_id)] = why or "skipped"
+                logger.info("market: region %d skipped by job %s: %s", region_id, job_id, why)
+            job_progress_set(job_id=job_id, done=index + 1, total=len(regions))
+    except Exception as exc:
+        job_fail(job_id=job_id, error=_error_text(exc))
+        raise
+    job_finish(job_id=job_id, result={"snapshots": stored, "skipped": skipped})
+    return stored
