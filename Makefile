@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
 PORT ?= 7777
 WORKERS ?= 2
+CELERY_WORKER_CONCURRENCY ?= 4
 export DJANGO_SETTINGS_MODULE ?= evesite.settings
 
 .PHONY: install services services-down run test lint types pytest bench
@@ -22,14 +24,21 @@ services: install
 services-down:
 	scripts/services.sh down
 
-# The main job: services, migrations, SDE ingestion from eve_data/, API on port 7777.
+# The main job: services, migrations, the SDE (eve_data/, else a Fuzzwork download), then in the foreground
+# (honcho, Procfile): the API on $(HOST):$(PORT), a Celery worker and Celery beat. Ctrl-C or SIGTERM stops all.
+run: export HOST := $(HOST)
+run: export WEB_PORT := $(PORT)
+run: export WEB_WORKERS := $(WORKERS)
+run: export CELERY_WORKER_CONCURRENCY := $(CELERY_WORKER_CONCURRENCY)
 run: services
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	@if $(PY) manage.py help ingest_data >/dev/null 2>&1; then \
-		$(PY) manage.py ingest_data --if-present; \
-	else echo "ingest_data is not available yet: skipping SDE ingestion"; fi
-	$(VENV)/bin/gunicorn evesite.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
+	@$(PY) manage.py ingest_data --if-present --missing-status 3; status=$$?; \
+	if [ $$status -eq 3 ]; then \
+		echo "Trying the latest SDE dump from Fuzzwork: ingest_data --download"; \
+		$(PY) manage.py ingest_data --download || echo "make run: no SDE ingested (the download or its ingestion failed). Put a Fuzzwork dump in eve_data/ (or set EVE_DATA_DIR / FUZZWORK_DUMP_URL), then run .venv/bin/python manage.py ingest_data; starting without it."; \
+	elif [ $$status -ne 0 ]; then exit $$status; fi
+	exec $(VENV)/bin/honcho start -f Procfile --env /dev/null
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,7 @@ called, so the same failing call is never made twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -392,7 +392,11 @@ def _region_lock(region_id: int) -> bool:
 
 
 def contracts_region_refresh(
-    *, region_id: int, client: EsiClient | None = None, price_lookup: PriceLookup | None = None
+    *,
+    region_id: int,
+    client: EsiClient | None = None,
+    price_lookup: PriceLookup | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RefreshReport:
     """Refresh one region: listing, new contracts' items (once), auction bids, valuation, Redis.
 
@@ -402,6 +406,7 @@ def contracts_region_refresh(
         region_id: The region.
         client: The ESI client.
         price_lookup: Price source (defaults to the market snapshots).
+        progress: Called with (pages done, total pages) as the listing walk goes (a progress bar).
 
     Returns:
         What was done.
@@ -412,23 +417,30 @@ def contracts_region_refresh(
         logger.info("Contracts of region %s are being refreshed elsewhere: skipped", region_id)
         return report
     try:
-        _region_refresh(report=report, client=client or EsiClient(), price_lookup=price_lookup)
+        _region_refresh(report=report, client=client or EsiClient(), price_lookup=price_lookup, progress=progress)
     finally:
         cache.delete(f"{REGION_LOCK_PREFIX}{region_id}")
     return report
 
 
-def _region_refresh(*, report: RefreshReport, client: EsiClient, price_lookup: PriceLookup | None) -> None:
+def _region_refresh(
+    *,
+    report: RefreshReport,
+    client: EsiClient,
+    price_lookup: PriceLookup | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Do the work of :func:`contracts_region_refresh`.
 
     Args:
         report: Filled in as the work goes.
         client: The ESI client.
         price_lookup: Price source.
+        progress: Called with (pages done, total pages) during the listing walk.
     """
     region_id = report.region_id
     now = timezone.now()
-    raw = client.get_all_pages(f"/contracts/public/{region_id}")
+    raw = client.get_all_pages(f"/contracts/public/{region_id}", progress=progress)
     payloads = [PublicContract.model_validate(r) for r in raw]
     report.listed = len(payloads)
     live = [p for p in payloads if p.date_expired > now]

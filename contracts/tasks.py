@@ -10,6 +10,7 @@ from django.conf import settings
 
 from contracts.services import contracts_region_refresh, contracts_valuate
 from esi.client import for_each_region
+from jobs.services import job_create, job_running
 
 
 @shared_task(name="contracts.tasks.contracts_refresh_region_task", ignore_result=False)
@@ -27,14 +28,25 @@ def contracts_refresh_region_task(region_id: int) -> dict[str, Any]:
 
 @shared_task(name="contracts.tasks.contracts_refresh_regions_task", ignore_result=False)
 def contracts_refresh_regions_task() -> list[dict[str, Any]]:
-    """Refresh every region of ``CONTRACTS_REGIONS`` in turn, with the ESI region delay between them.
+    """Refresh every region of ``CONTRACTS_REGIONS`` in turn as one job whose progress counts regions.
+
+    The ESI region delay separates the regions.
 
     Returns:
         One report per region.
     """
-    return for_each_region(
-        settings.CONTRACTS_REGIONS, lambda region_id: asdict(contracts_region_refresh(region_id=region_id))
-    )
+    regions = list(settings.CONTRACTS_REGIONS)
+    job = job_create(kind="contracts.refresh_regions", params={"region_ids": regions}, unit="regions")
+    with job_running(job_id=job.pk) as progress:
+        reports: list[dict[str, Any]] = []
+
+        def refresh(region_id: int) -> dict[str, Any]:
+            """Refresh one region and count it."""
+            reports.append(asdict(contracts_region_refresh(region_id=region_id)))
+            progress(len(reports), len(regions))
+            return reports[-1]
+
+        return for_each_region(regions, refresh)
 
 
 @shared_task(name="contracts.tasks.contracts_revalue_task", ignore_result=False)

@@ -1,15 +1,33 @@
-"""Health selector: the state of every datastore the app depends on."""
+"""Health selector: the datastores the API depends on, and the background pipeline's state.
+
+Only the datastores (PostgreSQL, Redis, Neo4j, APOC) make the API fail, so only they
+are ever *failing*. The pipeline's parts (a Celery worker, beat, the SDE, the market
+snapshots) are reported for the operator and never make the endpoint answer 503.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django_redis import get_redis_connection
 
+from evesite.beat import BEAT_LAST_TICK_KEY
 from evesite.graph import graph_query
 
 logger = logging.getLogger(__name__)
+
+#: How long a worker has to answer Celery's ping.
+WORKER_PING_TIMEOUT_SECONDS = 2.0
+#: Redis key caching the ping's answer, and for how long: health stays cheap (one ping per 10 s at most).
+WORKER_CACHE_KEY = "evesite:health:worker"
+WORKER_CACHE_SECONDS = 10
+#: What a part reads when the datastore it is read from is down.
+UNKNOWN = "unknown"
 
 
 def _short(exc: Exception) -> str:
@@ -25,14 +43,14 @@ def _short(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line}"
 
 
-def health_status() -> tuple[dict[str, str], list[str]]:
+def _datastores_status() -> tuple[dict[str, Any], list[str]]:
     """Check PostgreSQL, Redis, Neo4j and APOC.
 
     Returns:
         A map of part name to ``"ok"`` (or APOC's version) or an error text,
         and the list of failing parts.
     """
-    status: dict[str, str] = {}
+    status: dict[str, Any] = {}
     failing: list[str] = []
     try:
         with connection.cursor() as cursor:
@@ -60,6 +78,124 @@ def health_status() -> tuple[dict[str, str], list[str]]:
         except Exception as exc:  # noqa: BLE001
             status["apoc"] = _short(exc)
             failing.append("apoc")
+    return status, failing
+
+
+def worker_status() -> str:
+    """Ask the Celery workers for a ping (answer cached in Redis for a few seconds).
+
+    Returns:
+        ``"ok"`` when a worker answered within :data:`WORKER_PING_TIMEOUT_SECONDS`,
+        ``"no reply"`` when none did, or an error text when the broker failed.
+    """
+    from evesite.celery import app
+
+    redis = get_redis_connection("default")
+    cached = redis.get(WORKER_CACHE_KEY)
+    if cached is not None:
+        return bytes(cached).decode()
+    try:
+        replies = app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1)
+        answer = "ok" if replies else "no reply"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        answer = _short(exc)
+    redis.set(WORKER_CACHE_KEY, answer, ex=WORKER_CACHE_SECONDS)
+    return answer
+
+
+def beat_status() -> float | str:
+    """Read beat's heartbeat (``evesite.beat.BEAT_LAST_TICK_KEY``).
+
+    Returns:
+        Seconds since beat's last tick, or ``"missing"`` when beat never ticked against this Redis.
+    """
+    raw = get_redis_connection("default").get(BEAT_LAST_TICK_KEY)
+    if raw is None:
+        return "missing"
+    return round(max(time.time() - float(raw), 0.0), 1)
+
+
+def sde_status() -> str:
+    """Tell whether an SDE has been ingested.
+
+    Returns:
+        ``"ok"`` or ``"missing"``.
+    """
+    from universe.selectors import sde_present
+
+    return "ok" if sde_present() else "missing"
+
+
+def market_snapshots_status() -> tuple[float | None, list[int]]:
+    """Age of the current market snapshots of ``settings.MARKET_SNAPSHOT_REGIONS``.
+
+    Returns:
+        The age in seconds of the oldest current snapshot among those regions (None when
+        one of them has no snapshot, or none is configured), and the regions without one.
+    """
+    from market.selectors import market_snapshots_current_list
+
+    regions = [int(region_id) for region_id in settings.MARKET_SNAPSHOT_REGIONS]
+    wanted = set(regions)
+    fetched = {s.region_id: s.fetched_at for s in market_snapshots_current_list() if s.region_id in wanted}
+    missing = [region_id for region_id in regions if region_id not in fetched]
+    if missing or not fetched:
+        return None, missing
+    now = timezone.now()
+    oldest = max((now - fetched_at).total_seconds() for fetched_at in fetched.values())
+    return round(max(oldest, 0.0), 1), missing
+
+
+def _pipeline_status(*, postgres_ok: bool, redis_ok: bool) -> dict[str, Any]:
+    """Report the background pipeline: worker, beat, SDE and market snapshots.
+
+    A part read from a datastore that is down reads ``"unknown"`` (or null), and is
+    not checked at all: health stays fast when a datastore is gone.
+
+    Args:
+        postgres_ok: PostgreSQL answered.
+        redis_ok: Redis (the broker and the heartbeat's store) answered.
+
+    Returns:
+        ``worker``, ``beat``, ``sde``, ``market_snapshot_oldest_age_seconds`` and
+        ``market_snapshot_missing_regions``.
+    """
+    status: dict[str, Any] = {}
+    checks: dict[str, tuple[bool, Any]] = {
+        "worker": (redis_ok, worker_status),
+        "beat": (redis_ok, beat_status),
+        "sde": (postgres_ok, sde_status),
+    }
+    for name, (available, check) in checks.items():
+        if not available:
+            status[name] = UNKNOWN
+            continue
+        try:
+            status[name] = check()
+        except Exception as exc:  # noqa: BLE001 - reported, never a 503
+            status[name] = _short(exc)
+    oldest: float | None = None
+    missing: list[int] | None = None
+    if postgres_ok:
+        try:
+            oldest, missing = market_snapshots_status()
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("health: cannot read the market snapshots: %s", _short(exc))
+    status["market_snapshot_oldest_age_seconds"] = oldest
+    status["market_snapshot_missing_regions"] = missing
+    return status
+
+
+def health_status() -> tuple[dict[str, Any], list[str]]:
+    """Check the datastores, then report the background pipeline.
+
+    Returns:
+        A map of part name to its state, and the list of failing parts: only
+        ``postgres``, ``redis``, ``neo4j`` and ``apoc`` can fail (the API needs
+        them); ``worker``, ``beat``, ``sde`` and the snapshot ages are reported only.
+    """
+    status, failing = _datastores_status()
+    status.update(_pipeline_status(postgres_ok="postgres" not in failing, redis_ok="redis" not in failing))
     if failing:
         logger.warning("health check failing: %s", ", ".join(failing))
     return status, failing

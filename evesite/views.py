@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,31 +13,73 @@ from rest_framework.views import APIView
 from evesite.health import health_status
 
 
+@extend_schema_field({"oneOf": [{"type": "number", "format": "double"}, {"type": "string"}]})
+class _AgeOrStateField(serializers.Field):
+    """Schema-only field: a number of seconds, or a state such as ``"missing"``."""
+
+
+def _health_fields() -> dict[str, Any]:
+    """The fields of the health answer (both statuses).
+
+    Returns:
+        Serializer fields for ``inline_serializer``.
+    """
+    return {
+        "postgres": serializers.CharField(help_text='"ok" or the error.'),
+        "redis": serializers.CharField(help_text='"ok" or the error.'),
+        "neo4j": serializers.CharField(help_text='"ok" or the error.'),
+        "apoc": serializers.CharField(help_text='APOC\'s version, "unavailable" (Neo4j down) or the error.'),
+        "worker": serializers.CharField(
+            help_text='"ok" when a Celery worker answered a ping within 2 s, "no reply", the broker\'s error, '
+            'or "unknown" while Redis is down. Cached for 10 s. Never makes the answer 503.'
+        ),
+        "beat": _AgeOrStateField(
+            help_text='Seconds since Celery beat\'s last tick; "missing" when beat never ran against this Redis, '
+            '"unknown" while Redis is down. Never makes the answer 503.'
+        ),
+        "sde": serializers.CharField(
+            help_text='"ok" when an SDE is ingested, "missing" when not (run `manage.py ingest_data`), '
+            '"unknown" while PostgreSQL is down. Never makes the answer 503.'
+        ),
+        "market_snapshot_oldest_age_seconds": serializers.FloatField(
+            allow_null=True,
+            help_text="Age in seconds of the oldest current market snapshot among MARKET_SNAPSHOT_REGIONS; "
+            "null while one of them has none (see market_snapshot_missing_regions) or PostgreSQL is down.",
+        ),
+        "market_snapshot_missing_regions": serializers.ListField(
+            child=serializers.IntegerField(),
+            allow_null=True,
+            help_text="MARKET_SNAPSHOT_REGIONS without a snapshot yet; null while PostgreSQL is down.",
+        ),
+    }
+
+
 class HealthApi(APIView):
-    """State of PostgreSQL, Redis, Neo4j and APOC."""
+    """State of the datastores (PostgreSQL, Redis, Neo4j, APOC) and of the background pipeline."""
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
 
     @extend_schema(
         responses={
-            200: inline_serializer(
-                "Health",
-                fields={
-                    "postgres": serializers.CharField(),
-                    "redis": serializers.CharField(),
-                    "neo4j": serializers.CharField(),
-                    "apoc": serializers.CharField(),
-                },
-            ),
+            200: inline_serializer("Health", fields=_health_fields()),
             503: inline_serializer(
                 "HealthFailing",
-                fields={"failing": serializers.ListField(child=serializers.CharField())},
+                fields={
+                    **_health_fields(),
+                    "failing": serializers.ListField(
+                        child=serializers.CharField(),
+                        help_text="The failing datastores among postgres, redis, neo4j and apoc.",
+                    ),
+                },
             ),
         }
     )
     def get(self, request: Request) -> Response:
-        """Answer 200 when every part is up, else 503 naming the failing parts.
+        """Answer 200 when every datastore is up, else 503 naming the failing ones.
+
+        The pipeline's parts (worker, beat, SDE, market snapshots) are reported in
+        both cases and never cause a 503.
 
         Args:
             request: The HTTP request.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -93,3 +95,47 @@ def jobs_purge(*, older_than_days: float | None = None) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = Job.objects.filter(state__in=[JobState.DONE, JobState.FAILED], finished__lt=cutoff).delete()
     return deleted
+
+
+def error_line(exc: BaseException) -> str:
+    """One line naming an error for a job (domain errors carry their message and URL; others their class).
+
+    Args:
+        exc: The error.
+
+    Returns:
+        The line.
+    """
+    message = getattr(exc, "message", None) or str(exc)
+    url = getattr(exc, "url", None)
+    text = f"{type(exc).__name__}: {message}" + (f" ({url})" if url else "")
+    return " ".join(text.split())
+
+
+@contextmanager
+def job_running(*, job_id: uuid.UUID | str) -> Iterator[Callable[[int, int | None], None]]:
+    """Run the block as the job: marked running, done at the end, failed (and re-raised) on an error.
+
+    Args:
+        job_id: A queued job.
+
+    Yields:
+        ``progress(done, total)``.
+    """
+    job_start(job_id=job_id)
+
+    def progress(done: int, total: int | None) -> None:
+        """Record progress.
+
+        Args:
+            done: Units done.
+            total: Units in all.
+        """
+        job_progress_set(job_id=job_id, done=done, total=total)
+
+    try:
+        yield progress
+    except Exception as exc:
+        job_fail(job_id=job_id, error=error_line(exc))
+        raise
+    job_finish(job_id=job_id)

@@ -23,7 +23,7 @@ from django_redis import get_redis_connection
 from esi.walks import esi_walk_slot
 from evesite.exceptions import NotFoundError, ServiceUnavailableError
 from jobs.models import Job, JobState
-from jobs.services import job_create, job_fail, job_finish, job_progress_set, job_start
+from jobs.services import error_line, job_create, job_fail, job_finish, job_progress_set, job_start
 from market.models import MarketSnapshot
 from market.selectors import market_snapshot_current_get, snapshot_age
 from market.services import market_region_fetch
@@ -192,21 +192,6 @@ def market_refresh_retry_after(*, job: Job) -> int:
     return min(RETRY_AFTER_MAX, max(1, math.ceil(left * float(settings.ESI_PAGE_DELAY_SECONDS))))
 
 
-def _error_text(exc: BaseException) -> str:
-    """One line naming an error (domain errors carry their message; others their class).
-
-    Args:
-        exc: The error.
-
-    Returns:
-        The line.
-    """
-    message = getattr(exc, "message", None) or str(exc)
-    url = getattr(exc, "url", None)
-    text = f"{type(exc).__name__}: {message}" + (f" ({url})" if url else "")
-    return " ".join(text.split())
-
-
 def _region_walk(*, region_id: int, on_page: Callable[[int, int], None]) -> MarketSnapshot:
     """Walk and store one region inside the ESI walk slot.
 
@@ -266,7 +251,7 @@ def market_region_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress 
         snapshot = _region_walk(region_id=region_id, on_page=page_done)
         failed = False
     except Exception as exc:
-        job_fail(job_id=job_id, error=_error_text(exc))
+        job_fail(job_id=job_id, error=error_line(exc))
         raise
     finally:
         _region_release(region_id=region_id, job_id=job_id, failed=failed)
@@ -352,7 +337,7 @@ def market_regions_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress
                 logger.info("market: region %d skipped by job %s: %s", region_id, job_id, why)
             job_progress_set(job_id=job_id, done=index + 1, total=len(regions))
     except Exception as exc:
-        job_fail(job_id=job_id, error=_error_text(exc))
+        job_fail(job_id=job_id, error=error_line(exc))
         raise
     job_finish(job_id=job_id, result={"snapshots": stored, "skipped": skipped})
     return stored

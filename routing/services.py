@@ -35,6 +35,10 @@ logger = logging.getLogger("routing")
 R2Z2_FEED = "r2z2"
 # A cursor further behind the feed than this many runs' worth of records jumps ahead.
 FEED_MAX_LAG_RUNS = 10
+# The Redis lock that keeps feed runs (Celery task or ``manage.py poll_kill_feed``) one at a time, and the
+# longest a run may hold it (a run reads at most ZKILLBOARD_MAX_RECORDS_PER_RUN records).
+FEED_POLL_LOCK_KEY = "routing:zkill_feed_poll"
+FEED_POLL_LOCK_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -252,3 +256,25 @@ def zkill_feed_poll(*, max_records: int | None = None, client: R2z2Client | None
         kills_recorded=recorded,
         reached_end=reached_end,
     )
+
+
+def zkill_feed_poll_locked(
+    *, max_records: int | None = None, client: R2z2Client | None = None
+) -> FeedPollReport | None:
+    """Run :func:`zkill_feed_poll` under the feed's Redis lock, so only one run reads the feed at a time.
+
+    Args:
+        max_records: At most this many records (``ZKILLBOARD_MAX_RECORDS_PER_RUN`` by default).
+        client: R2Z2 client (a new one otherwise).
+
+    Returns:
+        What the run read, or None when another run holds the lock (nothing was requested).
+    """
+    lock = _redis().lock(FEED_POLL_LOCK_KEY, timeout=FEED_POLL_LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
+        logger.info("Another R2Z2 feed run holds %s: skipped", FEED_POLL_LOCK_KEY)
+        return None
+    try:
+        return zkill_feed_poll(max_records=max_records, client=client)
+    finally:
+        lock.release()

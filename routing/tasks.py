@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django_redis import get_redis_connection
 
 from evesite.exceptions import UpstreamError
 from routing import services
-
-# Longest a feed run may hold the consumer lock (a run reads at most ZKILLBOARD_MAX_RECORDS_PER_RUN records).
-POLL_LOCK_SECONDS = 600
 
 
 @shared_task(
@@ -35,13 +31,8 @@ def zkill_feed_poll() -> int:
     Returns:
         How many records were read (0 when another run holds the lock).
     """
-    lock = get_redis_connection("default").lock("routing:zkill_feed_poll", timeout=POLL_LOCK_SECONDS)
-    if not lock.acquire(blocking=False):
-        return 0
-    try:
-        return services.zkill_feed_poll().records
-    finally:
-        lock.release()
+    report = services.zkill_feed_poll_locked()
+    return 0 if report is None else report.records
 
 
 @shared_task(name="routing.risk_graph_sync", ignore_result=True)

@@ -18,6 +18,7 @@ from contracts.tasks import contracts_refresh_region_task, contracts_refresh_reg
 from contracts.tests.conftest import THE_FORGE, serve_items, serve_region, shift_dates
 from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from jobs.models import Job
 
 
 def test_beat_runs_the_regions_refresh_every_half_hour() -> None:
@@ -66,6 +67,8 @@ def test_task_is_idempotent_and_skips_while_another_run_holds_the_region(
         serve_items(esi, cid, FakeResponse(json=samples[f"items-{cid}"], headers={"X-Pages": "1"}))
     first = contracts_refresh_regions_task.apply().get()
     assert first[0]["items_fetched"] == 2
+    job = Job.objects.get(kind="contracts.refresh_regions")
+    assert (job.state, job.progress_done, job.progress_total, job.progress_unit) == ("done", 1, 1, "regions")
     second = contracts_refresh_region_task.apply(args=(THE_FORGE,)).get()
     assert second["items_fetched"] == 0
     assert esi.count("GET", "/contracts/public/items/190123693") == 1

@@ -35,3 +35,18 @@ def test_compose_app_environment_uses_the_settings_names() -> None:
         assert env["NEO4J_BOLT_URL"].startswith("bolt://neo4j:")
         assert "./eve_data:/app/eve_data" in services[name]["volumes"]
         assert env["DJANGO_DEBUG"] == "false"
+
+
+def test_compose_worker_scales_and_beat_keeps_its_schedule() -> None:
+    """`--scale worker=N` works (no fixed name or host port); beat runs the project's scheduler on a volume."""
+    services = _compose()["services"]
+    worker = services["worker"]
+    assert "container_name" not in worker
+    assert "ports" not in worker
+    assert "--concurrency=${CELERY_WORKER_CONCURRENCY:-4}" in worker["command"]
+    beat = services["beat"]
+    assert "--scheduler=evesite.beat:EvesiteScheduler" in beat["command"]
+    schedule = next(arg for arg in beat["command"] if arg.startswith("--schedule="))
+    volume = next(v for v in beat["volumes"] if v.startswith("beatschedule:"))
+    assert schedule.removeprefix("--schedule=").startswith(volume.split(":", 1)[1] + "/")
+    assert "beatschedule" in _compose()["volumes"]

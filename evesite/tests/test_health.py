@@ -1,14 +1,30 @@
-"""The health endpoint against the real PostgreSQL, Redis and Neo4j."""
+"""The health endpoint against the real PostgreSQL, Redis, Neo4j and a real Celery worker."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
+from django_redis import get_redis_connection
 from neomodel import db
+from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
+
+from evesite.beat import BEAT_LAST_TICK_KEY
+from evesite.health import WORKER_CACHE_KEY, WORKER_CACHE_SECONDS
+from market.models import MarketSnapshot
+from universe.models import Constellation, Region, SolarSystem, Station
 
 
 def _closed_port() -> int:
@@ -68,4 +84,197 @@ def test_health_names_postgres_when_it_is_down(settings: pytest.FixtureRequest) 
         conn.close()
         conn.settings_dict.update(original)
     assert response.status_code == 503
-    assert response.json()["failing"] == ["postgres"]
+    body = response.json()
+    assert body["failing"] == ["postgres"]
+    # What is read from PostgreSQL is unknown, not another failure; the rest is still reported.
+    assert body["sde"] == "unknown"
+    assert body["market_snapshot_oldest_age_seconds"] is None
+    assert body["market_snapshot_missing_regions"] is None
+    assert body["beat"] == "missing"
+
+
+# --------------------------------------------------------------------------- the background pipeline
+
+
+def _health(client: APIClient | None = None) -> tuple[int, dict[str, Any], float]:
+    """GET /api/health/ and time it.
+
+    Returns:
+        Status code, JSON body, seconds taken.
+    """
+    started = time.monotonic()
+    response = (client or APIClient()).get("/api/health/")
+    return response.status_code, response.json(), time.monotonic() - started
+
+
+@pytest.mark.django_db
+def test_health_pipeline_parts_are_reported_but_never_503(settings: SettingsWrapper) -> None:
+    """No worker, no beat, no SDE, no snapshot: all reported, and the answer stays 200."""
+    settings.MARKET_SNAPSHOT_REGIONS = [10000002, 10000043]
+    Station.objects.all().delete()  # rolled back with the test
+    status, body, seconds = _health()
+    assert status == 200, body
+    assert "failing" not in body
+    assert body["worker"] == "no reply"
+    assert seconds < 6, "the ping waits 2 s at most"
+    assert body["beat"] == "missing"
+    assert body["sde"] == "missing"
+    assert body["market_snapshot_oldest_age_seconds"] is None
+    assert body["market_snapshot_missing_regions"] == [10000002, 10000043]
+
+
+@pytest.mark.django_db
+def test_health_caches_the_worker_answer_in_redis() -> None:
+    """A second health call within 10 s does not ping again: it answers at once with the cached answer."""
+    _, first, _ = _health()
+    assert first["worker"] == "no reply"
+    ttl = get_redis_connection("default").ttl(WORKER_CACHE_KEY)
+    assert 0 < ttl <= WORKER_CACHE_SECONDS
+    _, second, seconds = _health()
+    assert second["worker"] == "no reply"
+    assert seconds < 1.0
+
+
+def _worker_env() -> dict[str, str]:
+    """The environment of a worker subprocess: the test settings and the test Redis database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "evesite.settings_test",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "NEO4J_BOLT_URL": settings.NEO4J_BOLT_URL,
+    }
+
+
+def _worker_answer_when_fresh() -> str:
+    """Ask health for the worker with the cached answer dropped."""
+    get_redis_connection("default").delete(WORKER_CACHE_KEY)
+    _, body, _ = _health()
+    return str(body["worker"])
+
+
+@pytest.mark.django_db
+def test_health_worker_ok_while_a_real_worker_runs(tmp_path: Path) -> None:
+    """A real `celery worker` subprocess answers the ping; once it is stopped, health says "no reply" again."""
+    name = f"healthtest-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    command = [
+        str(Path(settings.BASE_DIR) / ".venv/bin/celery"),
+        "-A",
+        "evesite",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        f"--hostname={name}@%h",
+        f"--queues={name}",  # a queue of its own: it never takes a task meant for another worker
+    ]
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=_worker_env(), stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            answer = ""
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and worker.poll() is None:
+                answer = _worker_answer_when_fresh()
+                if answer == "ok":
+                    break
+                time.sleep(0.5)
+            assert answer == "ok", f"worker never answered; its log:\n{log.read_text()[-3000:]}"
+            status, body, _ = _health()
+            assert status == 200
+            assert body["worker"] == "ok"
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=10)
+    assert _worker_answer_when_fresh() == "no reply"
+
+
+@pytest.mark.django_db
+def test_health_beat_age_comes_from_the_heartbeat_key() -> None:
+    """The age of beat's last tick is read from Redis."""
+    get_redis_connection("default").set(BEAT_LAST_TICK_KEY, f"{time.time() - 42:.3f}")
+    _, body, _ = _health()
+    assert 42 <= body["beat"] < 50
+
+
+@pytest.mark.django_db
+def test_health_sde_ok_once_regions_and_stations_exist() -> None:
+    """With a region and a station in PostgreSQL the SDE is reported present."""
+    region = Region.objects.create(id=10000002, name="The Forge", x=0, y=0, z=0)
+    constellation = Constellation.objects.create(id=20000020, region=region, name="Kimotoro", x=0, y=0, z=0)
+    system = SolarSystem.objects.create(
+        id=30000142, name="Jita", region=region, constellation=constellation, security=0.9, x=0, y=0, z=0
+    )
+    Station.objects.create(
+        id=60003760,
+        name="Jita IV - Moon 4 - Caldari Navy Assembly Plant",
+        system=system,
+        region=region,
+        security=0.9,
+        type_id=52678,
+        x=0,
+        y=0,
+        z=0,
+    )
+    _, body, _ = _health()
+    assert body["sde"] == "ok"
+
+
+@pytest.mark.django_db
+def test_health_market_snapshot_ages(settings: SettingsWrapper) -> None:
+    """The oldest current snapshot's age among the configured regions; null while one has none."""
+    settings.MARKET_SNAPSHOT_REGIONS = [10000002, 10000043, 10000032]
+    now = timezone.now()
+    MarketSnapshot.objects.create(region_id=10000002, fetched_at=now - timedelta(seconds=100))
+    MarketSnapshot.objects.create(region_id=10000002, fetched_at=now - timedelta(seconds=5000))  # not current
+    MarketSnapshot.objects.create(region_id=10000043, fetched_at=now - timedelta(seconds=700))
+    MarketSnapshot.objects.create(region_id=10000001, fetched_at=now - timedelta(seconds=9000))  # not configured
+    _, body, _ = _health()
+    assert body["market_snapshot_oldest_age_seconds"] is None
+    assert body["market_snapshot_missing_regions"] == [10000032]
+
+    MarketSnapshot.objects.create(region_id=10000032, fetched_at=now - timedelta(seconds=300))
+    status, body, _ = _health()
+    assert status == 200
+    assert 700 <= body["market_snapshot_oldest_age_seconds"] < 760
+    assert body["market_snapshot_missing_regions"] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("neo4j_stopped")
+def test_health_pipeline_parts_never_join_the_failing_list() -> None:
+    """With Neo4j down only the datastores are failing; the pipeline parts are still reported."""
+    status, body, _ = _health()
+    assert status == 503
+    assert body["failing"] == ["neo4j", "apoc"]
+    assert {"worker", "beat", "sde", "market_snapshot_oldest_age_seconds"} <= set(body)
+
+
+def test_health_schema_describes_the_pipeline_parts() -> None:
+    """The OpenAPI schema of /api/health/ names every field the view answers with."""
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    for component in ("Health", "HealthFailing"):
+        properties = schema["components"]["schemas"][component]["properties"]
+        assert {
+            "postgres",
+            "redis",
+            "neo4j",
+            "apoc",
+            "worker",
+            "beat",
+            "sde",
+            "market_snapshot_oldest_age_seconds",
+            "market_snapshot_missing_regions",
+        } <= set(properties), component
+    assert "failing" in schema["components"]["schemas"]["HealthFailing"]["properties"]

@@ -34,6 +34,14 @@ class Command(BaseCommand):
             "--if-present", action="store_true", help="exit quietly with status 0 when EVE_DATA_DIR holds no dump"
         )
         parser.add_argument(
+            "--missing-status",
+            type=int,
+            default=0,
+            metavar="N",
+            help="with --if-present: the exit status when EVE_DATA_DIR holds no dump (default 0), "
+            "so a caller can tell 'no dump' from 'ingested'",
+        )
+        parser.add_argument(
             "--graph-only",
             action="store_true",
             help="rebuild the Neo4j gate graph from the systems and jumps already in PostgreSQL",
@@ -51,6 +59,7 @@ class Command(BaseCommand):
 
         Raises:
             CommandError: With a one-line message when the dump is missing or bad, or a datastore fails.
+            SystemExit: With ``--if-present --missing-status N`` (N > 0), when EVE_DATA_DIR holds no dump.
         """
         quiet: bool = options["quiet"]
         source: Path | None = options["source"]
@@ -69,6 +78,8 @@ class Command(BaseCommand):
                     if options["if_present"]:
                         if not quiet:
                             self.stdout.write(f"No SDE dump in {data_dir}: nothing to ingest.")
+                        if options["missing_status"]:
+                            raise SystemExit(options["missing_status"])
                         return
                     raise CommandError(f"{data_dir}: no SDE dump found (use --source PATH or --download)")
             elif not source.exists():

@@ -1,0 +1,344 @@
+"""Benchmark: the market pipeline under load, from the first scan to three stored snapshots.
+
+It makes a scratch database (``<name>_bench_pipeline``, dropped afterwards) and uses a
+scratch Redis database (``BENCH_REDIS_DB``, flushed), so nothing ``make run`` serves is
+touched. A fake ESI on loopback serves 3 regions x ``BENCH_PIPELINE_PAGES`` pages of
+``BENCH_PIPELINE_ORDERS_PER_PAGE`` orders. gunicorn (2 workers) and ONE Celery worker
+(prefork, 2 processes) run as in ``make run``, with the page delay shrunk to 0.05 s.
+
+One scan request per region starts the clock; each answers 202 with a job. It stops when
+all three snapshots are stored, and compares the time with the floor
+``pages x page delay + regions x region delay`` (walks are serialised across every worker:
+one ESI walk at a time). Meanwhile a separate process sends other API requests (global
+scan, job status, a fresh region's scan, health) with 2 clients and reports p50/p99.
+
+Run: ``.venv/bin/python bench/bench_pipeline.py`` (``make bench`` runs every benchmark).
+Environment: ``BENCH_PIPELINE_PAGES`` (100), ``BENCH_PIPELINE_ORDERS_PER_PAGE`` (1000),
+``BENCH_PIPELINE_PAGE_DELAY`` (0.05), ``BENCH_PIPELINE_REGION_DELAY`` (0.5), ``BENCH_REDIS_DB`` (13).
+Targets: total time within 1.3 x the floor; p99 of the other requests under 200 ms.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+
+PAGES = int(os.environ.get("BENCH_PIPELINE_PAGES", "100"))
+PER_PAGE = int(os.environ.get("BENCH_PIPELINE_ORDERS_PER_PAGE", "1000"))
+PAGE_DELAY = float(os.environ.get("BENCH_PIPELINE_PAGE_DELAY", "0.05"))
+REGION_DELAY = float(os.environ.get("BENCH_PIPELINE_REGION_DELAY", "0.5"))
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "13"))
+# Region, system and station ids outside CCP's ranges (they only exist in the scratch database).
+REGIONS = (19800001, 19800002, 19800003)
+FRESH_REGION = 19800004
+TARGET_RATIO = 1.3
+TARGET_P99_MS = 200.0
+
+
+def _free_port() -> int:
+    """Return a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    """Return the q-quantile (0..1) in milliseconds."""
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _pages(region_id: int) -> list[bytes]:
+    """Encode a region's order pages once (what ESI would send).
+
+    Args:
+        region_id: The region.
+
+    Returns:
+        The page bodies.
+    """
+    rng = random.Random(region_id)
+    station = region_id + 50_000_000
+    system = region_id + 20_000_000
+    bodies = []
+    for page in range(PAGES):
+        orders = []
+        for i in range(PER_PAGE):
+            is_buy = rng.random() < 0.5
+            orders.append(
+                {
+                    "duration": 90,
+                    "is_buy_order": is_buy,
+                    "issued": "2026-11-28T10:00:00Z",
+                    "location_id": station,
+                    "min_volume": 1,
+                    "order_id": region_id * 1_000_000 + page * PER_PAGE + i,
+                    "price": round(rng.uniform(50, 100) if is_buy else rng.uniform(100, 150), 2),
+                    "range": "region",
+                    "system_id": system,
+                    "type_id": rng.randint(1, 5000),
+                    "volume_remain": rng.randint(1, 500),
+                    "volume_total": 500,
+                }
+            )
+        bodies.append(json.dumps(orders).encode())
+    return bodies
+
+
+def _other_requests(base: str, job_ids: list[str], stop: Any, out: Any) -> None:
+    """Send other API requests with 2 clients until ``stop`` is set (runs in its own process).
+
+    Args:
+        base: Server URL.
+        job_ids: Jobs to ask about.
+        stop: A multiprocessing Event.
+        out: Queue receiving (latencies in seconds, failures).
+    """
+    import requests
+
+    paths = [
+        "/api/market/global/scan/?limit=10",
+        f"/api/market/regions/{FRESH_REGION}/scan/?limit=10",
+        "/api/health/",
+        *[f"/api/jobs/{job_id}/" for job_id in job_ids],
+    ]
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client(offset: int) -> None:
+        """Cycle through the paths."""
+        session = requests.Session()
+        session.trust_env = False
+        index = offset
+        while not stop.is_set():
+            path = paths[index % len(paths)]
+            index += 1
+            start = time.perf_counter()
+            response = session.get(base + path, timeout=30)
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                if response.status_code >= 500:
+                    failures.append(f"{path}: {response.status_code}")
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((latencies, failures))
+
+
+def _scratch_database(name: str, *, create: bool) -> None:
+    """Create (after dropping a leftover) or drop the scratch database, through the default connection.
+
+    Args:
+        name: The scratch database.
+        create: Create it, or only drop it.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> int:
+    """Run the benchmark and print its figures.
+
+    Returns:
+        0 when the targets are met.
+    """
+    import django
+
+    django.setup()
+    import requests
+    from django.conf import settings
+
+    from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+
+    base_url = settings.DATABASE_URL
+    scratch = urlsplit(base_url).path.lstrip("/") + "_bench_pipeline"
+    scratch_url = urlunsplit(urlsplit(base_url)._replace(path="/" + scratch))
+    redis_url = urlunsplit(urlsplit(settings.REDIS_URL)._replace(path=f"/{REDIS_DB}"))
+    print(
+        f"pages {PAGES} x {len(REGIONS)} regions, {PER_PAGE} orders a page; delays: page {PAGE_DELAY} s, "
+        f"region {REGION_DELAY} s; scratch database {scratch}, Redis db {REDIS_DB}"
+    )
+    encoded = {region: _pages(region) for region in REGIONS}
+    headers = {
+        "X-Pages": str(PAGES),
+        "Last-Modified": "Sat, 28 Nov 2026 22:55:00 GMT",
+        "Expires": formatdate(time.time() + 3600, usegmt=True),
+        "Content-Type": "application/json",
+    }
+
+    def answer(request: Any) -> FakeResponse:
+        """Serve one page."""
+        region = int(request.path.split("/")[2])
+        page = int(request.query.get("page", ["1"])[0])
+        return FakeResponse(body=encoded[region][page - 1], headers=headers)
+
+    _scratch_database(scratch, create=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_url,
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "ESI_PAGE_DELAY_SECONDS": str(PAGE_DELAY),
+        "ESI_REGION_DELAY_SECONDS": str(REGION_DELAY),
+        "ESI_BUCKET_CAPACITY": "1000",
+        "ESI_BUCKET_REFILL_PER_SECOND": "1000",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    fake = FakeHttpServer().start()
+    fake.add("GET", r"/markets/\d+/orders", answer, regex=True, repeat_last=True)
+    env["ESI_BASE_URL"] = fake.url
+    py = str(ROOT / ".venv/bin/python")
+    try:
+        subprocess.run([py, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+        setup = (
+            "import django; django.setup()\n"
+            "from django_redis import get_redis_connection; get_redis_connection('default').flushdb()\n"
+            "from universe.models import Region, Constellation, SolarSystem, Station\n"
+            f"for r in {(*REGIONS, FRESH_REGION)!r}:\n"
+            "    Region.objects.create(id=r, name=f'Bench {r}', x=0, y=0, z=0)\n"
+            "    Constellation.objects.create(id=r + 10_000_000, name=f'C {r}', region_id=r, x=0, y=0, z=0)\n"
+            "    SolarSystem.objects.create(id=r + 20_000_000, name=f'S {r}', region_id=r,"
+            " constellation_id=r + 10_000_000, security=0.9, x=0, y=0, z=0)\n"
+            "    Station.objects.create(id=r + 50_000_000, name=f'St {r}', system_id=r + 20_000_000, region_id=r,"
+            " security=0.9, type_id=1529, x=0, y=0, z=0)\n"
+            "from market.services import market_snapshot_store\n"
+            f"market_snapshot_store(region_id={FRESH_REGION}, orders=[])\n"
+        )
+        subprocess.run([py, "-c", setup], env=env, cwd=ROOT, check=True)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        processes.append(
+            subprocess.Popen(
+                [str(ROOT / ".venv/bin/gunicorn"), "evesite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+                env=env,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [
+                    py,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "evesite",
+                    "worker",
+                    "-c",
+                    "2",
+                    "--loglevel=WARNING",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                env=env,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        )
+        session = requests.Session()
+        session.trust_env = False
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(requests.RequestException):
+                health = session.get(f"{base}/api/health/", timeout=5)
+                if health.status_code == 200 and health.json().get("worker", "ok") == "ok":
+                    break
+            if time.monotonic() > deadline:
+                print("gunicorn or the worker did not start")
+                return 1
+            time.sleep(0.5)
+        time.sleep(1.0)
+
+        started = time.monotonic()
+        first_answers = []
+        job_ids = []
+        for region in REGIONS:
+            t = time.perf_counter()
+            response = session.get(f"{base}/api/market/regions/{region}/scan/", timeout=10)
+            first_answers.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 202, response.text
+            job_ids.append(response.json()["job"]["id"])
+        floor = PAGES * len(REGIONS) * PAGE_DELAY + len(REGIONS) * REGION_DELAY
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        stop = ctx.Event()
+        loader = ctx.Process(target=_other_requests, args=(base, job_ids, stop, queue))
+        loader.start()
+        done: dict[str, float] = {}
+        while len(done) < len(job_ids) and time.monotonic() - started < floor * 3 + 60:
+            for job_id in job_ids:
+                job = session.get(f"{base}/api/jobs/{job_id}/", timeout=10).json()
+                if job["state"] == "failed":
+                    print(f"job {job_id} failed: {job['error']}")
+                    return 1
+                if job["state"] == "done":
+                    done.setdefault(job_id, time.monotonic() - started)
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        stop.set()
+        latencies, failures = queue.get(timeout=60)
+        loader.join()
+        if len(done) < len(job_ids):
+            print(f"only {len(done)} of {len(job_ids)} snapshots stored after {elapsed:.1f} s")
+            return 1
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+        fake.stop()
+        _scratch_database(scratch, create=False)
+    ratio = elapsed / floor
+    p50, p99 = _pct(latencies, 0.5), _pct(latencies, 0.99)
+    stored_at = ", ".join(f"{seconds:.2f}" for seconds in sorted(done.values()))
+    print(f"first scans (202): {', '.join(f'{ms:.1f}' for ms in first_answers)} ms")
+    print(f"snapshots stored at {stored_at} s; all three after {elapsed:.2f} s")
+    print(
+        f"floor (pages x page delay + regions x region delay) {floor:.2f} s; "
+        f"ratio {ratio:.2f} (target <= {TARGET_RATIO})"
+    )
+    print(
+        f"other requests during the walk: {len(latencies)}, p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+        f"(target p99 < {TARGET_P99_MS:.0f} ms), mean {1000 * statistics.mean(latencies):.1f} ms, "
+        f"server errors {len(failures)}"
+    )
+    pages = PAGES * len(REGIONS)
+    print(f"one worker: {pages / elapsed:.1f} pages/s, {pages * PER_PAGE / elapsed:,.0f} orders/s stored")
+    return 0 if ratio <= TARGET_RATIO and p99 < TARGET_P99_MS and not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The pipeline end to end: the live test server, a real Celery worker process on the real Redis broker, a fake ESI.
+
+Requests never wait for ESI: the first scan answers 202 at once, the job's page progress can be
+watched while the worker walks, other requests stay fast, and the next scan answers 200.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+from typing import Any
+
+import pytest
+import requests
+
+from esi.limits import LOCKDOWN_KEY, redis_connection
+from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from evesite.testing.worker import celery_worker
+from evesite.warmup import celery_producer_warm
+from market.models import MarketSnapshot
+from market.services import market_snapshot_store
+from market.tests.conftest import REGION_1, REGION_2, synthetic_universe_load
+from market.tests.test_api import _book
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PAGES = 40
+FAST = 0.2  # seconds: every request while the walk runs
+
+
+def _serve_book(server: FakeHttpServer, region_id: int, pages: int, *, failing: int | None = None) -> None:
+    """Serve a region's orders over ``pages`` pages (page ``failing`` answers 500).
+
+    Args:
+        server: The fake ESI.
+        region_id: The region.
+        pages: X-Pages.
+        failing: A page that fails, if any.
+    """
+    orders = _book(region_id, pages * 10, seed=31)
+    headers = {
+        "X-Pages": str(pages),
+        "Last-Modified": "Sat, 28 Nov 2026 22:55:00 GMT",
+        "Expires": formatdate(time.time() + 300, usegmt=True),
+    }
+
+    def answer(request: Any) -> FakeResponse:
+        """Answer one page."""
+        page = int(request.query.get("page", ["1"])[0])
+        if page == failing:
+            return FakeResponse(status=500, json={"error": "boom"})
+        return FakeResponse(json=orders[(page - 1) * 10 : page * 10], headers=headers)
+
+    server.add("GET", f"/markets/{region_id}/orders", answer, repeat_last=True)
+
+
+def _timed_get(session: requests.Session, url: str, **params: Any) -> tuple[requests.Response, float]:
+    """GET and time it.
+
+    Args:
+        session: The HTTP session.
+        url: The URL.
+        **params: Query parameters.
+
+    Returns:
+        The response and its duration in seconds.
+    """
+    started = time.monotonic()
+    response = session.get(url, params=params, timeout=10)
+    return response, time.monotonic() - started
+
+
+def _watch(session: requests.Session, base: str, job_id: str, probes: list[str], timeout: float = 60) -> dict:
+    """Poll a job until it ends, timing other requests meanwhile.
+
+    Args:
+        session: The HTTP session.
+        base: The live server's URL.
+        job_id: The job.
+        probes: Other paths requested on each round (each must answer within ``FAST``).
+        timeout: Longest wait.
+
+    Returns:
+        ``{"job": last answer, "progress": [(done, total) seen while running], "slowest": seconds}``.
+    """
+    seen: list[tuple[int, int | None]] = []
+    slowest = 0.0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer, took = _timed_get(session, f"{base}/api/jobs/{job_id}/")
+        slowest = max(slowest, took)
+        job = answer.json()
+        if job["state"] == "running":
+            seen.append((job["progress"]["done"], job["progress"]["total"]))
+        if job["state"] in ("done", "failed"):
+            return {"job": job, "progress": seen, "slowest": slowest}
+        for path in probes:
+            probe, took = _timed_get(session, base + path)
+            assert probe.status_code < 500, probe.content
+            slowest = max(slowest, took)
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} did not end within {timeout} s")
+
+
+@pytest.fixture
+def universe() -> None:
+    """The synthetic universe, committed (the worker reads it from its own connection)."""
+    synthetic_universe_load()
+
+
+def test_first_scan_queues_and_the_worker_walks(universe: None, fake_server: FakeHttpServer, live_server: Any) -> None:
+    """202 at once, page progress while the worker walks 40 pages, fast answers meanwhile, then 200 with rows."""
+    _serve_book(fake_server, REGION_1, PAGES)
+    market_snapshot_store(region_id=REGION_2, orders=_book(REGION_2, 50, seed=32))
+    session = requests.Session()
+    base = live_server.url
+    celery_producer_warm()  # as evesite.wsgi does when a web process starts
+    assert session.get(f"{base}/api/market/global/scan/", timeout=10).status_code == 200  # warm the server
+    assert session.get(f"{base}/api/market/regions/19900009/scan/", timeout=10).status_code == 404
+    with celery_worker(ESI_BASE_URL=fake_server.url, ESI_PAGE_DELAY_SECONDS=0.05):
+        first, took = _timed_get(session, f"{base}/api/market/regions/{REGION_1}/scan/")
+        assert first.status_code == 202, first.content
+        assert took < FAST
+        job_id = first.json()["job"]["id"]
+        assert first.headers["Location"] == f"/api/jobs/{job_id}/"
+        watched = _watch(
+            session,
+            base,
+            job_id,
+            probes=["/api/market/global/scan/", f"/api/market/regions/{REGION_2}/scan/", "/api/schema/"],
+        )
+    assert watched["job"]["state"] == "done", watched["job"]
+    assert watched["job"]["progress"] == {"done": PAGES, "total": PAGES, "unit": "pages"}
+    partial = [done for done, total in watched["progress"] if total == PAGES and 0 < done < PAGES]
+    assert partial, f"no page progress was seen while running: {watched['progress']}"
+    assert watched["slowest"] < FAST, watched["slowest"]
+    assert fake_server.count("GET", f"/markets/{REGION_1}/orders") == PAGES
+    final = session.get(f"{base}/api/market/regions/{REGION_1}/scan/", timeout=10)
+    assert final.status_code == 200
+    assert final.json()["snapshot"]["stale"] is False
+    assert final.json()["count"] > 0
+    assert MarketSnapshot.objects.get(region_id=REGION_1).order_count == PAGES * 10
+
+
+def test_concurrent_scans_share_one_job_and_one_walk(
+    universe: None, fake_server: FakeHttpServer, live_server: Any
+) -> None:
+    """Six scans of one region at once: one job, and the worker walks its pages once."""
+    _serve_book(fake_server, REGION_1, 8)
+    url = f"{live_server.url}/api/market/regions/{REGION_1}/scan/"
+    barrier = threading.Barrier(6)
+
+    def scan(_: int) -> requests.Response:
+        """One scan, started with the others."""
+        barrier.wait()
+        return requests.get(url, timeout=10)
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(scan, range(6)))
+    assert {a.status_code for a in answers} == {202}
+    job_ids = {a.json()["job"]["id"] for a in answers}
+    assert len(job_ids) == 1
+    with celery_worker(ESI_BASE_URL=fake_server.url):
+        watched = _watch(requests.Session(), live_server.url, job_ids.pop(), probes=[])
+    assert watched["job"]["state"] == "done"
+    assert fake_server.count("GET", f"/markets/{REGION_1}/orders") == 8
+
+
+def test_a_failing_walk_fails_its_job_and_no_request_waits(
+    universe: None, fake_server: FakeHttpServer, live_server: Any
+) -> None:
+    """Page 7 fails: the worker sleeps and the job fails naming the error; web requests stay fast meanwhile."""
+    _serve_book(fake_server, REGION_1, 12, failing=7)
+    session = requests.Session()
+    base = live_server.url
+    celery_producer_warm()
+    with celery_worker(ESI_BASE_URL=fake_server.url, ESI_ERROR_SLEEP_SECONDS=2, ESI_LOCKDOWN_SECONDS=30):
+        first, took = _timed_get(session, f"{base}/api/market/regions/{REGION_1}/scan/")
+        assert first.status_code == 202
+        assert took < FAST
+        watched = _watch(session, base, first.json()["job"]["id"], probes=[f"/api/market/regions/{REGION_1}/scan/"])
+    job = watched["job"]
+    assert job["state"] == "failed"
+    assert "500" in job["error"]
+    assert "page=7" in job["error"]
+    assert watched["slowest"] < FAST, watched["slowest"]
+    assert redis_connection().exists(LOCKDOWN_KEY) == 1
+    assert fake_server.count("GET", f"/markets/{REGION_1}/orders") == 7
