@@ -2,16 +2,16 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
-from evesite.views import HealthApi
+from evesite.views import HealthApi, SchemaApi
 
 urlpatterns = [
     # First: image hits are the busiest route, and Django tries the patterns in order (each include costs).
     path("api/", include("imagecache.urls")),
     path("admin/", admin.site.urls),
     path("api/health/", HealthApi.as_view(), name="health"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaApi.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("universe.urls")),
     path("api/", include("esi.urls")),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from django.http import HttpResponse
+from django.utils import translation
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -91,3 +94,36 @@ class HealthApi(APIView):
         if failing:
             return Response({**status, "failing": failing}, status=503)
         return Response(status)
+
+
+class SchemaApi(SpectacularAPIView):
+    """The OpenAPI document, generated and rendered once per process, language and format.
+
+    It changes only with the code. Keeping the rendered bytes (not the dict) costs no
+    rendering and no garbage-collector work on later requests.
+    """
+
+    _documents: ClassVar[dict[tuple[str | None, str | None, str], tuple[bytes, str]]] = {}
+
+    def _get_schema_response(self, request: Request) -> HttpResponse:
+        """Serve the document, generating and rendering it on the first request.
+
+        Args:
+            request: The request.
+
+        Returns:
+            The rendered schema.
+        """
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        renderer = request.accepted_renderer
+        key = (version, translation.get_language(), renderer.media_type)
+        if key not in self._documents:
+            generator = self.generator_class(urlconf=self.urlconf, api_version=version, patterns=self.patterns)
+            schema = generator.get_schema(request=request, public=self.serve_public)
+            body = renderer.render(schema, renderer.media_type, {"request": request})
+            content_type = renderer.media_type + (f"; charset={renderer.charset}" if renderer.charset else "")
+            self._documents[key] = (body if isinstance(body, bytes) else body.encode(), content_type)
+        body, content_type = self._documents[key]
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'inline; filename="{self._get_filename(request, version)}"'
+        return response

@@ -1,10 +1,11 @@
-"""Run a real Celery worker process against the test database and Redis, for pipeline tests."""
+"""Run a real Celery worker and a real gunicorn against the test database and Redis, for pipeline tests."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -91,10 +92,46 @@ def celery_worker(*, concurrency: int = 2, ready_timeout: float = 60.0, **env: o
         while not app.control.ping(destination=[name], timeout=0.5):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"The Celery worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)  # the pool processes finish starting (CPU the timed requests should not share)
+        _wait_idle(process.pid)
         yield log
     finally:
         _group_stop(process)
+
+
+def _group_cpu_ticks(pgid: int) -> int:
+    """Add up the CPU time (clock ticks) of every process in a process group.
+
+    Args:
+        pgid: The group.
+
+    Returns:
+        Their user + system ticks.
+    """
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == pgid:
+                    total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def _wait_idle(pgid: int, *, timeout: float = 15.0) -> None:
+    """Wait until a started worker has finished starting (its pool uses no CPU the timed requests need).
+
+    Args:
+        pgid: The worker's process group.
+        timeout: Longest wait.
+    """
+    deadline = time.monotonic() + timeout
+    before = _group_cpu_ticks(pgid)
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = _group_cpu_ticks(pgid)
+        if now - before <= 2:  # at most 20 ms of CPU in 300 ms
+            return
+        before = now
 
 
 def _group_stop(process: subprocess.Popen[bytes]) -> None:
@@ -114,3 +151,51 @@ def _group_stop(process: subprocess.Popen[bytes]) -> None:
             break
         time.sleep(0.1)
     process.wait()
+
+
+@contextmanager
+def gunicorn_server(*, workers: int = 2, ready_timeout: float = 60.0, **env: object) -> Iterator[str]:
+    """Serve ``evesite.wsgi`` with gunicorn on a free loopback port, as ``make run`` does, for the test database.
+
+    Args:
+        workers: Sync worker processes.
+        ready_timeout: Longest wait for the first answer.
+        **env: Variables for the server (see :func:`worker_environment`).
+
+    Yields:
+        The base URL.
+
+    Raises:
+        RuntimeError: When the server does not answer in time (its log is in the message).
+    """
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
+    # The access log shows each request's time in the server (seconds), next to what the client measured.
+    gunicorn = ("--workers", str(workers), "--no-control-socket", "--access-logfile", "-")
+    gunicorn += ("--access-logformat", "%(r)s %(s)s %(L)s")
+    base = f"http://127.0.0.1:{port}"
+    with log.open("w") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own server
+            [str(Path(sys.executable).parent / "gunicorn"), "evesite.wsgi", "--bind", f"127.0.0.1:{port}", *gunicorn],
+            env=worker_environment(**env),
+            cwd=settings.BASE_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{base}/api/schema/", timeout=5).status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        _group_stop(process)
