@@ -175,8 +175,8 @@ def gunicorn_server(*, workers: int = 2, ready_timeout: float = 60.0, **env: obj
         port = int(sock.getsockname()[1])
     log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
     # The access log shows each request's time in the server (seconds), next to what the client measured.
-    gunicorn = ("--workers", str(workers), "--no-control-socket", "--access-logfile", "-")
-    gunicorn += ("--access-logformat", "%(r)s %(s)s %(L)s")
+    gunicorn = ["--workers", str(workers), "--no-control-socket", "--access-logfile", "-"]
+    gunicorn += ["--access-logformat", "%(r)s %(s)s %(L)s"]
     base = f"http://127.0.0.1:{port}"
     with log.open("w") as out:
         process = subprocess.Popen(  # noqa: S603 - our own server
