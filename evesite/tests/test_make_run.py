@@ -211,7 +211,8 @@ def test_make_run_fills_the_data_and_stops_cleanly(
         "PORT": str(port),
         "WORKERS": "1",
     }
-    env.pop("PYTEST_CURRENT_TEST", None)
+    for name in ("PYTEST_CURRENT_TEST", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"):  # a make of its own, not make test's
+        env.pop(name, None)
     subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=True, capture_output=True)
     log = (tmp_path / "make-run.log").open("w")
     make = subprocess.Popen(

@@ -77,8 +77,9 @@ def test_procfile_web_bind_as_the_shell_expands_it(env: dict[str, str], bind: st
 def test_make_run_ends_with_exec_honcho() -> None:
     """`make run`'s last command replaces the recipe's shell with honcho (so make's SIGTERM reaches it)."""
     dry_run = subprocess.run(
-        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=7791"],
+        ["make", "--no-print-directory", "-n", "run", "HOST=0.0.0.0", "PORT=7791"],
         cwd=BASE_DIR,
+        env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}},
         capture_output=True,
         text=True,
         check=True,
