@@ -26,7 +26,7 @@ from jobs.models import Job, JobState
 from jobs.services import error_line, job_create, job_fail, job_finish, job_progress_set, job_start
 from market.models import MarketSnapshot
 from market.selectors import market_snapshot_current_get, snapshot_age
-from market.services import market_region_fetch
+from market.services import market_region_orders_fetch, market_snapshot_store
 from universe.selectors import market_region_validate
 
 logger = logging.getLogger("market")
@@ -193,7 +193,7 @@ def market_refresh_retry_after(*, job: Job) -> int:
 
 
 def _region_walk(*, region_id: int, on_page: Callable[[int, int], None]) -> MarketSnapshot:
-    """Walk and store one region inside the ESI walk slot.
+    """Walk a region's pages inside the ESI walk slot, then store them (after the slot is free for the next walk).
 
     Args:
         region_id: The region.
@@ -214,7 +214,13 @@ def _region_walk(*, region_id: int, on_page: Callable[[int, int], None]) -> Mark
             keep_alive()
             on_page(done, total)
 
-        return market_region_fetch(region_id=region_id, progress=page_done)
+        fetched = market_region_orders_fetch(region_id=region_id, progress=page_done)
+    return market_snapshot_store(
+        region_id=region_id,
+        orders=fetched.orders,
+        fetched_at=fetched.fetched_at,
+        last_modified=fetched.last_modified,
+    )
 
 
 def market_region_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress | None = None) -> int | None:

@@ -6,6 +6,7 @@ import json
 import logging
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -165,18 +166,28 @@ def market_snapshot_store(
     return snapshot
 
 
-def market_region_fetch(*, region_id: int, progress: Callable[[int, int], None] | None = None) -> MarketSnapshot:
-    """Fetch every order page of a region through the ESI client (page delays included) and store it.
+@dataclass(frozen=True)
+class FetchedOrders:
+    """A region's orders as one ESI walk returned them."""
 
-    Call it from a worker: a real region takes minutes. The region must be checked first
-    (``universe.selectors.market_region_validate``).
+    region_id: int
+    orders: list[dict[str, Any]]
+    fetched_at: datetime
+    last_modified: datetime | None
+
+
+def market_region_orders_fetch(*, region_id: int, progress: Callable[[int, int], None] | None = None) -> FetchedOrders:
+    """Fetch every order page of a region through the ESI client (page delays included).
+
+    Call it from a worker, inside the ESI walk slot: a real region takes minutes. The
+    region must be checked first (``universe.selectors.market_region_validate``).
 
     Args:
         region_id: The region.
         progress: Called with (pages done, pages) after each page.
 
     Returns:
-        The new current snapshot.
+        The orders, ready for :func:`market_snapshot_store`.
     """
     from esi.client import EsiClient
 
@@ -186,9 +197,7 @@ def market_region_fetch(*, region_id: int, progress: Callable[[int, int], None] 
     orders = client.get_all_pages(path, params={"order_type": "all"}, progress=progress)
     # The walk just cached page 1: reading it again costs no request and tells its Last-Modified.
     first = client.get(path, params={"order_type": "all", "page": 1})
-    return market_snapshot_store(
-        region_id=region_id, orders=orders, fetched_at=fetched_at, last_modified=first.last_modified
-    )
+    return FetchedOrders(region_id=region_id, orders=orders, fetched_at=fetched_at, last_modified=first.last_modified)
 
 
 def market_character_station_get(*, user: Any) -> int:
