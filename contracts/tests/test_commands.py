@@ -16,6 +16,7 @@ from contracts.services import contracts_region_refresh
 from contracts.tests.conftest import THE_FORGE, serve_items, serve_region, shift_dates
 from esi import limits
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from evesite.testing.output import TtyStringIO
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +25,6 @@ UNKNOWN_REGION = 10999999  # in no SDE
 WORMHOLE_REGION = 11000001  # an SDE region without NPC stations
 # The samples whose items ESI refuses (see test_refresh.FAULTS): left out of the listings served here.
 FAULT_IDS = {3000, 4000, 5000, 6000}
-
-
-class TtyStringIO(io.StringIO):
-    """A text buffer that says it is a terminal, so the command draws its progress bar into it."""
-
-    def isatty(self) -> bool:
-        """Pretend to be a terminal.
-
-        Returns:
-            Always True.
-        """
-        return True
 
 
 @pytest.fixture

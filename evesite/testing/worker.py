@@ -59,6 +59,28 @@ def worker_environment(**overrides: object) -> dict[str, str]:
     return env
 
 
+def _spawn(command: list[str], log: Path, env: dict[str, object]) -> subprocess.Popen[bytes]:
+    """Start one of our processes in a session of its own, output to ``log``.
+
+    Args:
+        command: The command line.
+        log: Its log file.
+        env: Variables on top of :func:`worker_environment`.
+
+    Returns:
+        The process.
+    """
+    with log.open("w") as out:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter, app and server
+            command,
+            env=worker_environment(**env),
+            cwd=settings.BASE_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @contextmanager
 def celery_worker(*, concurrency: int = 2, ready_timeout: float = 60.0, **env: object) -> Iterator[Path]:
     """Start ``celery -A evesite worker`` (prefork) and stop it with SIGTERM (SIGKILL after 20 s) at the end.
@@ -78,15 +100,11 @@ def celery_worker(*, concurrency: int = 2, ready_timeout: float = 60.0, **env: o
 
     log = Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1])
     name = f"test-{os.getpid()}-{time.monotonic_ns()}@localhost"
-    with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
-            [sys.executable, "-m", "celery", "-A", "evesite", "worker", "-n", name, "-c", str(concurrency), *QUIET],
-            env=worker_environment(**env),
-            cwd=settings.BASE_DIR,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = _spawn(
+        [sys.executable, "-m", "celery", "-A", "evesite", "worker", "-n", name, "-c", str(concurrency), *QUIET],
+        log,
+        env,
+    )
     try:
         deadline = time.monotonic() + ready_timeout
         while not app.control.ping(destination=[name], timeout=0.5):
@@ -178,15 +196,11 @@ def gunicorn_server(*, workers: int = 2, ready_timeout: float = 60.0, **env: obj
     gunicorn = ["--workers", str(workers), "--no-control-socket", "--access-logfile", "-"]
     gunicorn += ["--access-logformat", "%(r)s %(s)s %(L)s"]
     base = f"http://127.0.0.1:{port}"
-    with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own server
-            [str(Path(sys.executable).parent / "gunicorn"), "evesite.wsgi", "--bind", f"127.0.0.1:{port}", *gunicorn],
-            env=worker_environment(**env),
-            cwd=settings.BASE_DIR,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = _spawn(
+        [str(Path(sys.executable).parent / "gunicorn"), "evesite.wsgi", "--bind", f"127.0.0.1:{port}", *gunicorn],
+        log,
+        env,
+    )
     try:
         deadline = time.monotonic() + ready_timeout
         while True:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -105,3 +107,35 @@ def synthetic_universe(db: None) -> SyntheticUniverse:
         The ids.
     """
     return synthetic_universe_load()
+
+
+def pilot_login(*, settings: Any, username: str, character_id: int, access_token: str) -> Any:
+    """Create a user whose character is logged in with EVE SSO (tokens stored, location scope granted).
+
+    Args:
+        settings: pytest-django's settings fixture (a token encryption key is set).
+        username: The user's name.
+        character_id: The character.
+        access_token: The access token ESI will see.
+
+    Returns:
+        The user.
+    """
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from accounts.services import eve_character_login_store
+
+    settings.TOKEN_ENCRYPTION_KEY = "market-test-key-" + "x" * 32
+    user = get_user_model().objects.create_user(username=username)
+    eve_character_login_store(
+        user=user,
+        character_id=character_id,
+        name=username.title(),
+        owner_hash="hash",
+        scopes=["esi-location.read_location.v1"],
+        access_token=access_token,
+        access_token_expires_at=timezone.now() + timedelta(hours=1),
+        refresh_token="refresh-token",
+    )
+    return user

@@ -44,6 +44,7 @@ from market.tests.conftest import (
     TYPE_UNKNOWN,
     VOLUMES,
     SyntheticUniverse,
+    pilot_login,
 )
 from market.tests.reference import Universe, reference_hauling, reference_station
 
@@ -368,20 +369,7 @@ def test_station_scan_current_uses_the_character_location(
     synthetic_universe: SyntheticUniverse, esi_server: FakeHttpServer, settings: Any
 ) -> None:
     """``current`` reads the character's station through ESI with the character's token."""
-    from accounts.services import eve_character_login_store
-
-    settings.TOKEN_ENCRYPTION_KEY = "market-test-key-" + "x" * 32
-    user = get_user_model().objects.create_user(username="pilot")
-    eve_character_login_store(
-        user=user,
-        character_id=2112000001,
-        name="Pilot",
-        owner_hash="hash",
-        scopes=["esi-location.read_location.v1"],
-        access_token="access-token-abc",
-        access_token_expires_at=timezone.now() + timedelta(hours=1),
-        refresh_token="refresh-token",
-    )
+    user = pilot_login(settings=settings, username="pilot", character_id=2112000001, access_token="access-token-abc")
     esi_server.add(
         "GET",
         "/characters/2112000001/location",

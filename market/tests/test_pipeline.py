@@ -8,13 +8,11 @@ from __future__ import annotations
 import io
 import time
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from esi.limits import LOCKDOWN_KEY, redis_connection
@@ -25,7 +23,7 @@ from market.models import MarketSnapshot
 from market.refresh import market_region_refresh_enqueue, market_regions_refresh_run, market_regions_refresh_start
 from market.services import market_snapshot_store
 from market.tasks import market_refresh_region_task, market_snapshot_regions_task
-from market.tests.conftest import REGION_1, REGION_2, STATION_A, SyntheticUniverse
+from market.tests.conftest import REGION_1, REGION_2, STATION_A, SyntheticUniverse, pilot_login
 from market.tests.test_api import ORDERS_PATH, _book, _serve_pages
 
 pytestmark = pytest.mark.django_db
@@ -112,21 +110,8 @@ def test_web_requests_never_sleep_on_esi_errors(
     synthetic_universe: SyntheticUniverse, esi_server: FakeHttpServer, settings: Any
 ) -> None:
     """An ESI error met while serving a request locks ESI out and answers at once; then 429 with Retry-After."""
-    from accounts.services import eve_character_login_store
-
     settings.ESI_ERROR_SLEEP_SECONDS = 5.0
-    settings.TOKEN_ENCRYPTION_KEY = "pipeline-test-key-" + "x" * 32
-    user = get_user_model().objects.create_user(username="docked")
-    eve_character_login_store(
-        user=user,
-        character_id=2112000002,
-        name="Docked",
-        owner_hash="hash",
-        scopes=["esi-location.read_location.v1"],
-        access_token="access-token",
-        access_token_expires_at=timezone.now() + timedelta(hours=1),
-        refresh_token="refresh-token",
-    )
+    user = pilot_login(settings=settings, username="docked", character_id=2112000002, access_token="access-token")
     esi_server.add("GET", "/characters/2112000002/location", FakeResponse(status=503, json={"error": "down"}))
     client = APIClient()
     client.force_login(user)

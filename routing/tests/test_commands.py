@@ -16,26 +16,16 @@ from django.core.management.base import CommandError
 from django_redis import get_redis_connection
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from evesite.testing.output import TtyStringIO
 from routing import tasks
 from routing.models import KillFeedCursor
 from routing.selectors import KILLS_KEY, SYSTEM_KILLS_KEY, risk_list
 from routing.services import FEED_POLL_LOCK_KEY, R2Z2_FEED
+from routing.tests.test_risk import HOURLY_KILLS
 
 pytestmark = pytest.mark.usefixtures("tiny_sde")
 
 XRAY, CHARLIE, FOXTROT = 8, 3, 6
-
-
-class TtyStringIO(io.StringIO):
-    """A text buffer that says it is a terminal, so the command draws its progress bar into it."""
-
-    def isatty(self) -> bool:
-        """Pretend to be a terminal.
-
-        Returns:
-            Always True.
-        """
-        return True
 
 
 @pytest.fixture
@@ -75,13 +65,7 @@ def test_refresh_system_kills_writes_the_risk_and_counts_the_systems(zkill_serve
     zkill_server.add(
         "GET",
         "/universe/system_kills",
-        FakeResponse(
-            json=[
-                {"system_id": CHARLIE, "ship_kills": 12, "pod_kills": 1, "npc_kills": 40},
-                {"system_id": FOXTROT, "ship_kills": 2, "pod_kills": 1, "npc_kills": 0},
-                {"system_id": 12, "ship_kills": 0, "pod_kills": 0, "npc_kills": 99},
-            ]
-        ),
+        FakeResponse(json=HOURLY_KILLS),
     )
     tty = TtyStringIO()
     out = _run("refresh_system_kills", stdout=tty)

@@ -23,6 +23,12 @@ from routing.zkillboard import R2z2Client, R2z2Record, ZkillboardError
 pytestmark = pytest.mark.usefixtures("tiny_sde")
 
 XRAY, BRAVO, CHARLIE, FOXTROT = 8, 2, 3, 6
+# ESI's /universe/system_kills answer: 13 ship+pod kills in CHARLIE (high), 3 in FOXTROT (elevated).
+HOURLY_KILLS = [
+    {"system_id": CHARLIE, "ship_kills": 12, "pod_kills": 1, "npc_kills": 40},
+    {"system_id": FOXTROT, "ship_kills": 2, "pod_kills": 1, "npc_kills": 0},
+    {"system_id": 12, "ship_kills": 0, "pod_kills": 0, "npc_kills": 99},
+]
 
 
 @pytest.fixture
@@ -232,13 +238,7 @@ def test_esi_hourly_counts_make_high_and_elevated(zkill_server: FakeHttpServer, 
     zkill_server.add(
         "GET",
         "/universe/system_kills",
-        FakeResponse(
-            json=[
-                {"system_id": CHARLIE, "ship_kills": 12, "pod_kills": 1, "npc_kills": 40},
-                {"system_id": FOXTROT, "ship_kills": 2, "pod_kills": 1, "npc_kills": 0},
-                {"system_id": 12, "ship_kills": 0, "pod_kills": 0, "npc_kills": 99},
-            ]
-        ),
+        FakeResponse(json=HOURLY_KILLS),
     )
     assert system_kills_refresh() == 3
     levels = {r.system_id: (r.level, r.reasons) for r in risk_list()}
