@@ -36,7 +36,9 @@ def contracts_refresh_regions_task() -> list[dict[str, Any]]:
         One report per region.
     """
     regions = list(settings.CONTRACTS_REGIONS)
-    job = job_create(kind="contracts.refresh_regions", params={"region_ids": regions}, unit="regions")
+    job = job_create(
+        kind="contracts.refresh_regions", params={"region_ids": regions}, unit="regions", total=len(regions)
+    )
     with job_running(job_id=job.pk) as progress:
         reports: list[dict[str, Any]] = []
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from evesite.exceptions import UpstreamError
 from routing import services
+
+logger = logging.getLogger("routing")
 
 
 @shared_task(
@@ -28,10 +32,16 @@ def system_kills_refresh() -> int:
 def zkill_feed_poll() -> int:
     """Read the zKillboard R2Z2 feed from where it stopped (one run at a time; the next beat retries).
 
+    An unreachable feed is one warning line, not a traceback every 15 s: the next run simply tries again.
+
     Returns:
-        How many records were read (0 when another run holds the lock).
+        How many records were read (0 when another run holds the lock or the feed failed).
     """
-    report = services.zkill_feed_poll_locked()
+    try:
+        report = services.zkill_feed_poll_locked()
+    except UpstreamError as exc:
+        logger.warning("routing: kill feed poll failed, the next run tries again: %s", exc.message)
+        return 0
     return 0 if report is None else report.records
 
 

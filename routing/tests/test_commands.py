@@ -147,6 +147,20 @@ def test_poll_kill_feed_upstream_failure_is_one_line_and_releases_the_lock(zkill
     assert not _lock_held()
 
 
+def test_feed_task_logs_one_line_when_the_feed_fails(
+    zkill_server: FakeHttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The beat's feed task meets a failing zKillboard: one warning line, 0 records, the lock released."""
+    zkill_server.add("GET", "/ephemeral/sequence.json", FakeResponse(status=503))
+    assert tasks.zkill_feed_poll.apply().get() == 0
+    warnings = [r for r in caplog.records if r.name == "routing" and r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "kill feed poll failed" in warnings[0].getMessage()
+    assert warnings[0].exc_info is None
+    assert not _lock_held()
+    assert zkill_server.count("GET", "/ephemeral/sequence.json") == 3  # the first try and 2 retries
+
+
 def test_poll_kill_feed_rejects_a_bad_max_records(zkill_server: FakeHttpServer) -> None:
     """--max-records must be 1 or more."""
     with pytest.raises(CommandError, match="--max-records"):
