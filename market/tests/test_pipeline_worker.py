@@ -10,11 +10,13 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from email.utils import formatdate
 from typing import Any
 
 import pytest
 import requests
+from django.utils import timezone
 
 from esi.limits import LOCKDOWN_KEY, redis_connection
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
@@ -92,7 +94,6 @@ def _watch(session: requests.Session, base: str, job_id: str, probes: list[str],
         answer, took = _timed_get(session, f"{base}/api/jobs/{job_id}/")
         slowest = max(slowest, (took, "job"))
         job = answer.json()
-        print("DBG", round(time.monotonic() % 1000, 3), round(took, 3), job["state"], job["progress"]["done"])
         if job["state"] == "running":
             seen.append((job["progress"]["done"], job["progress"]["total"]))
         if job["state"] in ("done", "failed"):
@@ -161,8 +162,10 @@ def test_first_scan_queues_and_the_worker_walks(universe: None, fake_server: Fak
 
 
 def test_concurrent_scans_share_one_job_and_one_walk(universe: None, fake_server: FakeHttpServer, web: str) -> None:
-    """Six scans of one region at once: one job, and the worker walks its pages once."""
+    """Six scans of one stale region at once: all answer from the stale snapshot with one job; one walk."""
     _serve_book(fake_server, REGION_1, 8)
+    stale = market_snapshot_store(region_id=REGION_1, orders=_book(REGION_1, 30, seed=33))
+    MarketSnapshot.objects.filter(pk=stale.pk).update(fetched_at=timezone.now() - timedelta(minutes=31))
     url = f"{web}/api/market/regions/{REGION_1}/scan/"
     barrier = threading.Barrier(6)
 
@@ -173,13 +176,17 @@ def test_concurrent_scans_share_one_job_and_one_walk(universe: None, fake_server
 
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(scan, range(6)))
-    assert {a.status_code for a in answers} == {202}
-    job_ids = {a.json()["job"]["id"] for a in answers}
+    assert {a.status_code for a in answers} == {200}
+    assert all(a.json()["snapshot"]["stale"] for a in answers)
+    job_ids = {a.json()["snapshot"]["job"]["id"] for a in answers}
     assert len(job_ids) == 1
     with celery_worker(ESI_BASE_URL=fake_server.url):
         watched = _watch(requests.Session(), web, job_ids.pop(), probes=[])
     assert watched["job"]["state"] == "done"
     assert fake_server.count("GET", f"/markets/{REGION_1}/orders") == 8
+    fresh = requests.get(url, timeout=10).json()
+    assert fresh["snapshot"]["stale"] is False
+    assert fresh["snapshot"]["job"] is None
 
 
 def test_a_failing_walk_fails_its_job_and_no_request_waits(
