@@ -23,6 +23,8 @@ logger = logging.getLogger("esi")
 
 WALK_LOCK_KEY = "esi:walk:lock"
 WALK_ENDED_KEY = "esi:walk:ended_at"
+# How often a walk waiting for the slot says so (``waiting``).
+WAIT_REPORT_SECONDS = 5.0
 
 
 def _redis_now() -> float:
@@ -36,11 +38,12 @@ def _redis_now() -> float:
 
 
 @contextmanager
-def esi_walk_slot(*, what: str) -> Iterator[Callable[[], None]]:
+def esi_walk_slot(*, what: str, waiting: Callable[[], None] | None = None) -> Iterator[Callable[[], None]]:
     """Hold the one walk slot for the block, after the region delay since the previous walk ended.
 
     Args:
         what: What is walked, for the log.
+        waiting: Called every ``WAIT_REPORT_SECONDS`` while another walk holds the slot (a job shows it is alive).
 
     Yields:
         A keep-alive to call after each page (the slot lapses ``ESI_WALK_LOCK_SECONDS`` after the
@@ -50,15 +53,14 @@ def esi_walk_slot(*, what: str) -> Iterator[Callable[[], None]]:
         EsiRateLimitError: When the slot stayed taken for ``ESI_WALK_WAIT_SECONDS``.
     """
     conn = limits.redis_connection()
-    lock = conn.lock(
-        WALK_LOCK_KEY,
-        timeout=float(settings.ESI_WALK_LOCK_SECONDS),
-        blocking_timeout=float(settings.ESI_WALK_WAIT_SECONDS),
-        sleep=0.05,
-    )
+    lock = conn.lock(WALK_LOCK_KEY, timeout=float(settings.ESI_WALK_LOCK_SECONDS), sleep=0.05)
     waited = time.monotonic()
-    if not lock.acquire():
-        raise EsiRateLimitError(f"Another ESI walk held the slot too long; {what} was not walked.", retry_after=60)
+    deadline = waited + float(settings.ESI_WALK_WAIT_SECONDS)
+    while not lock.acquire(blocking_timeout=max(0.0, min(WAIT_REPORT_SECONDS, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            raise EsiRateLimitError(f"Another ESI walk held the slot too long; {what} was not walked.", retry_after=60)
+        if waiting is not None:
+            waiting()
     try:
         ended = conn.get(WALK_ENDED_KEY)
         if ended is not None:

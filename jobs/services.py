@@ -60,6 +60,15 @@ def job_progress_set(*, job_id: uuid.UUID | str, done: int, total: int | None) -
     Job.objects.filter(pk=job_id).update(progress_done=done, progress_total=total, updated=timezone.now())
 
 
+def job_touch(*, job_id: uuid.UUID | str) -> None:
+    """Record that a running job is alive (waiting, or working without countable progress).
+
+    Args:
+        job_id: The job.
+    """
+    Job.objects.filter(pk=job_id).update(updated=timezone.now())
+
+
 def job_finish(*, job_id: uuid.UUID | str, result: Any = None) -> None:
     """Mark a job done.
 

@@ -23,7 +23,7 @@ from django_redis import get_redis_connection
 from esi.walks import esi_walk_slot
 from evesite.exceptions import NotFoundError, ServiceUnavailableError
 from jobs.models import Job, JobState
-from jobs.services import error_line, job_create, job_fail, job_finish, job_progress_set, job_start
+from jobs.services import error_line, job_create, job_fail, job_finish, job_progress_set, job_start, job_touch
 from market.models import MarketSnapshot
 from market.selectors import market_snapshot_current_get, snapshot_age
 from market.services import market_region_orders_fetch, market_snapshot_store
@@ -192,26 +192,31 @@ def market_refresh_retry_after(*, job: Job) -> int:
     return min(RETRY_AFTER_MAX, max(1, math.ceil(left * float(settings.ESI_PAGE_DELAY_SECONDS))))
 
 
-def _region_walk(*, region_id: int, on_page: Callable[[int, int], None]) -> MarketSnapshot:
+def _region_walk(*, job_id: str, region_id: int, on_page: Callable[[int, int], None]) -> MarketSnapshot:
     """Walk a region's pages inside the ESI walk slot, then store them (after the slot is free for the next walk).
 
+    The job is touched while it waits for the slot and after every page, so it never looks dead while alive.
+
     Args:
+        job_id: The job doing it.
         region_id: The region.
         on_page: Called with (pages done, pages).
 
     Returns:
         The new snapshot.
     """
-    with esi_walk_slot(what=f"market orders of region {region_id}") as keep_alive:
+    waiting = partial(job_touch, job_id=job_id)
+    with esi_walk_slot(what=f"market orders of region {region_id}", waiting=waiting) as keep_alive:
 
         def page_done(done: int, total: int) -> None:
-            """Keep the slot and report.
+            """Keep the slot and the job alive, and report.
 
             Args:
                 done: Pages done.
                 total: Pages.
             """
             keep_alive()
+            job_touch(job_id=job_id)
             on_page(done, total)
 
         fetched = market_region_orders_fetch(region_id=region_id, progress=page_done)
@@ -254,7 +259,7 @@ def market_region_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress 
 
     failed = True
     try:
-        snapshot = _region_walk(region_id=region_id, on_page=page_done)
+        snapshot = _region_walk(job_id=job_id, region_id=region_id, on_page=page_done)
         failed = False
     except Exception as exc:
         job_fail(job_id=job_id, error=error_line(exc))
@@ -303,7 +308,7 @@ def _regions_one(*, job: Job, region_id: int, on_page: PageProgress | None) -> t
             failed = False
             return None, f"snapshot {current.pk} is newer than this job"
         callback = partial(on_page, region_id) if on_page is not None else (lambda done, total: None)
-        snapshot = _region_walk(region_id=region_id, on_page=callback)
+        snapshot = _region_walk(job_id=job_id, region_id=region_id, on_page=callback)
         failed = False
         return snapshot.pk, None
     finally:

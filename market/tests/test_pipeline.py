@@ -6,6 +6,7 @@ The end-to-end run with a real Celery worker is in ``test_pipeline_worker.py``.
 from __future__ import annotations
 
 import io
+import threading
 import time
 import uuid
 from typing import Any
@@ -218,3 +219,32 @@ def test_pipeline_defaults_are_pinned() -> None:
         "MARKET_REFRESH_LOCK_SECONDS",
         "MARKET_REFRESH_RETRY_SECONDS",
     ) == [120.0, 3600.0, 300.0, 7.0, 3600, 60]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_waiting_for_the_walk_slot_stays_alive(
+    esi_server: FakeHttpServer, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh job queued behind another walk keeps its region (scans get the same job), then walks."""
+    from esi import walks
+    from market.tests.conftest import synthetic_universe_load
+
+    synthetic_universe_load()
+    settings.JOBS_STALE_SECONDS = 0.5
+    monkeypatch.setattr(walks, "WAIT_REPORT_SECONDS", 0.1)
+    _serve_pages(esi_server, ORDERS_PATH, _book(REGION_1, 20, seed=28), pages=1)
+    held = redis_connection().lock(walks.WALK_LOCK_KEY, timeout=30)
+    assert held.acquire(blocking=False)
+    job = market_region_refresh_enqueue(region_id=REGION_1)
+    runner = threading.Thread(target=market_refresh_region_task, args=(str(job.pk),))
+    runner.start()
+    try:
+        time.sleep(1.5)  # three times JOBS_STALE_SECONDS
+        assert Job.objects.get(pk=job.pk).state == "running"
+        assert market_region_refresh_enqueue(region_id=REGION_1).pk == job.pk
+        assert esi_server.count() == 0
+    finally:
+        held.release()
+        runner.join(30)
+    assert Job.objects.get(pk=job.pk).state == "done"
+    assert esi_server.count() == 1
