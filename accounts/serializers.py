@@ -33,7 +33,7 @@ class UserSettingsInputSerializer(serializers.Serializer):
 
     sales_tax = serializers.FloatField(min_value=0.0, max_value=100.0, help_text="Percent.")
     broker_fee = serializers.FloatField(min_value=0.0, max_value=100.0, help_text="Percent.")
-    home_station_id = serializers.IntegerField(allow_null=True, min_value=1)
+    home_station_id = serializers.IntegerField(allow_null=True, min_value=1, max_value=2**63 - 1)
     default_route_mode = serializers.ChoiceField(choices=RouteMode.choices)
     avoid = serializers.ListField(
         child=serializers.CharField(max_length=100), max_length=500, help_text="Solar system ids or names."
@@ -97,7 +97,12 @@ class LogoutOutputSerializer(serializers.Serializer):
     """The outcome of a logout."""
 
     logged_out = serializers.BooleanField()
-    sso_revoked = serializers.BooleanField(help_text="Whether EVE SSO confirmed the refresh token's revocation.")
+    sso_revoked = serializers.BooleanField(
+        help_text=(
+            "Whether the refresh token's revocation at EVE SSO was queued (it runs in the background, best "
+            "effort, and is not confirmed here); false when there was no stored token to revoke."
+        )
+    )
 
 
 class RoutesDeletedSerializer(serializers.Serializer):

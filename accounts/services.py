@@ -1,15 +1,19 @@
-"""Writes of accounts: SSO tokens (encrypted), logout revocation, settings and saved routes."""
+"""Writes of accounts: SSO tokens (encrypted), logout (token deletion, queued revocation), settings and routes."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 from social_django.models import Nonce
 
 from accounts import sso
@@ -21,6 +25,9 @@ from evesite.exceptions import InvalidInputError
 from universe.models import Station
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that revokes a refresh token after logout (sent by name: tasks import this module).
+REVOKE_REFRESH_TOKEN_TASK = "accounts.revoke_refresh_token"  # noqa: S105 (a task name, not a secret)
 
 
 def eve_character_login_store(
@@ -177,29 +184,99 @@ def character_esi_get(*, user: Any, path: str, params: dict[str, Any] | None = N
     return EsiClient().get(path.format(character_id=character_id), params=params, token=access_token)
 
 
-def character_tokens_revoke(*, user: Any) -> bool:
-    """Revoke a user's refresh token at EVE SSO and delete the stored tokens (logout).
+@dataclass(frozen=True)
+class RefreshTokenRevocation:
+    """A refresh token to revoke at EVE SSO after logout, still encrypted (its row is already deleted)."""
 
-    The tokens are deleted even when SSO cannot be reached.
+    character_id: int
+    refresh_token_encrypted: str = field(repr=False)
+
+    def task_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments of ``accounts.revoke_refresh_token``.
+
+        Returns:
+            ``{"character_id": ..., "refresh_token_encrypted": ...}``.
+        """
+        return {"character_id": self.character_id, "refresh_token_encrypted": self.refresh_token_encrypted}
+
+
+def character_tokens_delete(*, user: Any) -> list[RefreshTokenRevocation]:
+    """Delete a user's stored SSO tokens (logout) and hand back what revoking them at SSO needs.
+
+    Nothing here talks to EVE SSO. The rows are read under a row lock, so a
+    refresh running at the same time finishes first and the newest refresh
+    token is the one returned; a refresh starting afterwards finds no row.
 
     Args:
         user: The user logging out.
 
     Returns:
-        True when SSO confirmed the revocation (False when there was nothing to revoke or SSO failed).
+        One revocation per deleted token (empty when the user had none), the
+        refresh token still Fernet-encrypted as it was stored.
     """
-    token = EveToken.objects.select_related("character").filter(character__user=user).first()
-    if token is None:
-        return False
-    revoked = False
+    with transaction.atomic():
+        tokens = list(EveToken.objects.select_for_update().select_related("character").filter(character__user=user))
+        EveToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
+    for token in tokens:
+        logger.info("EVE character %d: tokens deleted on logout", token.character.character_id)
+    return [
+        RefreshTokenRevocation(
+            character_id=token.character.character_id, refresh_token_encrypted=token.refresh_token_encrypted
+        )
+        for token in tokens
+    ]
+
+
+def _refresh_token_revocation_send(revocation: RefreshTokenRevocation) -> None:
+    """Put one revocation on the Celery broker; a broker failure is one warning line (logout already happened).
+
+    Args:
+        revocation: What to revoke.
+    """
     try:
-        sso.token_revoke(refresh_token=token_decrypt(ciphertext=token.refresh_token_encrypted))
-        revoked = True
-    except (sso.SsoError, TokenDecryptionError) as error:
-        logger.warning("EVE character %d: revocation failed (%s)", token.character.character_id, error)
-    token.delete()
-    logger.info("EVE character %d: tokens deleted on logout", token.character.character_id)
-    return revoked
+        current_app.send_task(
+            REVOKE_REFRESH_TOKEN_TASK,
+            kwargs=revocation.task_kwargs(),
+            kwargsrepr=repr({"character_id": revocation.character_id, "refresh_token_encrypted": "<hidden>"}),
+        )
+    except (OperationalError, OSError) as error:
+        logger.warning(
+            "EVE character %d: could not queue the refresh token's revocation (%s)",
+            revocation.character_id,
+            type(error).__name__,
+        )
+    else:
+        logger.info("EVE character %d: refresh token revocation queued", revocation.character_id)
+
+
+def refresh_token_revocation_queue(*, revocation: RefreshTokenRevocation) -> None:
+    """Queue ``accounts.revoke_refresh_token`` for a deleted token, once the current transaction commits.
+
+    The message carries the refresh token encrypted with ``TOKEN_ENCRYPTION_KEY``
+    (the ciphertext that was stored), so neither the broker nor Celery's logs
+    ever hold a usable token.
+
+    Args:
+        revocation: What ``character_tokens_delete`` returned.
+    """
+    transaction.on_commit(partial(_refresh_token_revocation_send, revocation))
+
+
+def refresh_token_revoke(*, refresh_token_encrypted: str, retries: int | None = None) -> None:
+    """Revoke a refresh token at EVE SSO (the background half of logout; no database access).
+
+    Revoking a token twice is harmless, so callers may retry.
+
+    Args:
+        refresh_token_encrypted: The refresh token, encrypted by ``accounts.crypto.token_encrypt``.
+        retries: In-process attempts after the first on connection errors and 5xx (None: the setting).
+
+    Raises:
+        TokenDecryptionError: When ``TOKEN_ENCRYPTION_KEY`` changed since the token was stored.
+        SsoUnavailableError: When SSO cannot be reached or answers 5xx (worth trying again).
+        SsoError: When SSO refuses the revocation.
+    """
+    sso.token_revoke(refresh_token=token_decrypt(ciphertext=refresh_token_encrypted), retries=retries)
 
 
 def _station_check(station_id: int | None) -> None:

@@ -53,6 +53,12 @@ class SsoTokenInvalidError(SsoError):
         self.claim = claim
 
 
+class SsoUnavailableError(SsoError):
+    """EVE SSO could not be reached or answered 5xx: trying again later may work."""
+
+    code = "sso_unavailable"
+
+
 class SsoGrantRejectedError(SsoError):
     """SSO rejected a refresh token (revoked or expired): the user must log in again."""
 
@@ -151,32 +157,38 @@ def client_credentials() -> tuple[str, str]:
     return str(settings.EVE_CLIENT_ID), str(settings.EVE_CLIENT_SECRET)
 
 
-def _request(method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+def _request(method: str, url: str, *, what: str, retries: int | None = None, **kwargs: Any) -> requests.Response:
     """Send a request with the SSO timeout, retrying connection errors and 5xx answers.
+
+    Each failed attempt that is retried is logged as a warning; the last one is
+    left to the caller, which gets the response or the raised error.
 
     Args:
         method: HTTP method.
         url: Full URL (never carries a token).
         what: Short label for logs and errors.
+        retries: Attempts after the first (``settings.EVE_SSO_RETRIES`` when None; 0 when the
+            caller retries on its own, e.g. a Celery task with backoff).
         **kwargs: More ``requests.request`` arguments.
 
     Returns:
         The final response (any status below 500, or the last 5xx).
 
     Raises:
-        SsoError: When every attempt failed to connect.
+        SsoUnavailableError: When every attempt failed to connect.
     """
     headers = {"User-Agent": settings.ESI_USER_AGENT, "Accept": "application/json", **kwargs.pop("headers", {})}
-    attempts = 1 + max(0, int(settings.EVE_SSO_RETRIES))
+    attempts = 1 + max(0, int(settings.EVE_SSO_RETRIES if retries is None else retries))
     for attempt in range(1, attempts + 1):
         try:
             response = requests.request(
                 method, url, headers=headers, timeout=settings.EVE_SSO_TIMEOUT_SECONDS, **kwargs
             )
         except requests.RequestException as error:
-            logger.warning("EVE SSO %s: %s (attempt %d/%d)", what, type(error).__name__, attempt, attempts)
             if attempt == attempts:
-                raise SsoError(f"EVE SSO {what} failed: {type(error).__name__}") from None
+                logger.debug("EVE SSO %s: %s (attempt %d/%d)", what, type(error).__name__, attempt, attempts)
+                raise SsoUnavailableError(f"EVE SSO {what} failed: {type(error).__name__}") from None
+            logger.warning("EVE SSO %s: %s (attempt %d/%d)", what, type(error).__name__, attempt, attempts)
         else:
             if response.status_code not in _RETRY_STATUSES or attempt == attempts:
                 logger.debug("EVE SSO %s: HTTP %d", what, response.status_code)
@@ -376,21 +388,27 @@ def token_refresh(*, refresh_token: str) -> TokenResponse:
         raise SsoError("EVE SSO token refresh answer is malformed") from None
 
 
-def token_revoke(*, refresh_token: str) -> None:
+def token_revoke(*, refresh_token: str, retries: int | None = None) -> None:
     """Revoke a refresh token at SSO.
 
     Args:
         refresh_token: The token to revoke.
+        retries: Attempts after the first on connection errors and 5xx (``settings.EVE_SSO_RETRIES``
+            when None).
 
     Raises:
-        SsoError: When SSO does not confirm the revocation.
+        SsoUnavailableError: When SSO cannot be reached or answers 5xx (worth trying again later).
+        SsoError: When SSO refuses the revocation otherwise (e.g. 401 for bad client credentials).
     """
     response = _request(
         "POST",
         revoke_url(),
         what="token revocation",
+        retries=retries,
         data={"token_type_hint": "refresh_token", "token": refresh_token},
         auth=client_credentials(),
     )
+    if response.status_code in _RETRY_STATUSES:
+        raise SsoUnavailableError(f"EVE SSO token revocation answered HTTP {response.status_code}")
     if response.status_code != 200:
         raise SsoError(f"EVE SSO token revocation answered HTTP {response.status_code}")

@@ -9,7 +9,6 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +28,7 @@ from accounts.serializers import (
     UserSettingsInputSerializer,
     UserSettingsOutputSerializer,
 )
+from evesite.pagination import BoundedLimitOffsetPagination
 
 
 def _portrait_url(character_id: int, size: int) -> str:
@@ -211,7 +211,7 @@ class SavedRouteListApi(APIView):
         Returns:
             A page of routes.
         """
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(selectors.saved_route_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(_routes_data(list(page or [])))
 
@@ -302,20 +302,31 @@ class LoginInfoApi(APIView):
 
 
 class LogoutApi(APIView):
-    """Log out: revoke the refresh token at EVE SSO, delete the stored tokens, end the session."""
+    """Log out: delete the stored tokens, end the session, then queue the refresh token's revocation at EVE SSO."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=LogoutOutputSerializer, summary="Log out")
+    @extend_schema(
+        request=None,
+        responses=LogoutOutputSerializer,
+        summary="Log out",
+        description=(
+            "Deletes the stored EVE SSO tokens and ends the session at once, then queues the refresh token's "
+            "revocation at EVE SSO (`accounts.revoke_refresh_token`, best effort, in the background): the answer "
+            "never waits on EVE SSO, and `sso_revoked` says the revocation was queued, not that SSO confirmed it."
+        ),
+    )
     def post(self, request: Request) -> Response:
-        """Revoke, delete and log out.
+        """Delete the tokens, log out, then queue the revocation (SSO is never called in the request).
 
         Args:
             request: The request.
 
         Returns:
-            Whether SSO confirmed the revocation.
+            Whether a revocation at EVE SSO was queued.
         """
-        revoked = services.character_tokens_revoke(user=request.user)
+        revocations = services.character_tokens_delete(user=request.user)
         logout(request._request)
-        return Response({"logged_out": True, "sso_revoked": revoked})
+        for revocation in revocations:
+            services.refresh_token_revocation_queue(revocation=revocation)
+        return Response({"logged_out": True, "sso_revoked": bool(revocations)})

@@ -6,13 +6,17 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts.models import Contract, ContractType
 from contracts.selectors import ORDERINGS, Location, contract_detail_get, contract_list, locations_get
+from evesite.exceptions import InvalidInputError
+from evesite.pagination import BoundedLimitOffsetPagination
+
+# Largest id PostgreSQL's bigint holds: larger ones answer 400 instead of reaching a query.
+BIGINT_MAX = 2**63 - 1
 
 
 class LocationSerializer(serializers.Serializer):
@@ -131,7 +135,7 @@ class ContractListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         """Query parameters."""
 
-        region_id = serializers.IntegerField(required=False, min_value=1)
+        region_id = serializers.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
         type = serializers.ChoiceField(choices=ContractType.values, required=False)
         min_profit = serializers.FloatField(required=False)
         min_profit_pct = serializers.FloatField(required=False)
@@ -173,7 +177,7 @@ class ContractListApi(APIView):
             min_profit_pct=data.get("min_profit_pct"),
             ordering=data["ordering"],
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self) or []
         locations = locations_get(location_ids=[i for c in page for i in (c.start_location_id, c.end_location_id)])
         body = ContractSerializer(page, many=True, context={"locations": locations}).data
@@ -218,7 +222,12 @@ class ContractDetailApi(APIView):
 
         Returns:
             The breakdown.
+
+        Raises:
+            InvalidInputError: For an id past 64 bits.
         """
+        if contract_id > BIGINT_MAX:
+            raise InvalidInputError("contract_id is out of range.", field="contract_id")
         detail = contract_detail_get(contract_id=contract_id)
         contract = ContractSerializer(detail.contract, context={"locations": detail.locations}).data
         return Response(

@@ -145,7 +145,7 @@ def _int_header(headers: CaseInsensitiveDict[str], name: str) -> int | None:
     raw = headers.get(name)
     try:
         return int(float(raw)) if raw is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf" or "1e999"
         return None
 
 
@@ -656,6 +656,8 @@ class EsiClient:
             if reset is None:
                 known = limits.error_limit_get()
                 reset = math.ceil(known.reset_in()) if known and known.reset_in() > 0 else 60
+            # A huge reset would keep every call waiting or refused for as long: capped like Retry-After.
+            reset = min(reset, math.ceil(float(settings.ESI_MAX_RETRY_AFTER_SECONDS)))
             limits.error_limit_record(remain=remain, reset=reset)
         elif status >= 400:
             limits.error_limit_spend()
@@ -682,14 +684,17 @@ class EsiClient:
 
         Returns:
             ``ESI_ERROR_SLEEP_SECONDS`` + the longest of ``ESI_LOCKDOWN_SECONDS``, a 429's
-            ``Retry-After`` and a 420's ``X-ESI-Error-Limit-Reset``.
+            ``Retry-After`` and a 420's ``X-ESI-Error-Limit-Reset``; what ESI asks for is cut to
+            ``ESI_MAX_RETRY_AFTER_SECONDS``, so an answer never locks ESI out without bound.
         """
         hold = float(settings.ESI_LOCKDOWN_SECONDS)
+        upstream = 0.0
         if headers is not None:
             if status == 429:
-                hold = max(hold, float(_int_header(headers, "Retry-After") or 0))
+                upstream = float(_int_header(headers, "Retry-After") or 0)
             if status == 420:
-                hold = max(hold, float(_int_header(headers, "X-ESI-Error-Limit-Reset") or 0))
+                upstream = float(_int_header(headers, "X-ESI-Error-Limit-Reset") or 0)
+        hold = max(hold, min(upstream, float(settings.ESI_MAX_RETRY_AFTER_SECONDS)))
         return float(settings.ESI_ERROR_SLEEP_SECONDS) + hold
 
     @staticmethod

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DataError, OperationalError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger("evesite")
 
 
 class DomainError(Exception):
@@ -60,6 +64,48 @@ class ServiceUnavailableError(DomainError):
     code = "service_unavailable"
 
 
+class QueryTimeoutError(ServiceUnavailableError):
+    """A query ran past its time limit (PostgreSQL statement_timeout or a Neo4j transaction timeout)."""
+
+    code = "query_timeout"
+
+
+# PostgreSQL SQLSTATEs: query_canceled (statement_timeout) and numeric_value_out_of_range.
+_QUERY_CANCELED = "57014"
+_OUT_OF_RANGE = "22003"
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    """Return the SQLSTATE of the psycopg error behind a Django database error.
+
+    Args:
+        exc: Django's wrapper exception.
+
+    Returns:
+        The five-character code, or None.
+    """
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+def _database_error(exc: Exception) -> DomainError | None:
+    """Translate the database errors a request can cause into domain errors (no SQL or internals leak).
+
+    Args:
+        exc: The raised exception.
+
+    Returns:
+        The domain error, or None for any other exception.
+    """
+    if isinstance(exc, OperationalError):
+        if _sqlstate(exc) == _QUERY_CANCELED:
+            return QueryTimeoutError("The database took too long to answer; narrow the request or try again later.")
+        return ServiceUnavailableError("The database is unavailable; try again later.")
+    if isinstance(exc, DataError) and _sqlstate(exc) == _OUT_OF_RANGE:
+        # A safety net: ids are checked at the edge (64 bits); one that slips through is still the client's error.
+        return InvalidInputError("A number in the request is out of range.")
+    return None
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn domain errors into JSON answers; leave the rest to DRF.
 
@@ -70,6 +116,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     Returns:
         The response, or None to let Django handle the exception.
     """
+    translated = _database_error(exc)
+    if translated is not None:
+        logger.warning("%s answered as %s: %s", type(exc).__name__, translated.code, exc)
+        exc = translated
     if isinstance(exc, DomainError):
         body = {"error": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=exc.status_code, headers=exc.headers)

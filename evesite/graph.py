@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
 
 from django.conf import settings
+from neo4j import Driver, Query
+from neo4j.exceptions import Neo4jError
 from neomodel import db, get_config
+
+from evesite.exceptions import QueryTimeoutError
+
+# Server codes of a transaction ended by its timeout (Neo4j 5: ...ClientConfiguration; older: ...TimedOut).
+_TIMED_OUT_CODES = frozenset(
+    {
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.TransientError.Transaction.TransactionTimedOut",
+        "Neo.ClientError.Transaction.TransactionTimedOutConfiguration",
+    }
+)
 
 
 def graph_configure() -> None:
@@ -19,15 +36,106 @@ def graph_configure() -> None:
     )
 
 
-def graph_query(query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def graph_driver() -> Driver:
+    """Return neomodel's driver, connecting first when nothing has used it yet.
+
+    Returns:
+        The driver.
+    """
+    if db.driver is None:  # pragma: no cover - neomodel connects on first use
+        db.cypher_query("RETURN 1")
+    return cast(Driver, db.driver)
+
+
+def _timeout_error(timeout: float) -> QueryTimeoutError:
+    """Build the error of a graph query that ran past its timeout.
+
+    Args:
+        timeout: The timeout (seconds).
+
+    Returns:
+        The error (a JSON 503).
+    """
+    return QueryTimeoutError(f"The route query took longer than {timeout:g} s; try again later.")
+
+
+@contextmanager
+def _timeouts_translated(timeout: float) -> Iterator[None]:
+    """Turn Neo4j's transaction-timeout errors into :class:`QueryTimeoutError`.
+
+    Args:
+        timeout: The timeout (for the message).
+
+    Yields:
+        Nothing.
+
+    Raises:
+        QueryTimeoutError: When the server ended the transaction for its timeout.
+    """
+    try:
+        yield
+    except Neo4jError as exc:
+        if exc.code in _TIMED_OUT_CODES:
+            raise _timeout_error(timeout) from exc
+        raise
+
+
+def graph_query(
+    query: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+) -> list[dict[str, Any]]:
     """Run one Cypher statement and return its rows as dicts.
 
     Args:
         query: Cypher text.
         params: Query parameters.
+        timeout: Transaction timeout in seconds (web requests pass
+            ``NEO4J_QUERY_TIMEOUT_SECONDS``); None: the server's default.
 
     Returns:
         One dict per row, keyed by column name.
+
+    Raises:
+        QueryTimeoutError: When the statement ran past ``timeout``.
     """
-    rows, columns = db.cypher_query(query, params or {})
-    return [dict(zip(columns, row, strict=True)) for row in rows]
+    if timeout is None:
+        rows, columns = db.cypher_query(query, params or {})
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+    with _timeouts_translated(timeout), graph_driver().session() as session:
+        result = session.run(Query(query, timeout=timeout), params or {})
+        return [dict(record) for record in result]
+
+
+def graph_rolled_back_query(
+    setup: Sequence[tuple[str, dict[str, Any]]], query: str, params: dict[str, Any], *, timeout: float
+) -> list[dict[str, Any]]:
+    """Run statements and a query in one transaction that is always rolled back, and return the query's rows.
+
+    The query sees the setup's changes; nothing is ever committed. A statement
+    in an explicit transaction that the server ends for its timeout may return
+    normally (the error only shows on the next statement), so rows read once
+    the timeout has passed are refused too.
+
+    Args:
+        setup: ``(cypher, params)`` statements run first.
+        query: The query whose rows are returned.
+        params: Its parameters.
+        timeout: Transaction timeout in seconds.
+
+    Returns:
+        One dict per row.
+
+    Raises:
+        QueryTimeoutError: When the transaction ran past ``timeout``.
+    """
+    with _timeouts_translated(timeout), graph_driver().session() as session:
+        started = time.monotonic()
+        tx = session.begin_transaction(timeout=timeout)
+        try:
+            for statement, statement_params in setup:
+                tx.run(statement, statement_params).consume()
+            rows = [dict(record) for record in tx.run(query, params)]
+        finally:
+            tx.close()  # rolls back (a transaction the server already ended just closes)
+        if time.monotonic() - started >= timeout:
+            raise _timeout_error(timeout)
+        return rows

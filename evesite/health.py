@@ -28,6 +28,12 @@ WORKER_CACHE_KEY = "evesite:health:worker"
 WORKER_CACHE_SECONDS = 10
 #: What a part reads when the datastore it is read from is down.
 UNKNOWN = "unknown"
+#: What a stranger reads instead of a failing part's error text.
+FAILING = "failing"
+#: The datastores: a stranger reads ``"ok"`` or ``"failing"`` for each.
+DATASTORES = ("postgres", "redis", "neo4j", "apoc")
+#: The fixed states a pipeline part may report; a stranger reads ``"failing"`` for anything else (an error text).
+PUBLIC_STATES = frozenset({"ok", "no reply", "missing", UNKNOWN})
 
 
 def _short(exc: Exception) -> str:
@@ -199,3 +205,29 @@ def health_status() -> tuple[dict[str, Any], list[str]]:
     if failing:
         logger.warning("health check failing: %s", ", ".join(failing))
     return status, failing
+
+
+def health_public(status: dict[str, Any], failing: list[str]) -> dict[str, Any]:
+    """Shape the health answer for a caller who is not staff: states only, never an error text.
+
+    The keys stay the same, so monitoring reads the same answer. Each datastore reads
+    ``"ok"`` or ``"failing"`` (APOC's version is not shown); a pipeline part keeps its fixed
+    state or number (beat's age, the snapshot ages and missing regions) and reads
+    ``"failing"`` instead of an exception's text.
+
+    Args:
+        status: The full map from :func:`health_status`.
+        failing: The failing datastores from :func:`health_status`.
+
+    Returns:
+        The map a stranger may see (without the ``failing`` list; the view adds it).
+    """
+    public: dict[str, Any] = {}
+    for name, value in status.items():
+        if name in DATASTORES:
+            public[name] = FAILING if name in failing else "ok"
+        elif isinstance(value, str):
+            public[name] = value if value in PUBLIC_STATES else FAILING
+        else:
+            public[name] = value  # numbers, lists and None carry no error text
+    return public

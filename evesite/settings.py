@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Bodies over API_MAX_BODY_BYTES answer 413 before anything reads them (DRF's parsers ignore Django's caps).
+    "evesite.middleware.request_body_limit_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,7 +158,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "evesite.exceptions.api_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "evesite.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -251,6 +253,8 @@ ESI_PAGE_DELAY_SECONDS = env_float("ESI_PAGE_DELAY_SECONDS", 2.0)
 ESI_REGION_DELAY_SECONDS = env_float("ESI_REGION_DELAY_SECONDS", 5.0)
 ESI_ERROR_SLEEP_SECONDS = env_float("ESI_ERROR_SLEEP_SECONDS", 30.0)
 ESI_LOCKDOWN_SECONDS = env_float("ESI_LOCKDOWN_SECONDS", 60.0)
+# Longest lockdown a 429's Retry-After or a 420's X-ESI-Error-Limit-Reset can ask for (longer asks are cut).
+ESI_MAX_RETRY_AFTER_SECONDS = env_float("ESI_MAX_RETRY_AFTER_SECONDS", 900.0)
 # Stop when X-ESI-Error-Limit-Remain falls to this many errors left, until X-ESI-Error-Limit-Reset.
 ESI_ERROR_LIMIT_LOW_WATER = env_int("ESI_ERROR_LIMIT_LOW_WATER", 10)
 # Keep this share of a route group's rate-limit tokens (X-Ratelimit-Limit) in reserve.
@@ -324,6 +328,8 @@ ZKILLBOARD_TIMEOUT_SECONDS = env_float("ZKILLBOARD_TIMEOUT_SECONDS", 10.0)
 ZKILLBOARD_REQUEST_DELAY_SECONDS = env_float("ZKILLBOARD_REQUEST_DELAY_SECONDS", 0.2)
 ZKILLBOARD_RETRIES = env_int("ZKILLBOARD_RETRIES", 2)
 ZKILLBOARD_RETRY_DELAY_SECONDS = env_float("ZKILLBOARD_RETRY_DELAY_SECONDS", 5.0)
+# Longest wait before a retry that zKillboard's Retry-After may ask for.
+ZKILLBOARD_MAX_RETRY_AFTER_SECONDS = env_float("ZKILLBOARD_MAX_RETRY_AFTER_SECONDS", 120.0)
 ZKILLBOARD_MAX_RECORDS_PER_RUN = env_int("ZKILLBOARD_MAX_RECORDS_PER_RUN", 300)
 # Neo4j label of the routed systems (tests point it at a scratch label).
 ROUTING_GRAPH_LABEL = env_str("ROUTING_GRAPH_LABEL", "SolarSystem")
@@ -375,3 +381,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"neo4j": {"level": "WARNING"}, "neomodel": {"level": "WARNING"}},
 }
+
+# ---- request bounds (issue 14)
+# Largest `limit` of a paginated list (a larger one is lowered to it).
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500)
+# Largest request body (bytes): a larger Content-Length answers 413 before the body is read.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 65536)
+# PostgreSQL statement_timeout of web processes (set by evesite.wsgi; Celery and commands keep none); 0 disables.
+DB_WEB_STATEMENT_TIMEOUT_MS = env_int("DB_WEB_STATEMENT_TIMEOUT_MS", 10000)
+# Neo4j transaction timeout of the route queries a web request runs.
+NEO4J_QUERY_TIMEOUT_SECONDS = env_float("NEO4J_QUERY_TIMEOUT_SECONDS", 5.0)

@@ -9,11 +9,12 @@ from django.utils import translation
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from evesite.health import health_status
+from evesite.health import health_public, health_status
 
 
 @extend_schema_field({"oneOf": [{"type": "number", "format": "double"}, {"type": "string"}]})
@@ -28,21 +29,27 @@ def _health_fields() -> dict[str, Any]:
         Serializer fields for ``inline_serializer``.
     """
     return {
-        "postgres": serializers.CharField(help_text='"ok" or the error.'),
-        "redis": serializers.CharField(help_text='"ok" or the error.'),
-        "neo4j": serializers.CharField(help_text='"ok" or the error.'),
-        "apoc": serializers.CharField(help_text='APOC\'s version, "unavailable" (Neo4j down) or the error.'),
+        "postgres": serializers.CharField(help_text='"ok" or "failing"; staff read the error instead of "failing".'),
+        "redis": serializers.CharField(help_text='"ok" or "failing"; staff read the error instead of "failing".'),
+        "neo4j": serializers.CharField(help_text='"ok" or "failing"; staff read the error instead of "failing".'),
+        "apoc": serializers.CharField(
+            help_text='"ok" or "failing". Staff read APOC\'s version instead of "ok", and "unavailable" '
+            '(Neo4j down) or the error instead of "failing".'
+        ),
         "worker": serializers.CharField(
-            help_text='"ok" when a Celery worker answered a ping within 2 s, "no reply", the broker\'s error, '
-            'or "unknown" while Redis is down. Cached for 10 s. Never makes the answer 503.'
+            help_text='"ok" when a Celery worker answered a ping within 2 s, "no reply", "unknown" while Redis '
+            'is down, or "failing" when the broker failed (staff read its error). Cached for 10 s. '
+            "Never makes the answer 503."
         ),
         "beat": _AgeOrStateField(
             help_text='Seconds since Celery beat\'s last tick; "missing" when beat never ran against this Redis, '
-            '"unknown" while Redis is down. Never makes the answer 503.'
+            '"unknown" while Redis is down, "failing" when it cannot be read (staff read the error). '
+            "Never makes the answer 503."
         ),
         "sde": serializers.CharField(
             help_text='"ok" when an SDE is ingested, "missing" when not (run `manage.py ingest_data`), '
-            '"unknown" while PostgreSQL is down. Never makes the answer 503.'
+            '"unknown" while PostgreSQL is down, "failing" when it cannot be read (staff read the error). '
+            "Never makes the answer 503."
         ),
         "market_snapshot_oldest_age_seconds": serializers.FloatField(
             allow_null=True,
@@ -58,12 +65,41 @@ def _health_fields() -> dict[str, Any]:
 
 
 class HealthApi(APIView):
-    """State of the datastores (PostgreSQL, Redis, Neo4j, APOC) and of the background pipeline."""
+    """State of the datastores (PostgreSQL, Redis, Neo4j, APOC) and of the background pipeline.
 
-    authentication_classes: list[type] = []
+    Anyone may ask; only staff (session login) read the error texts and APOC's version,
+    everyone else reads the states alone (see :func:`evesite.health.health_public`).
+    """
+
+    authentication_classes: list[type] = [SessionAuthentication]
     permission_classes: list[type] = []
 
+    def perform_authentication(self, request: Request) -> None:
+        """Do not authenticate up front: :meth:`get` reads the session, and a session it cannot read is a stranger.
+
+        Args:
+            request: The HTTP request.
+        """
+
+    @staticmethod
+    def _caller_is_staff(request: Request) -> bool:
+        """Tell whether the caller is a logged-in staff user.
+
+        Args:
+            request: The HTTP request.
+
+        Returns:
+            True for staff; False for anyone else, and when the session or the user cannot be
+            read (Redis or PostgreSQL down): health then answers as to a stranger, never 500.
+        """
+        try:
+            return bool(request.user.is_staff)
+        except Exception:  # noqa: BLE001 - a datastore down hides the texts, it does not break health
+            return False
+
     @extend_schema(
+        description="Anyone gets each part's state; an error text (and APOC's version) only reaches staff "
+        'logged in with a session. Anonymous and non-staff callers read "failing" instead of an error.',
         responses={
             200: inline_serializer("Health", fields=_health_fields()),
             503: inline_serializer(
@@ -76,13 +112,13 @@ class HealthApi(APIView):
                     ),
                 },
             ),
-        }
+        },
     )
     def get(self, request: Request) -> Response:
         """Answer 200 when every datastore is up, else 503 naming the failing ones.
 
         The pipeline's parts (worker, beat, SDE, market snapshots) are reported in
-        both cases and never cause a 503.
+        both cases and never cause a 503. Error texts are shown to staff only.
 
         Args:
             request: The HTTP request.
@@ -91,6 +127,8 @@ class HealthApi(APIView):
             The JSON status.
         """
         status, failing = health_status()
+        if not self._caller_is_staff(request):
+            status = health_public(status, failing)
         if failing:
             return Response({**status, "failing": failing}, status=503)
         return Response(status)

@@ -10,3 +10,8 @@ application = get_wsgi_application()
 from evesite.warmup import celery_producer_warm  # noqa: E402 - after Django is set up
 
 celery_producer_warm()
+
+from evesite.middleware import web_statement_timeout_enable  # noqa: E402 - after Django is set up
+
+# Web processes only: a statement running longer than DB_WEB_STATEMENT_TIMEOUT_MS is cancelled (JSON 503).
+web_statement_timeout_enable()

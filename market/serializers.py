@@ -9,6 +9,9 @@ from rest_framework import serializers
 
 from jobs.serializers import JobSerializer
 
+# Largest id PostgreSQL's bigint holds: larger ones answer 400 instead of reaching a query.
+BIGINT_MAX = 2**63 - 1
+
 
 class ScanQuerySerializer(serializers.Serializer):
     """Rates (percent; defaults from the user's settings, else the site's) and optional filters of a scan."""
@@ -22,7 +25,7 @@ class ScanQuerySerializer(serializers.Serializer):
     min_profit = serializers.FloatField(required=False, help_text="Least total_profit (ISK).")
     min_profit_pct = serializers.FloatField(required=False, help_text="Least profit_pct.")
     max_profit_pct = serializers.FloatField(required=False, help_text="Most profit_pct.")
-    min_units = serializers.IntegerField(required=False, min_value=0, help_text="Least units.")
+    min_units = serializers.IntegerField(required=False, min_value=0, max_value=BIGINT_MAX, help_text="Least units.")
     max_volume_m3 = serializers.FloatField(
         required=False, min_value=0, help_text="Most volume_m3 (rows of types without a known volume are dropped)."
     )
@@ -145,9 +148,9 @@ class ScanResponseSerializer(serializers.Serializer):
 class ProfitInputSerializer(ScanQuerySerializer):
     """One item between two stations (the same station means station trading), with optional scan filters."""
 
-    buy_station_id = serializers.IntegerField(min_value=1, help_text="Where the item is bought.")
-    sell_station_id = serializers.IntegerField(min_value=1, help_text="Where the item is sold.")
-    type_id = serializers.IntegerField(min_value=1)
+    buy_station_id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX, help_text="Where the item is bought.")
+    sell_station_id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX, help_text="Where the item is sold.")
+    type_id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     limit = None  # type: ignore[assignment]
 
 

@@ -9,16 +9,14 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django_redis import get_redis_connection
-from neo4j import Driver
 from neo4j.exceptions import TransientError
-from neomodel import db
 
 from evesite.exceptions import InvalidInputError, NotFoundError
-from evesite.graph import graph_query
+from evesite.graph import graph_query, graph_rolled_back_query
 from routing import graph
 from routing.security import security_display
 
@@ -254,24 +252,22 @@ def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid
         "weight": weight,
         "missing": graph.MISSING_WEIGHT,
     }
+    # Web requests run these: every one is bounded by NEO4J_QUERY_TIMEOUT_SECONDS (a timeout answers 503).
+    timeout = float(settings.NEO4J_QUERY_TIMEOUT_SECONDS)
     if origin == destination:
-        return graph_query(graph.system_query(label), {"id": origin})
+        return graph_query(graph.system_query(label), {"id": origin}, timeout=timeout)
     if not avoid:
-        return graph_query(graph.route_query(label), params)
+        return graph_query(graph.route_query(label), params, timeout=timeout)
     # APOC's Dijkstra has no node filter: delete the gates into avoided systems in a transaction,
     # route in the same transaction (it sees its own changes), then roll back. Nothing is ever committed.
     for attempt in range(AVOID_RETRIES):
         try:
-            if db.driver is None:  # pragma: no cover - neomodel connects on first use
-                graph_query("RETURN 1")
-            driver = cast(Driver, db.driver)
-            with driver.session() as session:
-                tx = session.begin_transaction()
-                try:
-                    tx.run(graph.avoid_query(label), avoid=list(avoid)).consume()
-                    return [dict(r) for r in tx.run(graph.route_query(label), **params)]
-                finally:
-                    tx.rollback()
+            return graph_rolled_back_query(
+                [(graph.avoid_query(label), {"avoid": list(avoid)})],
+                graph.route_query(label),
+                params,
+                timeout=timeout,
+            )
         except TransientError:
             if attempt == AVOID_RETRIES - 1:
                 raise

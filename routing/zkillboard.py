@@ -6,8 +6,8 @@ record (the ESI killmail plus zKillboard's ``zkb`` block); a 404 means "not
 published yet". Being polite: a real User-Agent, gzip, requests spaced by
 ``ZKILLBOARD_REQUEST_DELAY_SECONDS`` from the end of the previous one (R2Z2
 allows about 15/s), retries only on timeouts, 429 and 5xx (honouring
-``Retry-After``), and a caller that waits between runs once it reaches the end
-of the feed.
+``Retry-After`` up to ``ZKILLBOARD_MAX_RETRY_AFTER_SECONDS``), and a caller
+that waits between runs once it reaches the end of the feed.
 """
 
 from __future__ import annotations
@@ -120,8 +120,9 @@ class R2z2Client:
                     raise ZkillboardError(f"zKillboard answered HTTP {response.status_code} for {url}.")
                 problem = f"HTTP {response.status_code}"
                 retry_after = response.headers.get("Retry-After", "")
-                if retry_after.isdigit():
-                    wait = max(wait, float(retry_after))
+                if retry_after.isascii() and retry_after.isdigit():  # "²".isdigit() too, but float() refuses it
+                    # zKillboard's wish is honoured up to a cap: one answer never stalls the feed for long.
+                    wait = max(wait, min(float(retry_after), float(settings.ZKILLBOARD_MAX_RETRY_AFTER_SECONDS)))
             finally:
                 self._last_request_end = time.monotonic()
             logger.warning("zKillboard %s for %s (attempt %d of %d)", problem, url, attempt + 1, retries + 1)

@@ -1,4 +1,4 @@
-"""Token refresh, encryption at rest, logout revocation and log hygiene, against the fake SSO."""
+"""Token refresh, encryption at rest and log hygiene, against the fake SSO (logout: test_logout.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,14 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.cache import KEY_PREFIX
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from django_redis import get_redis_connection
 
 from accounts import crypto, sso
 from accounts.models import EveToken
-from accounts.services import character_access_token_get, character_tokens_revoke
+from accounts.services import character_access_token_get
 from accounts.tests.conftest import CHARACTER_ID, CLIENT_SECRET, ENCRYPTION_KEY, FakeSso, login
 from evesite.testing.fakeserver import FakeResponse
 
@@ -147,43 +144,19 @@ def test_user_without_character_needs_login(db: None) -> None:
         character_access_token_get(user=user)
 
 
-def test_logout_revokes_at_sso_deletes_tokens_and_the_redis_session(fake_sso: FakeSso) -> None:
-    """POST /api/auth/logout/ revokes the newest refresh token at SSO, deletes it, and ends the session."""
-    client, user = _logged_in(fake_sso)
-    (refresh_token,) = fake_sso.valid_refresh_tokens
-    session_key = cache.make_key(KEY_PREFIX + client.cookies["sessionid"].value)
-    assert get_redis_connection("default").exists(session_key) == 1
-
-    response = client.post("/api/auth/logout/")
-    assert response.status_code == 200, response.content
-    assert response.json() == {"logged_out": True, "sso_revoked": True}
-    (revoke,) = fake_sso.server.matching("POST", "/v2/oauth/revoke")
-    assert {k: v[0] for k, v in revoke.form().items()} == {"token_type_hint": "refresh_token", "token": refresh_token}
-    assert revoke.headers["Authorization"].startswith("Basic ")
-    assert not fake_sso.valid_refresh_tokens
-    assert not EveToken.objects.filter(character__user=user).exists()
-    assert get_redis_connection("default").exists(session_key) == 0
-    assert client.get("/api/me/").status_code == 403
-
-
-def test_logout_still_deletes_tokens_when_sso_is_down(fake_sso: FakeSso, settings: Any) -> None:
-    """Revocation failing does not keep the tokens."""
-    settings.EVE_SSO_RETRIES = 0
-    _, user = _logged_in(fake_sso)
-    fake_sso.server.add("POST", "/v2/oauth/revoke", FakeResponse(status=500))
-    assert character_tokens_revoke(user=user) is False
-    assert not EveToken.objects.filter(character__user=user).exists()
-
-
 def test_logout_requires_login(db: None) -> None:
     """Anonymous logout is refused."""
     assert Client().post("/api/auth/logout/").status_code == 403
 
 
 def test_no_secret_or_token_in_logs(
-    fake_sso: FakeSso, other_rsa_key: Any, settings: Any, caplog: pytest.LogCaptureFixture
+    fake_sso: FakeSso,
+    other_rsa_key: Any,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    """Over login, a rejected login, /api/me/, refresh, retry and logout at DEBUG level, no secret is logged."""
+    """Over login, a rejected login, /api/me/, refresh, retry, logout and its revocation task: no secret logged."""
     settings.DEBUG = True  # also lets django.db.backends log SQL with its parameters
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="django")  # Django's own config stops at INFO
@@ -195,7 +168,13 @@ def test_no_secret_or_token_in_logs(
     fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=503), fake_sso._token)
     _expire(user)
     character_access_token_get(user=user)
-    client.post("/api/auth/logout/")
+    from accounts.tasks import revoke_refresh_token
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post("/api/auth/logout/")
+    (callback,) = callbacks
+    fake_sso.server.add("POST", "/v2/oauth/revoke", FakeResponse(status=503), fake_sso._revoke)
+    assert revoke_refresh_token.apply(kwargs=callback.args[0].task_kwargs()).get() is True
 
     assert caplog.records, "nothing was logged: the test would prove nothing"
     logged = caplog.text + "".join(repr(r.args) for r in caplog.records)

@@ -124,6 +124,44 @@ def test_429_retry_after_lengthens_lockdown(esi_server: FakeHttpServer, settings
     assert get_redis_connection("default").pttl(LOCKDOWN_KEY) / 1000 > 29
 
 
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        (429, {"Retry-After": "999999"}),
+        (420, {"X-ESI-Error-Limit-Remain": "0", "X-ESI-Error-Limit-Reset": "999999"}),
+        (429, {"Retry-After": "1e999"}),  # float() reads it as infinity
+    ],
+)
+def test_upstream_wait_is_capped(
+    esi_server: FakeHttpServer, settings: SettingsWrapper, status: int, headers: dict[str, str]
+) -> None:
+    """A huge Retry-After or X-ESI-Error-Limit-Reset locks ESI out for ESI_MAX_RETRY_AFTER_SECONDS at most."""
+    settings.ESI_LOCKDOWN_SECONDS = 2.0
+    settings.ESI_MAX_RETRY_AFTER_SECONDS = 40.0
+    esi_server.add("GET", "/status", FakeResponse(status=status, headers=headers))
+    with pytest.raises(EsiHttpError) as info:
+        EsiClient().get("/status")
+    assert info.value.status == status
+    ttl = get_redis_connection("default").pttl(LOCKDOWN_KEY) / 1000
+    assert ttl <= settings.ESI_ERROR_SLEEP_SECONDS + 40.0
+    if headers.get("Retry-After") != "1e999":
+        assert ttl > 39  # the cap is used, not the plain lockdown
+
+
+def test_a_huge_error_limit_reset_is_capped(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
+    """The error-limit window a 2xx answer reports is kept no longer than ESI_MAX_RETRY_AFTER_SECONDS."""
+    from esi.limits import error_limit_get
+
+    settings.ESI_MAX_RETRY_AFTER_SECONDS = 40.0
+    headers = {"X-ESI-Error-Limit-Remain": "5", "X-ESI-Error-Limit-Reset": "999999"}
+    esi_server.add("GET", "/status", FakeResponse(json={}, headers=headers))
+    EsiClient().get("/status")
+    state = error_limit_get()
+    assert state is not None
+    assert state.remain == 5
+    assert 39 < state.reset_in() <= 40
+
+
 def test_timeout_and_connection_error_are_handled_like_5xx(
     esi_server: FakeHttpServer, settings: SettingsWrapper
 ) -> None:

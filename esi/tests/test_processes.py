@@ -117,6 +117,8 @@ def test_default_delays_are_the_users() -> None:
         "ESI_BASE_URL",
         "ESI_COMPATIBILITY_DATE",
         "ESI_ERROR_LIMIT_LOW_WATER",
+        "ESI_MAX_RETRY_AFTER_SECONDS",
+        "ZKILLBOARD_MAX_RETRY_AFTER_SECONDS",
     ) == [
         2.0,
         5.0,
@@ -125,4 +127,6 @@ def test_default_delays_are_the_users() -> None:
         "https://esi.evetech.net",
         "2025-08-26",
         10,
+        900.0,
+        120.0,
     ]

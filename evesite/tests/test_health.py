@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_redis import get_redis_connection
 from neomodel import db
@@ -53,7 +54,7 @@ def test_health_all_parts_ok() -> None:
     assert body["postgres"] == "ok"
     assert body["redis"] == "ok"
     assert body["neo4j"] == "ok"
-    assert body["apoc"].startswith("5.26.")
+    assert body["apoc"] == "ok"  # the version is for staff only
 
 
 @pytest.mark.django_db
@@ -86,11 +87,107 @@ def test_health_names_postgres_when_it_is_down(settings: pytest.FixtureRequest) 
     assert response.status_code == 503
     body = response.json()
     assert body["failing"] == ["postgres"]
+    assert body["postgres"] == "failing"  # a stranger reads no error text
     # What is read from PostgreSQL is unknown, not another failure; the rest is still reported.
     assert body["sde"] == "unknown"
     assert body["market_snapshot_oldest_age_seconds"] is None
     assert body["market_snapshot_missing_regions"] is None
     assert body["beat"] == "missing"
+
+
+# --------------------------------------------------------------------------- who reads the error texts
+#: Every value a stranger may read for a text part of the answer.
+PUBLIC_STATES = {"ok", "failing", "no reply", "missing", "unknown"}
+
+
+def _staff_client(*, staff: bool = True) -> APIClient:
+    """An API client logged in (session) as a new user, staff or not."""
+    client = APIClient()
+    name = f"health-{uuid.uuid4().hex[:8]}"
+    client.force_login(get_user_model().objects.create_user(name, password="pw-not-used", is_staff=staff))
+    return client
+
+
+def _texts(body: dict[str, Any]) -> set[str]:
+    """The string values of a health answer (the error texts live there)."""
+    return {value for value in body.values() if isinstance(value, str)}
+
+
+@pytest.mark.django_db
+def test_health_apoc_version_is_for_staff_only() -> None:
+    """Staff read APOC's version; anyone else reads "ok"."""
+    assert APIClient().get("/api/health/").json()["apoc"] == "ok"
+    assert _staff_client(staff=False).get("/api/health/").json()["apoc"] == "ok"
+    assert _staff_client().get("/api/health/").json()["apoc"].startswith("5.26.")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("neo4j_stopped")
+def test_health_error_texts_reach_staff_only() -> None:
+    """With Neo4j down, strangers and non-staff users read "failing"; staff read the exception's text."""
+    staff = _staff_client().get("/api/health/")
+    assert staff.status_code == 503
+    staff_body = staff.json()
+    assert staff_body["failing"] == ["neo4j", "apoc"]
+    error = staff_body["neo4j"]
+    assert error not in PUBLIC_STATES
+    assert ":" in error  # "ServiceUnavailable: Couldn't connect to ..."
+    assert staff_body["apoc"] == "unavailable"
+    for client in (APIClient(), _staff_client(staff=False)):
+        response = client.get("/api/health/")
+        assert response.status_code == 503
+        body = response.json()
+        assert set(body) == set(staff_body), "the same keys, so monitoring keeps working"
+        assert body["failing"] == ["neo4j", "apoc"]
+        assert body["neo4j"] == body["apoc"] == "failing"
+        assert body["postgres"] == body["redis"] == "ok"
+        assert _texts(body) <= PUBLIC_STATES, body
+        assert error.split(":")[0] not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_health_with_redis_down_hides_the_texts_even_from_a_staff_session(settings: SettingsWrapper) -> None:
+    """The session lives in Redis: when it cannot be read the caller is a stranger (503 with states, not 500)."""
+    client = _staff_client()
+    stranger = APIClient()
+    stranger.cookies[settings.SESSION_COOKIE_NAME] = "not-a-session-of-ours"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 1},
+        }
+    }
+    for caller in (client, stranger):
+        response = caller.get("/api/health/")
+        assert response.status_code == 503, response.content
+        body = response.json()
+        assert body["failing"] == ["redis"]
+        assert body["redis"] == "failing"
+        assert _texts(body) <= PUBLIC_STATES, body
+        assert "ConnectionError" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_health_with_postgres_down_hides_the_texts_even_from_a_staff_session() -> None:
+    """A staff session whose user cannot be read from PostgreSQL gets the states only, not a 500."""
+    from django.db import connections
+
+    client = _staff_client()
+    conn = connections["default"]
+    original = dict(conn.settings_dict)
+    conn.close()
+    conn.settings_dict["PORT"] = _closed_port()
+    try:
+        response = client.get("/api/health/")
+    finally:
+        conn.close()
+        conn.settings_dict.update(original)
+    assert response.status_code == 503, response.content
+    body = response.json()
+    assert body["failing"] == ["postgres"]
+    assert body["postgres"] == "failing"
+    assert _texts(body) <= PUBLIC_STATES, body
 
 
 # --------------------------------------------------------------------------- the background pipeline
@@ -208,15 +305,15 @@ def test_health_beat_age_comes_from_the_heartbeat_key() -> None:
 
 @pytest.mark.django_db
 def test_health_sde_ok_once_regions_and_stations_exist() -> None:
-    """With a region and a station in PostgreSQL the SDE is reported present."""
-    region = Region.objects.create(id=10000002, name="The Forge", x=0, y=0, z=0)
-    constellation = Constellation.objects.create(id=20000020, region=region, name="Kimotoro", x=0, y=0, z=0)
+    """With a region and a station in PostgreSQL the SDE is reported present (ids that never clash with CCP's)."""
+    region = Region.objects.create(id=19700001, name="Synth Forge", x=0, y=0, z=0)
+    constellation = Constellation.objects.create(id=29700001, region=region, name="Synth Kimotoro", x=0, y=0, z=0)
     system = SolarSystem.objects.create(
-        id=30000142, name="Jita", region=region, constellation=constellation, security=0.9, x=0, y=0, z=0
+        id=39700001, name="Synth Jita", region=region, constellation=constellation, security=0.9, x=0, y=0, z=0
     )
     Station.objects.create(
-        id=60003760,
-        name="Jita IV - Moon 4 - Caldari Navy Assembly Plant",
+        id=69700001,
+        name="Synth Jita IV - Moon 4",
         system=system,
         region=region,
         security=0.9,

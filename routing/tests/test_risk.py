@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,6 +215,31 @@ def test_transient_failures_are_retried_then_give_up(zkill_server: FakeHttpServe
     with pytest.raises(ZkillboardError, match="HTTP 403"):
         R2z2Client().record_get(7)
     assert zkill_server.count("GET", "/ephemeral/7.json") == 1
+
+
+def test_huge_retry_after_waits_at_most_the_cap(zkill_server: FakeHttpServer, sample: dict[str, Any], settings) -> None:
+    """A 429 asking for days is waited ZKILLBOARD_MAX_RETRY_AFTER_SECONDS at most, then retried."""
+    settings.ZKILLBOARD_MAX_RETRY_AFTER_SECONDS = 0.2
+    good = FakeResponse(json=_record(sample, sequence=5, system=XRAY, minutes_ago=1))
+    zkill_server.add("GET", "/ephemeral/5.json", FakeResponse(status=429, headers={"Retry-After": "999999"}), good)
+    result: list[R2z2Record | None] = []
+    worker = threading.Thread(target=lambda: result.append(R2z2Client().record_get(5)), daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(timeout=5)
+    assert not worker.is_alive(), "the client still waits after 5 s: Retry-After was not capped"
+    assert time.monotonic() - started < 2
+    assert result[0] is not None
+    first, second = zkill_server.matching("GET", "/ephemeral/5.json")
+    assert 0.2 - 0.02 <= second.received_at - first.received_at < 1.5
+
+
+def test_non_ascii_digit_retry_after_is_ignored(zkill_server: FakeHttpServer, sample: dict[str, Any]) -> None:
+    """A Retry-After that str.isdigit() accepts but float() refuses ("²") is ignored, not a crash."""
+    good = FakeResponse(json=_record(sample, sequence=5, system=XRAY, minutes_ago=1))
+    zkill_server.add("GET", "/ephemeral/5.json", FakeResponse(status=429, headers={"Retry-After": "\u00b2"}), good)
+    assert R2z2Client().record_get(5) is not None
+    assert zkill_server.count("GET", "/ephemeral/5.json") == 2
 
 
 def test_requests_are_spaced_from_the_end_of_the_previous_one(

@@ -18,6 +18,7 @@ import lzma
 import subprocess
 import tarfile
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -291,9 +292,25 @@ def build_pgdumps(folder: Path, tables: dict[str, Table]) -> dict[str, Path]:
             out["public"] = folder / "latest-postgres.pgdump"
             subprocess.run(["pg_dump", "-Fc", "-n", "public", "-f", str(out["public"]), *base], env=env, check=True)
     finally:
-        with psycopg.connect(**_pg_conninfo(), autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+        _scratch_drop(scratch)
     return out
+
+
+def _scratch_drop(name: str) -> None:
+    """Drop a scratch database, even while an autovacuum worker (a superuser process FORCE may not end) is in it.
+
+    Args:
+        name: The database.
+    """
+    for attempt in range(20):
+        try:
+            with psycopg.connect(**_pg_conninfo(), autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
 
 
 def _mysql_literal(value: str | None, kind: str) -> str:
