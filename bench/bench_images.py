@@ -23,7 +23,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -43,6 +42,7 @@ from django.conf import settings  # noqa: E402
 from django.db import DatabaseError  # noqa: E402
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse  # noqa: E402
+from evesite.testing.ports import free_port  # noqa: E402
 from imagecache.models import ImageCache  # noqa: E402
 from imagecache.testing import make_png  # noqa: E402
 
@@ -53,17 +53,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
 SIZE = int(os.environ.get("BENCH_IMAGE_SIZE", "64"))
 TARGET_RATIO = 0.5
 ID_BASE = 2_147_480_000  # type ids this high do not exist in EVE
-
-
-def free_port() -> int:
-    """Find a free loopback port.
-
-    Returns:
-        The port.
-    """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def unused_type_id() -> int:

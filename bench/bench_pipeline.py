@@ -29,7 +29,6 @@ import multiprocessing
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from evesite.testing.ports import free_port  # noqa: E402 - after the path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
 
 PAGES = int(os.environ.get("BENCH_PIPELINE_PAGES", "100"))
@@ -59,13 +61,6 @@ FRESH_REGION = 19800004
 # request) and the storing of the last region (100,000 orders): at 0.05 s they roughly double it.
 TARGET_RATIO = 2.0
 TARGET_P99_MS = 200.0
-
-
-def _free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -244,7 +239,7 @@ def main() -> int:
             f"market_snapshot_store(region_id={FRESH_REGION}, orders=[])\n"
         )
         subprocess.run([py, "-c", setup], env=env, cwd=ROOT, check=True)
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         processes.append(
             subprocess.Popen(

@@ -27,7 +27,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from evesite.testing.ports import free_port  # noqa: E402 - after the path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
 
 REQUESTS = int(os.environ.get("BENCH_ROUTING_REQUESTS", "400"))
@@ -47,13 +49,6 @@ SEED = int(os.environ.get("BENCH_SEED", "7"))
 WORKERS = 2
 TARGET_P50_MS = 30.0
 JITA = 30000142
-
-
-def _free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _load(base: str, queries: list[dict[str, str]], clients: int, out: Any) -> None:
@@ -208,7 +203,7 @@ def main() -> int:
         f"{len(known)} in the Jita component"
     )
 
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, DJANGO_DEBUG="false", DJANGO_SECRET_KEY=secrets.token_urlsafe(40), LOG_LEVEL="WARNING")
     server = subprocess.Popen(
         [

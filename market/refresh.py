@@ -137,6 +137,11 @@ def market_region_refresh_enqueue(*, region_id: int) -> Job:
         ServiceUnavailableError: When the claim kept racing (never expected).
     """
     market_region_validate(region_id=region_id)
+    return _region_refresh_queue(region_id=region_id)
+
+
+def _region_refresh_queue(*, region_id: int) -> Job:
+    """Queue a refresh of a region already checked against the SDE (see :func:`market_region_refresh_enqueue`)."""
     conn = get_redis_connection("default")
     for _ in range(3):
         holder = conn.get(_key(region_id))
@@ -171,7 +176,7 @@ def market_region_snapshot_state(*, region_id: int, force: bool = False) -> Regi
     current = market_snapshot_current_get(region_id=region_id)
     age = snapshot_age(fetched_at=current.fetched_at) if current is not None else None
     stale = age is None or age > float(settings.MARKET_CACHE_SECONDS)
-    job = market_region_refresh_enqueue(region_id=region_id) if stale or force else None
+    job = _region_refresh_queue(region_id=region_id) if stale or force else None
     return RegionSnapshotState(snapshot=current, age_seconds=age, stale=stale, job=job)
 
 
@@ -195,12 +200,13 @@ def market_refresh_retry_after(*, job: Job) -> int:
 def _region_walk(*, job_id: str, region_id: int, on_page: Callable[[int, int], None]) -> MarketSnapshot:
     """Walk a region's pages inside the ESI walk slot, then store them (after the slot is free for the next walk).
 
-    The job is touched while it waits for the slot and after every page, so it never looks dead while alive.
+    The job is touched while it waits for the slot; after every page ``on_page`` must write to the job
+    (progress or a touch), so it never looks dead while alive.
 
     Args:
         job_id: The job doing it.
         region_id: The region.
-        on_page: Called with (pages done, pages).
+        on_page: Called with (pages done, pages); it keeps the job alive.
 
     Returns:
         The new snapshot.
@@ -209,14 +215,13 @@ def _region_walk(*, job_id: str, region_id: int, on_page: Callable[[int, int], N
     with esi_walk_slot(what=f"market orders of region {region_id}", waiting=waiting) as keep_alive:
 
         def page_done(done: int, total: int) -> None:
-            """Keep the slot and the job alive, and report.
+            """Keep the slot, and report (which keeps the job alive).
 
             Args:
                 done: Pages done.
                 total: Pages.
             """
             keep_alive()
-            job_touch(job_id=job_id)
             on_page(done, total)
 
         fetched = market_region_orders_fetch(region_id=region_id, progress=page_done)
@@ -307,8 +312,19 @@ def _regions_one(*, job: Job, region_id: int, on_page: PageProgress | None) -> t
         if current is not None and current.fetched_at >= job.created:
             failed = False
             return None, f"snapshot {current.pk} is newer than this job"
-        callback = partial(on_page, region_id) if on_page is not None else (lambda done, total: None)
-        snapshot = _region_walk(job_id=job_id, region_id=region_id, on_page=callback)
+
+        def page_done(done: int, total: int) -> None:
+            """Keep the multi-region job alive (its progress counts regions) and report the page.
+
+            Args:
+                done: Pages done.
+                total: Pages.
+            """
+            job_touch(job_id=job_id)
+            if on_page is not None:
+                on_page(region_id, done, total)
+
+        snapshot = _region_walk(job_id=job_id, region_id=region_id, on_page=page_done)
         failed = False
         return snapshot.pk, None
     finally:

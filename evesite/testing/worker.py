@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from esi.testing import TEST_SETTINGS
+from evesite.testing.ports import free_port
 
 # No gossip or mingle: a worker that starts alone needs neither, and starts faster.
 QUIET = ("--loglevel=INFO", "--without-gossip", "--without-mingle")
@@ -188,9 +188,7 @@ def gunicorn_server(*, workers: int = 2, ready_timeout: float = 60.0, **env: obj
     """
     import requests
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
     # The access log shows each request's time in the server (seconds), next to what the client measured.
     gunicorn = ["--workers", str(workers), "--no-control-socket", "--access-logfile", "-"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -24,21 +23,15 @@ from rest_framework.test import APIClient
 
 from evesite.beat import BEAT_LAST_TICK_KEY
 from evesite.health import WORKER_CACHE_KEY, WORKER_CACHE_SECONDS
+from evesite.testing.ports import free_port
 from market.models import MarketSnapshot
 from universe.models import Constellation, Region, SolarSystem, Station
-
-
-def _closed_port() -> int:
-    """Return a loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def neo4j_stopped() -> Iterator[None]:
     """Point the app's Neo4j connection at a port where no server runs."""
-    db.set_connection(url=f"bolt://neo4j:password@127.0.0.1:{_closed_port()}")
+    db.set_connection(url=f"bolt://neo4j:password@127.0.0.1:{free_port()}")
     try:
         yield
     finally:
@@ -78,7 +71,7 @@ def test_health_names_postgres_when_it_is_down(settings: pytest.FixtureRequest) 
     conn = connections["default"]
     original = dict(conn.settings_dict)
     conn.close()
-    conn.settings_dict["PORT"] = _closed_port()
+    conn.settings_dict["PORT"] = free_port()
     try:
         response = APIClient().get("/api/health/")
     finally:
@@ -154,7 +147,7 @@ def test_health_with_redis_down_hides_the_texts_even_from_a_staff_session(settin
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 1},
         }
     }
@@ -177,7 +170,7 @@ def test_health_with_postgres_down_hides_the_texts_even_from_a_staff_session() -
     conn = connections["default"]
     original = dict(conn.settings_dict)
     conn.close()
-    conn.settings_dict["PORT"] = _closed_port()
+    conn.settings_dict["PORT"] = free_port()
     try:
         response = client.get("/api/health/")
     finally:

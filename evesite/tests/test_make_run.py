@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -31,17 +30,11 @@ from django.db import connection
 
 from contracts.tests.conftest import page_headers, shift_dates
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from evesite.testing.ports import free_port
 
 MARKER = "EVESITE_MAKE_RUN_TEST"
 RUN_REDIS_DB = 13
 TIMEOUT = 420  # seconds: migrations and the SDE ingestion of a fresh database come first
-
-
-def _free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _marked_pids(marker: str) -> list[int]:
@@ -186,7 +179,7 @@ def test_make_run_fills_the_data_and_stops_cleanly(
     """Without another command: snapshots for MARKET_SNAPSHOT_REGIONS, contracts for CONTRACTS_REGIONS; no orphans."""
     _serve_esi(fake_server, shared_dir)
     redis_url = urlunsplit(urlsplit(settings.REDIS_URL)._replace(path=f"/{RUN_REDIS_DB}"))
-    port = _free_port()
+    port = free_port()
     marker = uuid.uuid4().hex
     env = {
         **os.environ,

@@ -27,6 +27,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from evesite.beat import BEAT_LAST_TICK_KEY, EvesiteScheduler
 from evesite.celery import app as evesite_app
+from evesite.testing.ports import free_port
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -90,13 +91,6 @@ def test_make_run_ends_with_exec_honcho() -> None:
     assert re.search(r"^PORT \?= 7777$", makefile, re.MULTILINE)
 
 
-def _free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _group_alive(pgid: int) -> bool:
     """Tell whether any process is left in a process group."""
     try:
@@ -114,7 +108,7 @@ def test_honcho_runs_the_procfile_and_sigterm_stops_every_child(tmp_path: Path) 
     The worker is left out: beat's due tasks would reach it and call ESI. Beat's messages stay
     in the test Redis database, which every test flushes.
     """
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "evesite.settings_test",

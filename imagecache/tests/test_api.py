@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from evesite.testing.ports import free_port
 from imagecache.models import ImageCache
 from imagecache.services import image_etag
 from imagecache.testing import streaming_image_server
@@ -342,9 +342,7 @@ def test_redis_down_on_a_miss_is_503_but_hits_still_work(
 
     image_server.add("GET", r"/types/\d+/icon", _png_answer(png), regex=True)
     assert Client().get("/api/images/type/42").status_code == 200
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead_port = sock.getsockname()[1]
+    dead_port = free_port()
     monkeypatch.setattr(services, "_redis", lambda: redis.Redis(port=dead_port, socket_connect_timeout=0.5))
     miss = Client().get("/api/images/type/43")
     assert miss.status_code == 503
