@@ -72,7 +72,16 @@ class Command(BaseCommand):
         """
         quiet: bool = options["quiet"]
         out: IO[str] = self.stdout._out  # type: ignore[assignment]
-        bar = tqdm(total=2, desc="system kills", unit="step", file=out, disable=quiet or not out.isatty(), leave=False)
+        # Two steps only: draw each one (tqdm skips redraws within its 0.1 s minimum interval otherwise).
+        bar = tqdm(
+            total=2,
+            desc="system kills",
+            unit="step",
+            file=out,
+            disable=quiet or not out.isatty(),
+            leave=False,
+            mininterval=0,
+        )
         try:
             systems = system_kills_refresh(client=_SteppingClient(bar))
             bar.update(1)
