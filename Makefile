@@ -1,4 +1,4 @@
-# Entry points: make install | run | test | services | services-down | bench | lint | types
+# Entry points: make install | lock | run | test | services | services-down | bench | lint | types
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,15 +8,25 @@ WORKERS ?= 2
 CELERY_WORKER_CONCURRENCY ?= 4
 export DJANGO_SETTINGS_MODULE ?= evesite.settings
 
-.PHONY: install services services-down run test lint types pytest bench
+.PHONY: install lock services services-down run test lint types pytest bench
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Every package, transitive ones and pip itself, comes pinned with its sha256 hashes from requirements-dev.lock
+# (runtime + dev; the Docker image installs requirements.lock). pip refuses anything whose hash differs.
+$(VENV)/.installed: requirements.lock requirements-dev.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
 	@touch $@
 
 install: $(VENV)/.installed
+
+# Re-resolves the locks from requirements.txt and requirements-dev.txt (run it after editing either). Versions
+# already locked stay when they still fit; `make lock UPGRADE=1` moves transitive packages to their newest.
+# One lock for Python 3.11+ on any platform (--universal: markers, hashes of every wheel and sdist).
+UV_COMPILE = $(VENV)/bin/uv pip compile -q --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock: install
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
 
 services: install
 	scripts/services.sh up
@@ -30,6 +40,9 @@ run: export HOST := $(HOST)
 run: export WEB_PORT := $(PORT)
 run: export WEB_WORKERS := $(WORKERS)
 run: export CELERY_WORKER_CONCURRENCY := $(CELERY_WORKER_CONCURRENCY)
+# Debug stays off (DJANGO_DEBUG=true turns it on for development); the keys, unless set, are this checkout's own.
+run: export DJANGO_SECRET_KEY ?= $(shell scripts/local-secret .local_secret_key)
+run: export TOKEN_ENCRYPTION_KEY ?= $(shell scripts/local-secret .local_token_key)
 run: services
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
@@ -61,8 +74,19 @@ pytest: install
 test: lint types pytest
 
 # wrk loads the web benchmarks from outside the server's Python (bench_images falls back to a Python client).
+# Benchmarks measure speed, not throttles: their load comes from one address, so the rates are lifted.
+bench: export DJANGO_SECRET_KEY ?= $(shell scripts/local-secret .local_secret_key)
+bench: export THROTTLE_ANON_RATE ?= 1000000/min
+bench: export THROTTLE_USER_RATE ?= 1000000/min
+bench: export THROTTLE_EXPENSIVE_RATE ?= 1000000/min
 bench: services
 	scripts/services.sh apt wrk
 	$(PY) manage.py migrate --noinput -v0
 	@failed=""; for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "benchmarks below target or failing:$$failed"; exit 1; fi
+
+# Issue 14's load test (bench/load_test.py): 50 anonymous clients for 30 s, loopback only, on scratch copies of the
+# database and Redis (stop `make run` first: the copy needs the database idle). Variants: ARGS="--seconds 60".
+.PHONY: loadtest
+loadtest: services
+	$(PY) bench/load_test.py $(ARGS)

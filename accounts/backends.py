@@ -4,7 +4,9 @@ Authorization code flow with PKCE (S256, from social-core's ``BaseOAuth2PKCE``)
 and a ``state`` bound to the session; the access token is a JWT validated by
 ``accounts.sso``. Tokens never reach ``UserSocialAuth.extra_data``: the
 pipeline step ``accounts.pipeline.character_tokens_store`` encrypts them into
-``EveToken``.
+``EveToken``. While SSO is not configured (``accounts.sso_config``), the login
+start and the callback answer 503 ``sso_not_configured`` instead of a round
+trip to CCP that could never end.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import AuthConfigurationError, AuthResponseError
 
 from accounts import sso
+from accounts.sso_config import sso_not_configured_error, sso_not_configured_response
 
 _SECRET_KEYS = ("access_token", "refresh_token", "id_token", "token_type", "expires_in")
 
@@ -37,6 +40,32 @@ class EveOnlineSsoV2(BaseOAuth2PKCE):
         ("owner_hash", "owner_hash"),
         ("scopes", "scopes"),
     ]
+
+    def start(self) -> Any:
+        """Redirect to EVE SSO, or answer 503 while SSO is not configured.
+
+        Returns:
+            The redirect, or the 503 JSON answer naming the missing variables.
+        """
+        error = sso_not_configured_error()
+        if error is not None:
+            return sso_not_configured_response(error=error)
+        return super().start()
+
+    def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
+        """Complete the login, or answer 503 when SSO is not configured (nothing is exchanged or stored).
+
+        Args:
+            *args: social-core's arguments.
+            **kwargs: social-core's arguments.
+
+        Returns:
+            The user, or the 503 JSON answer naming the missing variables.
+        """
+        error = sso_not_configured_error()
+        if error is not None:
+            return sso_not_configured_response(error=error)
+        return super().auth_complete(*args, **kwargs)
 
     def authorization_url(self) -> str:
         """Return the v2 authorize URL from ``EVE_SSO_URL``.

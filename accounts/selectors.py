@@ -107,6 +107,11 @@ def saved_route_get(*, user: Any, route_id: int) -> SavedRoute:
     return route
 
 
+def _is_id(text: str) -> bool:
+    """Say whether ``text`` is an id: ASCII digits only (``"²".isdigit()`` is true), within 64 bits."""
+    return text.isascii() and text.isdigit() and int(text) <= 2**63 - 1
+
+
 def solar_systems_resolve(*, refs: Sequence[int | str]) -> list[SolarSystem]:
     """Resolve solar systems named by id or by exact, case-insensitive name.
 
@@ -119,15 +124,15 @@ def solar_systems_resolve(*, refs: Sequence[int | str]) -> list[SolarSystem]:
     Raises:
         InvalidInputError: Naming every reference that matches no system.
     """
-    ids = {int(r) for r in refs if isinstance(r, int) or str(r).strip().isdigit()}
-    names = {str(r).strip().lower() for r in refs if not (isinstance(r, int) or str(r).strip().isdigit())}
+    ids = {int(str(r).strip()) for r in refs if _is_id(str(r).strip())}
+    names = {str(r).strip().lower() for r in refs if not _is_id(str(r).strip())}
     by_id = {s.id: s for s in SolarSystem.objects.filter(id__in=ids)}
     by_name = {s.lname: s for s in SolarSystem.objects.annotate(lname=Lower("name")).filter(lname__in=names)}
     found: list[SolarSystem] = []
     unknown: list[str] = []
     for ref in refs:
         text = str(ref).strip()
-        system = by_id.get(int(text)) if text.isdigit() else by_name.get(text.lower())
+        system = by_id.get(int(text)) if _is_id(text) else by_name.get(text.lower())
         if system is None:
             unknown.append(text)
         else:

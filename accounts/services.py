@@ -43,9 +43,8 @@ def eve_character_login_store(
 ) -> EveCharacter:
     """Record the character a user logged in with and its tokens, encrypted.
 
-    When CCP reports a new owner hash (the character was transferred to
-    another account), the previous owner's settings and saved routes are
-    deleted so the new owner never sees them.
+    A character whose owner hash changed never reaches this point with its
+    previous user: ``accounts.transfer`` detached it earlier in the pipeline.
 
     Args:
         user: The site user social-auth logged in.
@@ -65,10 +64,6 @@ def eve_character_login_store(
         if character is None:
             EveCharacter.objects.filter(user=user).delete()
             character = EveCharacter(user=user, character_id=character_id)
-        elif character.owner_hash and owner_hash and character.owner_hash != owner_hash:
-            logger.info("EVE character %d changed owner: clearing the previous owner's data", character_id)
-            UserSettings.objects.filter(user=character.user).delete()
-            SavedRoute.objects.filter(user=character.user).delete()
         character.name = name
         character.owner_hash = owner_hash
         character.save()
@@ -108,7 +103,8 @@ def _token_refresh(token: EveToken) -> str | None:
         token: The row, locked ``select_for_update``.
 
     Returns:
-        The new access token, or None when SSO rejected the refresh token (the row is then deleted).
+        The new access token, or None when SSO rejected the refresh token or the character changed owner
+        (the row is then deleted).
     """
     try:
         refresh_token = token_decrypt(ciphertext=token.refresh_token_encrypted)
@@ -120,6 +116,10 @@ def _token_refresh(token: EveToken) -> str | None:
     claims = sso.access_token_validate(access_token=answer.access_token)
     if claims.character_id != token.character.character_id:
         raise sso.SsoError("EVE SSO refreshed a token for another character")
+    if claims.owner_hash and token.character.owner_hash not in ("", claims.owner_hash):
+        logger.warning("EVE character %d changed owner: its stored token is dropped", token.character.character_id)
+        token.delete()  # the character is someone else's now: only their own login may bring it back
+        return None
     token.access_token_encrypted = token_encrypt(plaintext=answer.access_token)
     token.access_token_expires_at = claims.expires_at
     if answer.refresh_token:

@@ -28,6 +28,7 @@ from accounts.serializers import (
     UserSettingsInputSerializer,
     UserSettingsOutputSerializer,
 )
+from accounts.sso_config import sso_configured_ensure
 from evesite.pagination import BoundedLimitOffsetPagination
 
 
@@ -281,7 +282,14 @@ class SavedRouteDetailApi(APIView):
 class LoginInfoApi(APIView):
     """How to start the EVE SSO login (social-auth begins it with a CSRF-protected POST)."""
 
-    @extend_schema(responses=LoginInfoSerializer, summary="How to log in with EVE Online")
+    @extend_schema(
+        responses={200: LoginInfoSerializer, 503: None},
+        summary="How to log in with EVE Online",
+        description=(
+            "503 `sso_not_configured` (with `missing`, the unset variable names) when the server has no EVE "
+            "application configured: no login is started. The CSRF cookie is set either way."
+        ),
+    )
     def get(self, request: Request) -> Response:
         """Return the login URL, its method and a CSRF token (also set as the CSRF cookie).
 
@@ -290,12 +298,17 @@ class LoginInfoApi(APIView):
 
         Returns:
             The login instructions.
+
+        Raises:
+            SsoNotConfiguredError: 503 naming the missing variables, while SSO is not configured.
         """
+        csrf_token = get_token(request._request)  # the CSRF cookie is set even on the 503 (API writes need it)
+        sso_configured_ensure()
         return Response(
             {
                 "login_url": reverse("social:begin", args=["eveonline"]),
                 "method": "POST",
-                "csrf_token": get_token(request._request),
+                "csrf_token": csrf_token,
                 "logged_in": bool(request.user and request.user.is_authenticated),
             }
         )

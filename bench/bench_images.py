@@ -52,17 +52,19 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
 SIZE = int(os.environ.get("BENCH_IMAGE_SIZE", "64"))
 TARGET_RATIO = 0.5
-ID_BASE = 2_147_480_000  # type ids this high do not exist in EVE
+ID_BASE = 2_147_480_000  # character ids this high do not exist in EVE (type ids must be in the SDE)
 
 
-def unused_type_id() -> int:
+def unused_character_id() -> int:
     """Pick a type id no cached row uses.
 
     Returns:
         The id.
     """
     taken = set(
-        ImageCache.objects.filter(resource_type="type", resource_id__gte=ID_BASE).values_list("resource_id", flat=True)
+        ImageCache.objects.filter(resource_type="character", resource_id__gte=ID_BASE).values_list(
+            "resource_id", flat=True
+        )
     )
     return next(i for i in range(ID_BASE + os.getpid() % 1000, 2**31) if i not in taken)
 
@@ -191,7 +193,7 @@ def main() -> int:
         The exit status (0 when the target is met).
     """
     try:
-        type_id = unused_type_id()
+        character_id = unused_character_id()
     except DatabaseError as exc:
         print(f"cannot read the image cache table (run `manage.py migrate`): {exc}")
         return 2
@@ -205,10 +207,12 @@ def main() -> int:
     print(f"{ROUNDS} alternating rounds of {SECONDS:g} s per URL; image: {len(png)} bytes PNG ({SIZE} px)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    image_url = f"{base}/api/images/type/{type_id}?size={SIZE}"
+    image_url = f"{base}/api/images/character/{character_id}?size={SIZE}"
     ping_url = f"{base}/bench/ping/"
     with FakeHttpServer() as upstream:
-        upstream.add("GET", f"/types/{type_id}/icon", FakeResponse(body=png, headers={"Content-Type": "image/png"}))
+        upstream.add(
+            "GET", f"/characters/{character_id}/portrait", FakeResponse(body=png, headers={"Content-Type": "image/png"})
+        )
         server = start_gunicorn(port, upstream.url)
         try:
             wait_ready(base, server)
@@ -229,7 +233,7 @@ def main() -> int:
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-            deleted, _ = ImageCache.objects.filter(resource_type="type", resource_id=type_id).delete()
+            deleted, _ = ImageCache.objects.filter(resource_type="character", resource_id=character_id).delete()
             print(f"cleanup: deleted {deleted} bench row(s)", flush=True)
     image_rate = sum(rates["image"]) / ROUNDS
     ping_rate = sum(rates["ping"]) / ROUNDS

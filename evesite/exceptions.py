@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.db import DataError, OperationalError
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -70,6 +72,13 @@ class QueryTimeoutError(ServiceUnavailableError):
     code = "query_timeout"
 
 
+class ThrottledError(DomainError):
+    """The client asked too often; ``Retry-After`` says when it may ask again."""
+
+    status_code = 429
+    code = "throttled"
+
+
 # PostgreSQL SQLSTATEs: query_canceled (statement_timeout) and numeric_value_out_of_range.
 _QUERY_CANCELED = "57014"
 _OUT_OF_RANGE = "22003"
@@ -106,6 +115,16 @@ def _database_error(exc: Exception) -> DomainError | None:
     return None
 
 
+def _throttled(exc: Throttled) -> ThrottledError:
+    """Give DRF's throttle refusal the project's error shape, with ``Retry-After`` in whole seconds."""
+    retry_after = max(1, math.ceil(getattr(exc, "wait", None) or 1))
+    return ThrottledError(
+        f"Too many requests; try again in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn domain errors into JSON answers; leave the rest to DRF.
 
@@ -120,6 +139,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if translated is not None:
         logger.warning("%s answered as %s: %s", type(exc).__name__, translated.code, exc)
         exc = translated
+    if isinstance(exc, Throttled):
+        exc = _throttled(exc)
     if isinstance(exc, DomainError):
         body = {"error": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=exc.status_code, headers=exc.headers)

@@ -25,7 +25,8 @@ from evesite.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --------------------------------------------------------------------------- core
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: Django's debug page shows settings (passwords in URLs) to anyone who triggers an error.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
 def _local_secret_key() -> str:
@@ -81,6 +82,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "evesite.urls"
+CSRF_FAILURE_VIEW = "evesite.handlers.csrf_failure"
 WSGI_APPLICATION = "evesite.wsgi.application"
 
 TEMPLATES = [
@@ -117,8 +119,14 @@ CACHES = {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
             "SOCKET_CONNECT_TIMEOUT": 3,
             "SOCKET_TIMEOUT": 5,
+            # JSON, never pickle: whoever can write to Redis must not run code in our processes by planting
+            # a value. Every value cached holds plain data (sessions, contract entries, the JWKS, image
+            # markers and lock stamps), checked by evesite/tests/test_cache_serializer.py.
+            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
         },
         "KEY_PREFIX": "evesite",
+        # 2 since the JSON serializer: the pickled values of version 1 are never read (they expire on their own).
+        "VERSION": 2,
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
@@ -134,7 +142,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if not DEBUG:
+# Reverse proxies in front of the app. 0: X-Forwarded-For and X-Forwarded-Proto come from clients and are
+# ignored (a client could forge its address or claim https). Behind one TLS proxy set 1: the throttles count
+# the address that proxy saw, and its X-Forwarded-Proto says whether the request came over https.
+API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0)
+if API_NUM_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --------------------------------------------------------------------------- i18n / static
@@ -160,6 +172,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "evesite.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Counted in Redis (evesite.throttling), shared by every web process. Views with expensive work add
+    # ExpensiveRateThrottle; health and image hits have none.
+    "DEFAULT_THROTTLE_CLASSES": ["evesite.throttling.AnonRateThrottle", "evesite.throttling.UserRateThrottle"],
+    "NUM_PROXIES": API_NUM_PROXIES,
+    "DEFAULT_THROTTLE_RATES": {
+        # Every API request of an anonymous client (per IP address).
+        "anon": env_str("THROTTLE_ANON_RATE", "60/min"),
+        # Every API request of a logged-in user.
+        "user": env_str("THROTTLE_USER_RATE", "600/min"),
+        # Scans, SVG routes, appraisal, haul plans: per user, or per IP address when anonymous.
+        "expensive": env_str("THROTTLE_EXPENSIVE_RATE", "20/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "evesite API",
@@ -213,7 +237,29 @@ EVE_CLIENT_SECRET = env_str("EVE_CLIENT_SECRET")  # secret: no default
 EVE_CALLBACK_URL = env_str("EVE_CALLBACK_URL", "http://localhost:7777/auth/complete/eveonline/")
 EVE_SSO_URL = env_str("EVE_SSO_URL", "https://login.eveonline.com")
 EVE_SSO_SCOPES = env_list("EVE_SSO_SCOPES", ["esi-location.read_location.v1", "esi-markets.structure_markets.v1"])
-TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY")  # secret: no default
+
+
+def _local_token_key() -> str | None:
+    """Return this checkout's own TOKEN_ENCRYPTION_KEY for debug runs, made once (like ``.local_secret_key``).
+
+    Returns:
+        The key kept in ``.local_token_key`` (git-ignored, mode 600; ``make run`` uses the same file), or None
+        when the file cannot be written (SSO then stays off: ``accounts.W001``).
+    """
+    path = BASE_DIR / ".local_token_key"
+    try:
+        if not path.exists() or not path.read_text().strip():
+            tmp = path.with_name(f".local_token_key.{secrets.token_hex(4)}.tmp")
+            tmp.write_text(secrets.token_urlsafe(50) + "\n")
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+# Secret, no default in production; a debug run without it keeps a generated key in .local_token_key.
+TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY") or (_local_token_key() if DEBUG else None)
 # Accepted `iss` values of CCP's access-token JWTs.
 EVE_SSO_ISSUERS = env_list("EVE_SSO_ISSUERS", ["login.eveonline.com", "https://login.eveonline.com"])
 EVE_SSO_TIMEOUT_SECONDS = env_float("EVE_SSO_TIMEOUT_SECONDS", 10.0)
@@ -228,6 +274,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_names",
     "social_core.pipeline.social_auth.social_uid",
     "social_core.pipeline.social_auth.auth_allowed",
+    # A new owner hash: the character leaves its previous user (tokens, association, sessions) for a fresh one.
+    "accounts.pipeline.character_transfer_detach",
     "social_core.pipeline.social_auth.social_user",
     "social_core.pipeline.user.get_username",
     "social_core.pipeline.user.create_user",
@@ -235,6 +283,7 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.load_extra_data",
     "social_core.pipeline.user.user_details",
     "accounts.pipeline.character_tokens_store",
+    "accounts.pipeline.character_transfer_login",
 )
 SOCIAL_AUTH_LOGIN_REDIRECT_URL = env_str("EVE_LOGIN_REDIRECT_URL", "/api/me/")
 SOCIAL_AUTH_RAISE_EXCEPTIONS = False  # failures render social_django's error page with a 4xx/5xx status
@@ -300,6 +349,16 @@ IMAGE_LOCK_WAIT_SECONDS = env_float("IMAGE_LOCK_WAIT_SECONDS", 2 * IMAGE_SERVER_
 IMAGE_FAILURE_CACHE_SECONDS = env_float("IMAGE_FAILURE_CACHE_SECONDS", 5.0)
 # Pause between two downloads of the stale-image refresh job (politeness).
 IMAGE_REFRESH_DELAY_SECONDS = env_float("IMAGE_REFRESH_DELAY_SECONDS", 0.2)
+# ---- image cache abuse limits (issue 14)
+# Downloads from the image server (cache misses) per minute, per client address (as the throttles see it;
+# IPv6 per /64) and in total, counted in Redis by every process; past either a miss is a 429 with
+# Retry-After. 0 = no limit.
+IMAGE_MISS_PER_IP_PER_MINUTE = env_int("IMAGE_MISS_PER_IP_PER_MINUTE", 30)
+IMAGE_MISS_GLOBAL_PER_MINUTE = env_int("IMAGE_MISS_GLOBAL_PER_MINUTE", 300)
+# Total bytes of stored images (MiB); past it the least recently served rows are deleted after each download.
+IMAGE_CACHE_MAX_MB = env_int("IMAGE_CACHE_MAX_MB", 512)
+# A hit records when the image was last served at most this often, so hits rarely write.
+IMAGE_LAST_USED_UPDATE_SECONDS = env_int("IMAGE_LAST_USED_UPDATE_SECONDS", 3600)
 
 # --------------------------------------------------------------------------- EVE: market
 MARKET_DEFAULT_SALES_TAX = env_float("MARKET_DEFAULT_SALES_TAX", 8.0)

@@ -16,6 +16,15 @@ for _name, _value in {
     "ESI_REGION_DELAY_SECONDS": "0.05",
     "ESI_ERROR_SLEEP_SECONDS": "0.05",
     "ESI_LOCKDOWN_SECONDS": "2",
+    # DEBUG is off by default, so the settings need a key; tests and the servers they start share this one.
+    "DJANGO_SECRET_KEY": "test-only-secret-key-not-for-production-0123456789",
+    # SSO configured (against the fake SSO servers tests start); the tests of an unconfigured SSO blank these.
+    "EVE_CLIENT_SECRET": "test-only-client-secret",
+    "TOKEN_ENCRYPTION_KEY": "test-only-token-encryption-key",
+    # Tests send many requests from one address; the throttle tests set their own rates.
+    "THROTTLE_ANON_RATE": "100000/min",
+    "THROTTLE_USER_RATE": "100000/min",
+    "THROTTLE_EXPENSIVE_RATE": "100000/min",
 }.items():
     os.environ.setdefault(_name, _value)
 

@@ -22,3 +22,9 @@ urlpatterns = [
     path("api/", include("jobs.urls")),
     path("auth/", include("social_django.urls", namespace="social")),
 ]
+
+# Errors outside DRF's views answer JSON in the API's error shape (never Django's debug or HTML pages).
+handler400 = "evesite.handlers.bad_request"
+handler403 = "evesite.handlers.permission_denied"
+handler404 = "evesite.handlers.page_not_found"
+handler500 = "evesite.handlers.server_error"

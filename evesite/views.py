@@ -73,6 +73,8 @@ class HealthApi(APIView):
 
     authentication_classes: list[type] = [SessionAuthentication]
     permission_classes: list[type] = []
+    # Monitors poll it; it never counts against a client's rate.
+    throttle_classes: list[type] = []
 
     def perform_authentication(self, request: Request) -> None:
         """Do not authenticate up front: :meth:`get` reads the session, and a session it cannot read is a stranger.

@@ -3,7 +3,8 @@
 It owns the timeouts, the body cap and the checks of what comes back, and
 returns a typed :class:`FetchedImage`. It makes exactly one request per call
 (no retries: a failure is a 502 for this request and the next one tries again)
-and logs it as ``[IMG] Method: GET | URL: ... | Status: 200``.
+and logs it as ``[IMG] Method: GET | URL: ... | Status: 200``. It follows no
+redirect (a 3xx is a failure) and ignores the proxy variables of the environment.
 """
 
 from __future__ import annotations
@@ -133,25 +134,24 @@ def image_fetch(*, resource_type: str, resource_id: int, size: int) -> FetchedIm
 
     Raises:
         ImageNotFoundUpstreamError: The image server answered 404.
-        ImageUpstreamError: Any other failure (non-200, timeout, connection error, not an image, too large).
+        ImageUpstreamError: Any other failure (non-200 including redirects, timeout, connection error, not an
+            image, too large).
     """
     url = image_url(resource_type=resource_type, resource_id=resource_id, size=size)
     timeout = settings.IMAGE_SERVER_TIMEOUT_SECONDS
     deadline = time.monotonic() + timeout
     try:
-        with requests.get(
-            url, timeout=timeout, stream=True, headers={"User-Agent": USER_AGENT, "Accept": "image/*"}
-        ) as response:
-            status = response.status_code
-            logger.log(logging.INFO if status < 400 else logging.WARNING, LOG_FORMAT, "GET", url, status)
-            if status == 404:
-                raise ImageNotFoundUpstreamError(f"The image server has no {resource_type} {resource_id} image.")
-            if status != 200:
-                raise ImageUpstreamError(f"The image server answered {status} for {url}.", upstream_status=status)
-            declared_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if not declared_type.startswith("image/"):
-                raise ImageUpstreamError(f"The image server sent {declared_type or 'no content type'}, not an image.")
-            content = _read_capped(response, url=url, limit=settings.IMAGE_MAX_BYTES, deadline=deadline)
+        with requests.Session() as session:
+            # No HTTP(S)_PROXY/ALL_PROXY, .netrc or CA bundle from the environment: only IMAGE_SERVER_URL is asked.
+            session.trust_env = False
+            response = session.get(
+                url,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+                headers={"User-Agent": USER_AGENT, "Accept": "image/*"},
+            )
+            content = _checked_body(response, url=url, what=f"{resource_type} {resource_id}", deadline=deadline)
     except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
         logger.warning(LOG_FORMAT, "GET", url, "timeout")
         raise ImageUpstreamError(f"The image server timed out for {url}.") from exc
@@ -162,3 +162,38 @@ def image_fetch(*, resource_type: str, resource_id: int, size: int) -> FetchedIm
     if content_type is None:
         raise ImageUpstreamError("The image server sent bytes that are neither PNG nor JPEG.")
     return FetchedImage(content=content, content_type=content_type, url=url)
+
+
+def _checked_body(response: requests.Response, *, url: str, what: str, deadline: float) -> bytes:
+    """Check an answer's status and content type, then read its body with the cap.
+
+    Args:
+        response: The streamed answer (closed here).
+        url: Its URL.
+        what: The image, for messages (``type 34``).
+        deadline: ``time.monotonic()`` after which the download counts as timed out.
+
+    Returns:
+        The body.
+
+    Raises:
+        ImageNotFoundUpstreamError: 404.
+        ImageUpstreamError: A redirect, any other non-200, a non-image content type, or a bad body.
+    """
+    with response:
+        status = response.status_code
+        logger.log(logging.INFO if status < 400 else logging.WARNING, LOG_FORMAT, "GET", url, status)
+        if status == 404:
+            raise ImageNotFoundUpstreamError(f"The image server has no {what} image.")
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "nowhere")
+            raise ImageUpstreamError(
+                f"The image server answered {status} (a redirect to {location}, not followed) for {url}.",
+                upstream_status=status,
+            )
+        if status != 200:
+            raise ImageUpstreamError(f"The image server answered {status} for {url}.", upstream_status=status)
+        declared_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if not declared_type.startswith("image/"):
+            raise ImageUpstreamError(f"The image server sent {declared_type or 'no content type'}, not an image.")
+        return _read_capped(response, url=url, limit=settings.IMAGE_MAX_BYTES, deadline=deadline)

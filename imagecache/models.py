@@ -56,10 +56,17 @@ class ImageCache(models.Model):
     content_type = models.CharField(max_length=32)
     etag = models.CharField(max_length=80, help_text="Quoted strong ETag: a hash of the bytes.")
     last_updated = models.DateTimeField(default=timezone.now, db_index=True)
+    # For the size cap (IMAGE_CACHE_MAX_MB): hits move it at most once per IMAGE_LAST_USED_UPDATE_SECONDS.
+    last_used_at = models.DateTimeField(default=timezone.now, help_text="When a client was last served the image.")
+    blob_bytes = models.PositiveIntegerField(default=0, help_text="Length of blob_data, summed for the size cap.")
 
     class Meta:
         verbose_name = "cached image"
-        indexes = [models.Index(fields=["resource_type", "resource_id", "variant"], name="imagecache_resource_idx")]
+        indexes = [
+            models.Index(fields=["resource_type", "resource_id", "variant"], name="imagecache_resource_idx"),
+            # Least recently used first, with the sizes: the eviction reads only this index.
+            models.Index(fields=["last_used_at", "id"], include=["blob_bytes"], name="imagecache_lru_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["resource_type", "resource_id", "variant", "size"], name="imagecache_unique_image"

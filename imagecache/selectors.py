@@ -1,4 +1,4 @@
-"""Reads of imagecache: request keys and cached images."""
+"""Reads of imagecache: request keys, cached images, and whether a type id is in the SDE."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from evesite.exceptions import InvalidInputError, NotFoundError
 from imagecache.models import ALLOWED_SIZES, DEFAULT_SIZE, MAX_RESOURCE_ID, VARIANT_BY_TYPE, ImageCache
+from universe.models import ItemType
 
 
 class UnknownResourceTypeError(NotFoundError):
@@ -25,6 +26,12 @@ class InvalidResourceIdError(NotFoundError):
     """The URL's id is not a positive 32-bit integer (no such EVE entity)."""
 
     code = "invalid_resource_id"
+
+
+class UnknownTypeIdError(NotFoundError):
+    """The URL's type id is not an item type of the SDE (nothing is asked upstream)."""
+
+    code = "unknown_type_id"
 
 
 class InvalidSizeError(InvalidInputError):
@@ -57,6 +64,11 @@ class ImageKey:
         """A short text form for Redis keys and logs, e.g. ``type:34:64``."""
         return f"{self.resource_type}:{self.resource_id}:{self.size}"
 
+    @property
+    def entity_name(self) -> str:
+        """The image's resource whatever the size, e.g. ``type:34`` (an upstream 404 holds for every size)."""
+        return f"{self.resource_type}:{self.resource_id}"
+
 
 @dataclass(frozen=True)
 class CachedImage:
@@ -67,12 +79,14 @@ class CachedImage:
         content_type: ``image/png`` or ``image/jpeg``.
         etag: The quoted ETag.
         last_updated: When it was downloaded.
+        last_used_at: When a client was last served it (None: just downloaded).
     """
 
     content: bytes
     content_type: str
     etag: str
     last_updated: datetime
+    last_used_at: datetime | None = None
 
 
 def image_key_parse(*, resource_type: str, resource_id: str, size: str | None) -> ImageKey:
@@ -124,8 +138,9 @@ def _key_params(key: ImageKey) -> list[str | int]:
 # The hit path runs on every image request: plain SQL on the unique key costs a fraction of the ORM's
 # query building (measured by bench/bench_images.py). The unique constraint guarantees at most one row.
 _WHERE_KEY = "WHERE resource_type = %s AND resource_id = %s AND variant = %s AND size = %s"
-_SELECT_IMAGE = f"SELECT blob_data, content_type, etag, last_updated FROM {ImageCache._meta.db_table} {_WHERE_KEY}"  # noqa: S608
-_SELECT_ETAG = f"SELECT etag FROM {ImageCache._meta.db_table} {_WHERE_KEY}"  # noqa: S608
+_TABLE = ImageCache._meta.db_table
+_SELECT_IMAGE = f"SELECT blob_data, content_type, etag, last_updated, last_used_at FROM {_TABLE} {_WHERE_KEY}"  # noqa: S608
+_SELECT_ETAG = f"SELECT etag, last_used_at FROM {_TABLE} {_WHERE_KEY}"  # noqa: S608
 
 
 def image_cached_get(*, key: ImageKey) -> CachedImage | None:
@@ -147,12 +162,29 @@ def image_cached_get(*, key: ImageKey) -> CachedImage | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    blob, content_type, etag, last_updated = row
-    return CachedImage(content=bytes(blob), content_type=content_type, etag=etag, last_updated=last_updated)
+    blob, content_type, etag, last_updated, last_used_at = row
+    return CachedImage(
+        content=bytes(blob), content_type=content_type, etag=etag, last_updated=last_updated, last_used_at=last_used_at
+    )
+
+
+def image_etag_use_get(*, key: ImageKey) -> tuple[str, datetime] | None:
+    """Read a stored image's ETag and last use (for If-None-Match, without loading the bytes).
+
+    Args:
+        key: The image.
+
+    Returns:
+        The quoted ETag and ``last_used_at``, or None when it is not stored.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_SELECT_ETAG, _key_params(key))
+        row = cursor.fetchone()
+    return None if row is None else (str(row[0]), row[1])
 
 
 def image_etag_get(*, key: ImageKey) -> str | None:
-    """Read only a stored image's ETag (for If-None-Match, without loading the bytes).
+    """Read only a stored image's ETag.
 
     Args:
         key: The image.
@@ -160,10 +192,45 @@ def image_etag_get(*, key: ImageKey) -> str | None:
     Returns:
         The quoted ETag, or None when it is not stored.
     """
+    found = image_etag_use_get(key=key)
+    return None if found is None else found[0]
+
+
+def item_type_exists(*, type_id: int) -> bool:
+    """Tell whether the SDE (``universe.ItemType``) has a type: only those have icons worth fetching.
+
+    Args:
+        type_id: The EVE type id.
+
+    Returns:
+        True when the type is in the SDE.
+    """
+    return ItemType.objects.filter(id=type_id).exists()
+
+
+def image_bytes_total() -> int:
+    """Sum the sizes of every stored image (the ``blob_bytes`` column: no blob is read).
+
+    Returns:
+        Bytes.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(_SELECT_ETAG, _key_params(key))
+        cursor.execute(f"SELECT COALESCE(SUM(blob_bytes), 0) FROM {_TABLE}")  # noqa: S608
         row = cursor.fetchone()
-    return None if row is None else str(row[0])
+    return int(row[0]) if row else 0
+
+
+def image_lru_list(*, limit: int) -> list[tuple[int, int]]:
+    """List the least recently served images first.
+
+    Args:
+        limit: Most rows returned.
+
+    Returns:
+        ``(id, blob_bytes)`` pairs.
+    """
+    rows = ImageCache.objects.order_by("last_used_at", "id").values_list("id", "blob_bytes")[:limit]
+    return [(int(pk), int(size)) for pk, size in rows]
 
 
 def image_stale_list(*, now: datetime | None = None, limit: int | None = None) -> list[ImageKey]:

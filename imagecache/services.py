@@ -16,15 +16,24 @@ from django_redis import get_redis_connection
 from redis import Redis, RedisError
 
 from evesite.exceptions import ServiceUnavailableError
+from imagecache.budget import image_miss_budget_take
 from imagecache.client import FetchedImage, ImageNotFoundUpstreamError, ImageUpstreamError, image_fetch
-from imagecache.models import ImageCache
-from imagecache.selectors import CachedImage, ImageKey, image_cached_get, image_etag_get
+from imagecache.lru import image_cache_trim_safely, image_use_mark
+from imagecache.models import ImageCache, ResourceType
+from imagecache.selectors import (
+    CachedImage,
+    ImageKey,
+    UnknownTypeIdError,
+    image_cached_get,
+    image_etag_get,
+    item_type_exists,
+)
 
 logger = logging.getLogger("imagecache")
 
 LOCK_PREFIX = "evesite:img:lock:"
 FAILED_PREFIX = "evesite:img:failed:"
-NEGATIVE_PREFIX = "img:missing:"  # a django cache key (the cache adds its own prefix)
+NEGATIVE_PREFIX = "img:missing:"  # a django cache key (the cache adds its own prefix); per id, every size
 FAILURE_PREFIX = "img:failing:"  # a django cache key: a recent upstream failure of one image
 # How long a failed fetch is told to the requests that were waiting on it.
 FAILED_KEEP_SECONDS = 30
@@ -100,12 +109,12 @@ def _lock_release(redis: Redis, key: ImageKey, token: str) -> None:
 
 
 def image_missing_remember(*, key: ImageKey) -> None:
-    """Remember for ``IMAGE_NEGATIVE_CACHE_SECONDS`` that the image server has no such image.
+    """Remember for ``IMAGE_NEGATIVE_CACHE_SECONDS`` that the image server has no such image, at any size.
 
     Args:
         key: The image.
     """
-    cache.set(NEGATIVE_PREFIX + key.name, 1, timeout=settings.IMAGE_NEGATIVE_CACHE_SECONDS)
+    cache.set(NEGATIVE_PREFIX + key.entity_name, 1, timeout=settings.IMAGE_NEGATIVE_CACHE_SECONDS)
 
 
 def image_is_known_missing(*, key: ImageKey) -> bool:
@@ -117,7 +126,7 @@ def image_is_known_missing(*, key: ImageKey) -> bool:
     Returns:
         True while remembered.
     """
-    return cache.get(NEGATIVE_PREFIX + key.name) is not None
+    return cache.get(NEGATIVE_PREFIX + key.entity_name) is not None
 
 
 def _known_missing_error(key: ImageKey) -> ImageNotFoundUpstreamError:
@@ -149,31 +158,36 @@ def _raise_known_outcome(key: ImageKey) -> None:
         raise ImageUpstreamError(f"{failing} (recent failure, retried after IMAGE_FAILURE_CACHE_SECONDS)")
 
 
-def image_store(*, key: ImageKey, fetched: FetchedImage) -> CachedImage:
+def image_store(*, key: ImageKey, fetched: FetchedImage, used: bool = True) -> CachedImage:
     """Insert or replace a downloaded image.
 
     Args:
         key: The image.
         fetched: What the image server sent.
+        used: A client asked for it (sets ``last_used_at``); False for the refresh job.
 
     Returns:
         The stored image.
     """
     now = timezone.now()
     etag = image_etag(fetched.content)
+    defaults = {
+        "blob_data": fetched.content,
+        "blob_bytes": len(fetched.content),
+        "content_type": fetched.content_type,
+        "etag": etag,
+        "last_updated": now,
+    }
     ImageCache.objects.update_or_create(
         resource_type=key.resource_type,
         resource_id=key.resource_id,
         variant=key.variant,
         size=key.size,
-        defaults={
-            "blob_data": fetched.content,
-            "content_type": fetched.content_type,
-            "etag": etag,
-            "last_updated": now,
-        },
+        defaults={**defaults, "last_used_at": now} if used else defaults,
     )
-    return CachedImage(content=fetched.content, content_type=fetched.content_type, etag=etag, last_updated=now)
+    return CachedImage(
+        content=fetched.content, content_type=fetched.content_type, etag=etag, last_updated=now, last_used_at=now
+    )
 
 
 def _fetch_and_store(redis: Redis, key: ImageKey, token: str) -> CachedImage:
@@ -204,40 +218,49 @@ def _fetch_and_store(redis: Redis, key: ImageKey, token: str) -> CachedImage:
     return image_store(key=key, fetched=fetched)
 
 
-def image_get(*, key: ImageKey) -> CachedImage:
+def image_get(*, key: ImageKey, client_ip: str) -> CachedImage:
     """Serve an image: from PostgreSQL, else downloaded ONCE however many requests miss together.
 
-    On a miss the first request takes a Redis lock (``SET NX``) and downloads; the
-    others wait for the lock to go and then read the stored row, the remembered
-    404, or the failure note of the attempt they waited on (so a failing upstream
-    is asked once, not once per waiter). A failure is also answered for
-    ``IMAGE_FAILURE_CACHE_SECONDS`` to requests arriving just after it.
+    On a miss a type id must be in the SDE. The first request takes a Redis lock
+    (``SET NX``), spends one unit of the client's and the global miss budget and
+    downloads; the others wait for the lock to go and then read the stored row, the
+    remembered 404, or the failure note of the attempt they waited on (so a failing
+    upstream is asked once, not once per waiter). A failure is also answered for
+    ``IMAGE_FAILURE_CACHE_SECONDS`` to requests arriving just after it. After a
+    download the cache is trimmed to ``IMAGE_CACHE_MAX_MB``.
 
     Args:
         key: The image.
+        client_ip: The client's address (names its miss budget).
 
     Returns:
         The image.
 
     Raises:
+        UnknownTypeIdError: A type id that is not in the SDE (404, nothing asked upstream).
         ImageNotFoundUpstreamError: The image server has no such image (404).
+        ImageMissBudgetError: The client's or the global miss budget is used up (429).
         ImageUpstreamError: The image server failed, or the wait for another fetch timed out (502).
         ServiceUnavailableError: Redis is down on a miss (503); hits do not need it.
     """
     found = image_cached_get(key=key)
     if found is not None:
+        image_use_mark(key=key, last_used_at=found.last_used_at)
         return found
+    if key.resource_type == ResourceType.TYPE and not item_type_exists(type_id=key.resource_id):
+        raise UnknownTypeIdError(f"Type {key.resource_id} is not in the static data: it has no image.")
     try:
-        return _image_fetch_once(key)
+        return _image_fetch_once(key, client_ip)
     except RedisError as exc:
         raise ServiceUnavailableError("Redis is unavailable: images not cached yet cannot be fetched.") from exc
 
 
-def _image_fetch_once(key: ImageKey) -> CachedImage:
+def _image_fetch_once(key: ImageKey, client_ip: str) -> CachedImage:
     """Download a missing image under its Redis lock, or wait for the request that does.
 
     Args:
         key: The image.
+        client_ip: The client, for the miss budget.
 
     Returns:
         The image.
@@ -254,9 +277,12 @@ def _image_fetch_once(key: ImageKey) -> CachedImage:
                 if found is not None:
                     return found
                 _raise_known_outcome(key)  # ... or failed, or was found missing.
-                return _fetch_and_store(redis, key, token)
+                image_miss_budget_take(client_ip=client_ip)  # only requests that reach upstream count
+                stored = _fetch_and_store(redis, key, token)
             finally:
                 _lock_release(redis, key, token)
+            image_cache_trim_safely()  # after the release: waiters need not wait for it
+            return stored
         holder = redis.get(LOCK_PREFIX + key.name)
         while holder is not None and redis.get(LOCK_PREFIX + key.name) == holder:
             if time.monotonic() > deadline:
@@ -322,7 +348,7 @@ def image_refresh(*, key: ImageKey, report: RefreshReport) -> None:
         return
     else:
         before = image_etag_get(key=key)
-        image_store(key=key, fetched=fetched)
+        image_store(key=key, fetched=fetched, used=False)
         if before == image_etag(fetched.content):
             report.unchanged += 1
         else:

@@ -18,8 +18,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from evesite.exceptions import DomainError
+from evesite.throttling import client_address
+from imagecache.lru import image_use_mark
 from imagecache.models import ALLOWED_SIZES, DEFAULT_SIZE, VARIANT_BY_TYPE
-from imagecache.selectors import CachedImage, image_cached_get, image_etag_get, image_key_parse
+from imagecache.selectors import CachedImage, image_cached_get, image_etag_use_get, image_key_parse
 from imagecache.services import image_get
 
 
@@ -109,7 +111,8 @@ class ImageApi(APIView):
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
-    throttle_classes: list[type] = []
+    # No DRF throttle, even a project default: hits are free, and misses have their own budget (imagecache.budget).
+    throttle_classes = ()
     content_negotiation_class = FirstRendererNegotiation
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -137,7 +140,8 @@ class ImageApi(APIView):
             except DomainError:
                 key = None
             image = image_cached_get(key=key) if key is not None else None
-            if image is not None:
+            if key is not None and image is not None:
+                image_use_mark(key=key, last_used_at=image.last_used_at)
                 return _image_response(image)
         return super().dispatch(request, *args, **kwargs)
 
@@ -147,8 +151,10 @@ class ImageApi(APIView):
         description=(
             "Returns the PNG or JPEG bytes of `{resource_type}` `{resource_id}` at `size` pixels. "
             "The variant follows from the type: type → icon, character → portrait, corporation and "
-            "alliance → logo. A miss is downloaded once from the image server and stored. Answers carry "
-            "an `ETag` and a long `Cache-Control`; send `If-None-Match` to get a 304 without a body."
+            "alliance → logo. A miss is downloaded once from the image server and stored; type ids must "
+            "be in the static data, and misses are limited per client address and in total per minute "
+            "(429 with `Retry-After`). Answers carry an `ETag` and a long `Cache-Control`; send "
+            "`If-None-Match` to get a 304 without a body."
         ),
         parameters=[
             OpenApiParameter("resource_type", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(VARIANT_BY_TYPE)),
@@ -163,8 +169,13 @@ class ImageApi(APIView):
             (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The image."),
             304: OpenApiResponse(description="Not modified (the `If-None-Match` ETag is current)."),
             400: OpenApiResponse(_ERROR, description="`size` is not one of the allowed sizes."),
-            404: OpenApiResponse(_ERROR, description="Unknown type, bad id, or no such image upstream."),
-            502: OpenApiResponse(_ERROR, description="The image server failed or sent something unusable."),
+            404: OpenApiResponse(
+                _ERROR, description="Unknown resource type, bad id, type id not in the SDE, or no such image upstream."
+            ),
+            429: OpenApiResponse(_ERROR, description="Too many misses (downloads) per minute; see `Retry-After`."),
+            502: OpenApiResponse(
+                _ERROR, description="The image server failed, redirected, or sent something unusable."
+            ),
             503: OpenApiResponse(_ERROR, description="Redis is down and the image is not cached yet."),
         },
     )
@@ -184,7 +195,9 @@ class ImageApi(APIView):
         )
         if_none_match = request.headers.get("If-None-Match")
         if if_none_match:
-            etag = image_etag_get(key=key)
-            if etag is not None and _etag_matches(if_none_match, etag):
-                return _caching_headers(HttpResponseNotModified(), etag)
-        return _image_response(image_get(key=key))
+            stored = image_etag_use_get(key=key)
+            if stored is not None and _etag_matches(if_none_match, stored[0]):
+                image_use_mark(key=key, last_used_at=stored[1])  # a revalidation is a use too
+                return _caching_headers(HttpResponseNotModified(), stored[0])
+        # As the throttles see it: X-Forwarded-For counts only behind API_NUM_PROXIES trusted proxies.
+        return _image_response(image_get(key=key, client_ip=client_address(request)))

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.sso import SsoLoginRequiredError
 from evesite.exceptions import InvalidInputError, ServiceUnavailableError
+from evesite.throttling import ExpensiveRateThrottle, throttles_with
 from jobs.selectors import job_data
 from market import refresh, selectors, services
 from market.models import MarketSnapshot
@@ -120,6 +121,8 @@ _PENDING = {
 class StationScanApi(APIView):
     """Station trading (margin trading) at one station."""
 
+    throttle_classes = throttles_with(ExpensiveRateThrottle)
+
     @extend_schema(
         operation_id="market_station_scan",
         parameters=[
@@ -156,7 +159,7 @@ class StationScanApi(APIView):
             if not request.user.is_authenticated:
                 raise SsoLoginRequiredError("Log in with EVE Online to scan your character's current station.")
             station = services.market_character_station_get(user=request.user)
-        elif station_id.isdigit() and len(station_id) <= MAX_ID_DIGITS:
+        elif station_id.isascii() and station_id.isdigit() and len(station_id) <= MAX_ID_DIGITS:
             station = int(station_id)
         else:
             raise InvalidInputError("station_id must be a station id or 'current'.")
@@ -180,6 +183,8 @@ class StationScanApi(APIView):
 
 class RegionScanApi(APIView):
     """Hauling between the stations of one region."""
+
+    throttle_classes = throttles_with(ExpensiveRateThrottle)
 
     @extend_schema(
         operation_id="market_region_scan",
@@ -230,6 +235,8 @@ class RegionScanApi(APIView):
 
 class GlobalScanApi(APIView):
     """Hauling between any two stations of every stored snapshot; never calls ESI."""
+
+    throttle_classes = throttles_with(ExpensiveRateThrottle)
 
     @extend_schema(
         operation_id="market_global_scan", parameters=[ScanQuerySerializer], responses=ScanResponseSerializer

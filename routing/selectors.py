@@ -161,7 +161,7 @@ def _lookup(index: _NameIndex, text: str) -> int | None:
     Returns:
         The system id, or None.
     """
-    if text.isdigit() and int(text) in index.systems:
+    if text.isascii() and text.isdigit() and int(text) in index.systems:
         return int(text)
     return index.by_name.get(text.lower())
 

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evesite.throttling import SvgExpensiveRateThrottle, throttles_with
 from routing import selectors
 from routing.serializers import (
     RiskQuerySerializer,
@@ -116,6 +117,7 @@ class RouteFindApi(APIView):
     """``GET /api/routes/``: a route computed in Neo4j (``format=svg`` draws it on the region map)."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, SvgRenderer]
+    throttle_classes = throttles_with(SvgExpensiveRateThrottle)
 
     @extend_schema(
         operation_id="routes_find",

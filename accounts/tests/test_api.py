@@ -349,8 +349,10 @@ def test_sso_settings_defaults_are_pinned() -> None:
     )
 
 
-def test_writes_need_the_csrf_token(systems: dict[str, SolarSystem]) -> None:
+def test_writes_need_the_csrf_token(systems: dict[str, SolarSystem], settings: Any) -> None:
     """With CSRF checks on (as in a browser), a write without the token is refused; with it, accepted."""
+    settings.EVE_CLIENT_SECRET = "csrf-test-secret"  # SSO configured: the login info answers 200
+    settings.TOKEN_ENCRYPTION_KEY = "csrf-test-key"
     user = get_user_model().objects.create_user("carol", password="pw-not-used")
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)

@@ -210,7 +210,7 @@ def test_login_info_and_csrf_protected_begin(fake_sso: FakeSso) -> None:
 
 
 def test_character_transfer_clears_the_previous_owners_data(fake_sso: FakeSso, systems: dict) -> None:
-    """A new owner hash for the same character wipes saved settings and routes; same owner keeps them."""
+    """Same owner keeps settings and routes; a new owner hash lands on a fresh user without them (test_transfer.py)."""
     from rest_framework.test import APIClient
 
     client = Client()
@@ -227,5 +227,6 @@ def test_character_transfer_clears_the_previous_owners_data(fake_sso: FakeSso, s
     assert login(Client(), fake_sso).status_code == 302
     character = EveCharacter.objects.get(character_id=CHARACTER_ID)
     assert character.owner_hash == "owner-hash-2"
+    assert character.user_id != user.pk
     assert SavedRoute.objects.filter(user=character.user).count() == 0
     assert not UserSettings.objects.filter(user=character.user).exists()

@@ -14,7 +14,8 @@ from django.conf import settings
 def settings_defaults(*names: str) -> list[Any]:
     """Load ``evesite.settings`` in a subprocess with a clean environment and read some settings.
 
-    Only PATH, HOME and LANG are kept, so every variable the settings read takes its default.
+    Only PATH, HOME and LANG are kept (and a secret key, which has no default), so every other
+    variable the settings read takes its default.
 
     Args:
         *names: Setting names.
@@ -28,6 +29,7 @@ def settings_defaults(*names: str) -> list[Any]:
     )
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
     env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
+    env["DJANGO_SECRET_KEY"] = "defaults-test"  # noqa: S105 - the one variable without a default (DEBUG is off)
     out = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code, *names],
         env=env,

@@ -22,7 +22,7 @@ def test_compose_has_every_service_with_healthchecks() -> None:
     assert services["redis"]["hostname"] == "redis"
     assert services["neo4j"]["image"].startswith("neo4j:5.26")
     assert "apoc" in services["neo4j"]["environment"]["NEO4J_PLUGINS"]
-    assert "7777:7777" in services["web"]["ports"]
+    assert "127.0.0.1:7777:7777" in services["web"]["ports"]  # loopback only (test_docker.py)
 
 
 def test_compose_app_environment_uses_the_settings_names() -> None:
@@ -31,7 +31,7 @@ def test_compose_app_environment_uses_the_settings_names() -> None:
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
         assert "@postgres:5432/" in env["DATABASE_URL"]
-        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["REDIS_URL"] == "redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD}@redis:6379/0"
         assert env["NEO4J_BOLT_URL"].startswith("bolt://neo4j:")
         assert "./eve_data:/app/eve_data" in services[name]["volumes"]
         assert env["DJANGO_DEBUG"] == "false"

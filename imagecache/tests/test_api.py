@@ -68,7 +68,7 @@ def _image_lookup_executions() -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["SELECT blob_data, content_type, etag, last_updated FROM imagecache_imagecache WHERE %"],
+            ["SELECT blob_data, content_type, etag, last_updated, last_used_at FROM imagecache_imagecache WHERE %"],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -284,7 +284,7 @@ def test_endpoint_is_in_the_openapi_schema() -> None:
     assert sorted(params["size"]["schema"]["enum"]) == [32, 64, 128, 256, 512, 1024]
     assert sorted(params["resource_type"]["schema"]["enum"]) == ["alliance", "character", "corporation", "type"]
     assert set(operation["responses"]["200"]["content"]) == {"image/png", "image/jpeg"}
-    assert {"304", "400", "404", "502", "503"} <= set(operation["responses"])
+    assert {"304", "400", "404", "429", "502", "503"} <= set(operation["responses"])
 
 
 def test_recent_upstream_failure_is_answered_without_asking_again(

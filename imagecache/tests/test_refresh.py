@@ -86,7 +86,15 @@ def test_task_is_idempotent(rows: dict[str, ImageCache], image_server: FakeHttpS
     """The task refreshes what is stale; a second run finds nothing to do and asks nobody."""
     image_server.add("GET", r"/.*", FakeResponse(body=OLD_PNG, headers={"Content-Type": "image/png"}), regex=True)
     first = refresh_stale_images()
-    assert first == {"checked": 3, "refreshed": 0, "unchanged": 3, "removed": 0, "failed": 0, "busy": 0}
+    assert first == {
+        "checked": 3,
+        "refreshed": 0,
+        "unchanged": 3,
+        "removed": 0,
+        "failed": 0,
+        "busy": 0,
+        "evicted": 0,
+    }
     assert image_server.count() == 3
     second = refresh_stale_images()
     assert second["checked"] == 0
@@ -127,6 +135,10 @@ def test_settings_defaults() -> None:
         "IMAGE_LOCK_WAIT_SECONDS",
         "IMAGE_REFRESH_DELAY_SECONDS",
         "IMAGE_FAILURE_CACHE_SECONDS",
+        "IMAGE_MISS_PER_IP_PER_MINUTE",
+        "IMAGE_MISS_GLOBAL_PER_MINUTE",
+        "IMAGE_CACHE_MAX_MB",
+        "IMAGE_LAST_USED_UPDATE_SECONDS",
     ) == [
         "https://images.evetech.net",
         10.0,
@@ -137,4 +149,8 @@ def test_settings_defaults() -> None:
         25.0,
         0.2,
         5.0,
+        30,
+        300,
+        512,
+        3600,
     ]

@@ -193,3 +193,13 @@ def test_defaults_are_pinned() -> None:
     assert site_settings.ZKILLBOARD_R2Z2_URL == "https://r2z2.zkillboard.com"
     # A critical camp outweighs any detour of up to 20 extra jumps.
     assert site_settings.ROUTING_PENALTY_CRITICAL > 20
+
+
+def test_svg_pictures_use_the_expensive_rate(settings) -> None:
+    """format=svg counts against THROTTLE_EXPENSIVE_RATE; JSON routes of the same client do not."""
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "expensive": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    client = APIClient()
+    query = {"origin": "Alpha", "destination": "Delta"}
+    assert [_get("/api/routes/", client, **query, format="svg").status_code for _ in range(3)] == [200, 200, 429]
+    assert [_get("/api/routes/", client, **query).status_code for _ in range(3)] == [200, 200, 200]

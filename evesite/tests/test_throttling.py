@@ -1,0 +1,117 @@
+"""Issue 14, hole 3: API throttles per anonymous address, per user, and for expensive work."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+from django_redis import get_redis_connection
+from pytest_django.fixtures import Settings as SettingsWrapper
+from rest_framework.test import APIClient
+
+from evesite.testing.defaults import settings_defaults
+from evesite.testing.worker import gunicorn_server
+from evesite.throttling import KEY_PREFIX
+
+CHEAP = "/api/contracts/"
+EXPENSIVE = "/api/market/global/scan/"
+
+
+def _rates(settings: SettingsWrapper, **rates: str) -> None:
+    """Set throttle rates for one test (DRF rereads its settings on change)."""
+    merged = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": merged}
+
+
+def _client(address: str = "10.0.0.1") -> APIClient:
+    return APIClient(REMOTE_ADDR=address)
+
+
+def test_default_rates_and_proxies() -> None:
+    """Without the environment: 60/min anonymous, 600/min per user, 20/min expensive; no proxy trusted."""
+    [rest] = settings_defaults("REST_FRAMEWORK")
+    assert rest["DEFAULT_THROTTLE_RATES"] == {"anon": "60/min", "user": "600/min", "expensive": "20/min"}
+    assert rest["NUM_PROXIES"] == 0
+    assert rest["DEFAULT_THROTTLE_CLASSES"] == [
+        "evesite.throttling.AnonRateThrottle",
+        "evesite.throttling.UserRateThrottle",
+    ]
+
+
+@pytest.mark.django_db
+def test_anonymous_clients_are_counted_per_address(settings: SettingsWrapper) -> None:
+    """The fourth request in a minute of one address answers 429 with Retry-After and the error JSON."""
+    _rates(settings, anon="3/min")
+    client = _client()
+    assert [client.get(CHEAP).status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get(CHEAP)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    body = refused.json()
+    assert body["error"] == "throttled"
+    assert body["retry_after"] == int(refused["Retry-After"])
+    # Another address has its own window; a forged X-Forwarded-For does not make a new client.
+    assert _client("10.0.0.2").get(CHEAP).status_code == 200
+    assert client.get(CHEAP, HTTP_X_FORWARDED_FOR="192.0.2.77").status_code == 429
+
+
+@pytest.mark.django_db
+def test_health_is_never_throttled(settings: SettingsWrapper) -> None:
+    """Monitors poll health as often as they like."""
+    _rates(settings, anon="2/min")
+    client = _client()
+    assert {client.get("/api/health/").status_code for _ in range(5)} <= {200, 503}
+
+
+@pytest.mark.django_db
+def test_logged_in_users_have_their_own_rate(settings: SettingsWrapper) -> None:
+    """A user is counted by account (THROTTLE_USER_RATE), not by the anonymous rate of its address."""
+    _rates(settings, anon="1/min", user="4/min")
+    user = get_user_model().objects.create_user(username="pilot")
+    client = _client()
+    client.force_authenticate(user)
+    assert [client.get(CHEAP).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
+    # The user's requests did not use the address's anonymous window.
+    assert _client().get(CHEAP).status_code == 200
+
+
+@pytest.mark.django_db
+def test_scans_use_the_expensive_rate(settings: SettingsWrapper) -> None:
+    """Scans count against the expensive rate; cheap requests of the same client still pass."""
+    _rates(settings, anon="100/min", expensive="2/min")
+    client = _client()
+    statuses = [client.get(EXPENSIVE).status_code for _ in range(3)]
+    assert 429 not in statuses[:2]
+    assert statuses[2] == 429
+    assert client.get(EXPENSIVE).json()["error"] == "throttled"
+    assert client.get(CHEAP).status_code == 200
+
+
+def _hammer(base: str, path: str, count: int) -> Counter[int]:
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def one() -> None:
+        status = requests.get(base + path, timeout=30).status_code
+        with lock:
+            statuses[status] += 1
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_is_exact_across_web_processes() -> None:
+    """Four gunicorn workers and 40 concurrent requests: exactly the rate gets through, the rest is 429."""
+    with gunicorn_server(workers=4, THROTTLE_ANON_RATE="7/min") as base:
+        redis = get_redis_connection("default")
+        redis.delete(*redis.keys(f"{KEY_PREFIX}:*"))  # the start-up probe's requests
+        statuses = _hammer(base, CHEAP, 40)
+    assert statuses == Counter({200: 7, 429: 33})

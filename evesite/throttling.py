@@ -1,0 +1,149 @@
+"""API throttles counted in Redis, exact across every web process.
+
+DRF's own throttles keep a request history in the cache with a read-modify-write, so two
+processes can both let a request through that should have been refused. These keep the same
+rates and scopes (``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``) but count with one Lua script:
+a sliding window of request times per client, checked and appended atomically, timed by the
+Redis server's clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+if TYPE_CHECKING:  # rest_framework.views imports this module through DEFAULT_THROTTLE_CLASSES
+    from rest_framework.views import APIView
+
+logger = logging.getLogger("evesite.throttling")
+
+KEY_PREFIX = "throttle"
+
+# KEYS[1]: the client's window. ARGV: window (ms), limit, a unique member.
+# Returns 0 when the request is allowed, else the milliseconds until the oldest request leaves the window.
+_SLIDING_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
+"""
+
+
+class RedisRateThrottle(SimpleRateThrottle):
+    """A scoped rate (``"20/min"``) per client, counted in Redis; subclasses say who the client is."""
+
+    scope: str
+
+    def __init__(self) -> None:
+        """Read the scope's rate now, so a changed setting (tests) takes effect."""
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self._wait_ms = 0
+
+    def get_rate(self) -> str:
+        """Return this scope's rate from the settings of the moment."""
+        return str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+
+    def applies(self, request: Request, view: APIView) -> bool:
+        """Say whether this request counts against the scope at all."""
+        return True
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        """Count the request in the client's window; refuse it when the window is full.
+
+        Args:
+            request: The request.
+            view: The view.
+
+        Returns:
+            False when the client has used up its rate.
+        """
+        if not self.applies(request, view):
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        try:
+            redis = get_redis_connection("default")
+            window_ms = int(float(self.duration or 0) * 1000)
+            wait_ms = int(redis.eval(_SLIDING_WINDOW, 1, key, window_ms, self.num_requests, secrets.token_hex(8)))
+        except RedisError as exc:
+            # Redis down: health reports it; refusing every request would turn one outage into two.
+            logger.warning("throttle %s not counted (Redis: %s)", self.scope, exc)
+            return True
+        self._wait_ms = wait_ms
+        return wait_ms == 0
+
+    def wait(self) -> float | None:
+        """Return the seconds until the client may ask again (after a refusal)."""
+        return self._wait_ms / 1000 if self._wait_ms else None
+
+    def client_ident(self, request: Request) -> str:
+        """Return the user's id, or ``ip:<address>`` when anonymous (``NUM_PROXIES`` decides the address)."""
+        if request.user is not None and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return f"ip:{self.get_ident(request)}"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        """Return the Redis key of the client's window in this scope."""
+        return f"{KEY_PREFIX}:{self.scope}:{self.client_ident(request)}"
+
+
+def client_address(request: Request) -> str:
+    """Return the client's IP address: ``REMOTE_ADDR``, or the proxies' view of it when ``API_NUM_PROXIES`` > 0."""
+    return str(BaseThrottle().get_ident(request))
+
+
+def throttles_with(*extra: type[BaseThrottle]) -> list[type[BaseThrottle]]:
+    """Return the default throttles plus ``extra``, for a view's ``throttle_classes``."""
+    defaults: list[type[BaseThrottle]] = list(api_settings.DEFAULT_THROTTLE_CLASSES)  # type: ignore[arg-type]
+    return [*defaults, *extra]
+
+
+class AnonRateThrottle(RedisRateThrottle):
+    """Every API request of an anonymous client, per IP address (``THROTTLE_ANON_RATE``)."""
+
+    scope = "anon"
+
+    def applies(self, request: Request, view: APIView) -> bool:
+        """Count anonymous requests only."""
+        return not (request.user is not None and request.user.is_authenticated)
+
+
+class UserRateThrottle(RedisRateThrottle):
+    """Every API request of a logged-in user (``THROTTLE_USER_RATE``)."""
+
+    scope = "user"
+
+    def applies(self, request: Request, view: APIView) -> bool:
+        """Count logged-in users' requests only."""
+        return request.user is not None and bool(request.user.is_authenticated)
+
+
+class ExpensiveRateThrottle(RedisRateThrottle):
+    """Requests that cost real work (scans, SVG routes, ...) per client (``THROTTLE_EXPENSIVE_RATE``)."""
+
+    scope = "expensive"
+
+
+class SvgExpensiveRateThrottle(ExpensiveRateThrottle):
+    """The expensive rate for pictures only: a view's JSON answers count as ordinary requests."""
+
+    def applies(self, request: Request, view: APIView) -> bool:
+        """Count requests answered as SVG (``format=svg`` or ``Accept: image/svg+xml``)."""
+        renderer: Any = getattr(request, "accepted_renderer", None)
+        return getattr(renderer, "format", None) == "svg"
