@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 7777
 WORKERS ?= 2
+THREADS ?= 4
 CELERY_WORKER_CONCURRENCY ?= 4
 export DJANGO_SETTINGS_MODULE ?= evesite.settings
 
@@ -39,6 +40,7 @@ services-down:
 run: export HOST := $(HOST)
 run: export WEB_PORT := $(PORT)
 run: export WEB_WORKERS := $(WORKERS)
+run: export WEB_THREADS := $(THREADS)
 run: export CELERY_WORKER_CONCURRENCY := $(CELERY_WORKER_CONCURRENCY)
 # Debug stays off (DJANGO_DEBUG=true turns it on for development); the keys, unless set, are this checkout's own.
 run: export DJANGO_SECRET_KEY ?= $(shell scripts/local-secret .local_secret_key)
@@ -79,6 +81,7 @@ bench: export DJANGO_SECRET_KEY ?= $(shell scripts/local-secret .local_secret_ke
 bench: export THROTTLE_ANON_RATE ?= 1000000/min
 bench: export THROTTLE_USER_RATE ?= 1000000/min
 bench: export THROTTLE_EXPENSIVE_RATE ?= 1000000/min
+bench: export API_EXPENSIVE_CONCURRENCY ?= 0
 bench: services
 	scripts/services.sh apt wrk
 	$(PY) manage.py migrate --noinput -v0

@@ -7,6 +7,7 @@ in the README. Secrets (``DJANGO_SECRET_KEY`` in production,
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -195,6 +196,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Expensive requests (scans, SVG routes) running at once across every web process; one more answers 429 busy
+# (evesite.admission). Half the CPUs by default, so cheap requests and health always find a free one. 0: no cap.
+API_EXPENSIVE_CONCURRENCY = env_int("API_EXPENSIVE_CONCURRENCY", max(1, (os.cpu_count() or 2) // 2))
+# A slot whose process died lapses after this long.
+API_EXPENSIVE_SLOT_SECONDS = env_float("API_EXPENSIVE_SLOT_SECONDS", 60.0)
 
 # --------------------------------------------------------------------------- Celery
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

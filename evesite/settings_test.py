@@ -25,6 +25,7 @@ for _name, _value in {
     "THROTTLE_ANON_RATE": "100000/min",
     "THROTTLE_USER_RATE": "100000/min",
     "THROTTLE_EXPENSIVE_RATE": "100000/min",
+    "API_EXPENSIVE_CONCURRENCY": "1000",
 }.items():
     os.environ.setdefault(_name, _value)
 

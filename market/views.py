@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.sso import SsoLoginRequiredError
+from evesite.admission import ExpensiveAdmissionMixin
 from evesite.exceptions import InvalidInputError, ServiceUnavailableError
 from evesite.throttling import ExpensiveRateThrottle, throttles_with
 from jobs.selectors import job_data
@@ -118,7 +119,7 @@ _PENDING = {
 }
 
 
-class StationScanApi(APIView):
+class StationScanApi(ExpensiveAdmissionMixin, APIView):
     """Station trading (margin trading) at one station."""
 
     throttle_classes = throttles_with(ExpensiveRateThrottle)
@@ -181,7 +182,7 @@ class StationScanApi(APIView):
         return _region_answer(state=state, body=body)
 
 
-class RegionScanApi(APIView):
+class RegionScanApi(ExpensiveAdmissionMixin, APIView):
     """Hauling between the stations of one region."""
 
     throttle_classes = throttles_with(ExpensiveRateThrottle)
@@ -233,7 +234,7 @@ class RegionScanApi(APIView):
         return _region_answer(state=state, body=body)
 
 
-class GlobalScanApi(APIView):
+class GlobalScanApi(ExpensiveAdmissionMixin, APIView):
     """Hauling between any two stations of every stored snapshot; never calls ESI."""
 
     throttle_classes = throttles_with(ExpensiveRateThrottle)

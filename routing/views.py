@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evesite.admission import ExpensiveAdmissionMixin
 from evesite.throttling import SvgExpensiveRateThrottle, throttles_with
 from routing import selectors
 from routing.serializers import (
@@ -113,7 +114,7 @@ def _route_data(route: selectors.Route) -> dict[str, Any]:
     }
 
 
-class RouteFindApi(APIView):
+class RouteFindApi(ExpensiveAdmissionMixin, APIView):
     """``GET /api/routes/``: a route computed in Neo4j (``format=svg`` draws it on the region map)."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, SvgRenderer]
