@@ -88,8 +88,12 @@ bench: services
 	@failed=""; for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "benchmarks below target or failing:$$failed"; exit 1; fi
 
-# Issue 14's load test (bench/load_test.py): 50 anonymous clients for 30 s, loopback only, on scratch copies of the
-# database and Redis (stop `make run` first: the copy needs the database idle). Variants: ARGS="--seconds 60".
+# Issue 14's load test (bench/load_test.py, code in bench/loadtest/): 50 anonymous clients (10 greedy, 40 paced) for
+# 30 s against the Procfile's web and worker lines with the sizes `make run` uses, loopback only, on scratch copies of
+# the database and Redis (stop `make run` first: the copy needs the database idle). Variants: ARGS="--seconds 60".
 .PHONY: loadtest
+loadtest: export WEB_WORKERS := $(WORKERS)
+loadtest: export WEB_THREADS := $(THREADS)
+loadtest: export CELERY_WORKER_CONCURRENCY := $(CELERY_WORKER_CONCURRENCY)
 loadtest: services
 	$(PY) bench/load_test.py $(ARGS)

@@ -14,14 +14,16 @@ from django_redis import get_redis_connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from esi.testing import esi_settings_for_tests
+from evesite.gate import gate_forget
 from evesite.graph import graph_query
 from evesite.testing.fakeserver import FakeHttpServer
 
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> None:
-    """Empty the test Redis database before each test (real Redis, not a mock)."""
+    """Empty the test Redis database before each test (real Redis, not a mock), and the throttle gate's memory."""
     get_redis_connection("default").flushdb()
+    gate_forget()
 
 
 @pytest.fixture

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # An anonymous address the throttle just refused is refused again here, cheaply, until its Retry-After.
+    "evesite.gate.throttle_gate_middleware",
     "django.middleware.security.SecurityMiddleware",
     # Bodies over API_MAX_BODY_BYTES answer 413 before anything reads them (DRF's parsers ignore Django's caps).
     "evesite.middleware.request_body_limit_middleware",

@@ -19,6 +19,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from evesite.gate import gate_client_refused
+
 if TYPE_CHECKING:  # rest_framework.views imports this module through DEFAULT_THROTTLE_CLASSES
     from rest_framework.views import APIView
 
@@ -86,6 +88,8 @@ class RedisRateThrottle(SimpleRateThrottle):
             logger.warning("throttle %s not counted (Redis: %s)", self.scope, exc)
             return True
         self._wait_ms = wait_ms
+        if wait_ms and isinstance(self, AnonRateThrottle):
+            gate_client_refused(address=self.get_ident(request), wait_seconds=wait_ms / 1000)
         return wait_ms == 0
 
     def wait(self) -> float | None:

@@ -115,3 +115,23 @@ def test_the_count_is_exact_across_web_processes() -> None:
         redis.delete(*redis.keys(f"{KEY_PREFIX}:*"))  # the start-up probe's requests
         statuses = _hammer(base, CHEAP, 40)
     assert statuses == Counter({200: 7, 429: 33})
+
+
+@pytest.mark.django_db
+def test_a_refused_address_is_refused_again_before_any_work(settings: SettingsWrapper) -> None:
+    """After a refusal the gate answers the same 429 until Retry-After, without asking Redis; health still passes."""
+    _rates(settings, anon="1/min")
+    client = _client("10.0.0.9")
+    assert client.get(CHEAP).status_code == 200
+    assert client.get(CHEAP).status_code == 429
+    # With Redis emptied, DRF alone would let the next request through: the gate remembers.
+    get_redis_connection("default").flushdb()
+    refused = client.get(CHEAP)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert client.get("/api/health/").status_code in {200, 503}
+    # Another address, and a request with a session cookie (maybe a user), are not gated.
+    assert _client("10.0.0.10").get(CHEAP).status_code == 200
+    client.cookies[settings.SESSION_COOKIE_NAME] = "no-such-session"
+    assert client.get(CHEAP).status_code == 200
