@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.http import HttpResponse
 from django.utils import translation
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -141,9 +141,46 @@ class SchemaApi(SpectacularAPIView):
 
     It changes only with the code. Keeping the rendered bytes (not the dict) costs no
     rendering and no garbage-collector work on later requests.
+
+    The API has one version, and its languages are ``settings.LANGUAGES``: ``?version=`` is ignored and
+    ``?lang=`` is honoured only when it names one of them. Otherwise each new value would generate (0.1 s)
+    and keep one more document, and ``?version=`` went into the Content-Disposition header, where a
+    control character made gunicorn answer 500.
     """
 
     _documents: ClassVar[dict[tuple[str | None, str | None, str], tuple[bytes, str]]] = {}
+
+    @extend_schema(**SCHEMA_KWARGS)  # as drf-spectacular's: not in the document (SERVE_INCLUDE_SCHEMA)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Serve the document in the ``?lang=`` language when it is one of the site's, else in the default one.
+
+        (drf-spectacular's own ``get`` activates any ``?lang=``; its urlconf and custom settings are unused here.)
+
+        Args:
+            request: The request.
+            *args: Unused.
+            **kwargs: Unused.
+
+        Returns:
+            The rendered schema.
+        """
+        try:
+            language = translation.get_supported_language_variant(request.GET.get("lang") or "")
+        except LookupError:
+            return self._get_schema_response(request)
+        with translation.override(language):
+            return self._get_schema_response(request)
+
+    def _get_version_parameter(self, request: Request) -> str | None:
+        """Ignore ``?version=``: the API is not versioned.
+
+        Args:
+            request: The request.
+
+        Returns:
+            None, always.
+        """
+        return None
 
     def _get_schema_response(self, request: Request) -> HttpResponse:
         """Serve the document, generating and rendering it on the first request.

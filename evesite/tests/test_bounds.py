@@ -182,7 +182,10 @@ def test_new_settings_defaults() -> None:
     assert (
         django_settings.REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] == "evesite.pagination.BoundedLimitOffsetPagination"
     )
-    assert django_settings.MIDDLEWARE[1] == "evesite.middleware.request_body_limit_middleware"
+    # Only middleware that never reads a body runs before the body-size check.
+    middleware = list(django_settings.MIDDLEWARE)
+    before = middleware[: middleware.index("evesite.middleware.request_body_limit_middleware")]
+    assert before == ["evesite.gate.throttle_gate_middleware", "django.middleware.security.SecurityMiddleware"]
 
 
 @pytest.mark.django_db
@@ -260,6 +263,16 @@ def test_bodies_under_the_cap_pass(settings: SettingsWrapper) -> None:
     settings.API_MAX_BODY_BYTES = 1000
     response = Client().post("/api/market/profit/", data={}, content_type="application/json")
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_json_body_nested_too_deeply_is_a_400() -> None:
+    """Nesting past Python's recursion limit fits in a small body: malformed JSON (400), not a RecursionError (500)."""
+    client = Client(raise_request_exception=False)
+    for body in ("[" * 50_000, '{"a":' * 10_000 + "1" + "}" * 10_000):
+        response = client.post("/api/market/profit/", data=body, content_type="application/json")
+        assert response.status_code == 400, response.content
+        assert response.json() == {"detail": "JSON parse error - the body is nested too deeply."}
 
 
 class _SleepApi(APIView):

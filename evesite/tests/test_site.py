@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from evesite.testing.defaults import settings_defaults
+from evesite.views import SchemaApi
 
 
 @pytest.mark.django_db
@@ -23,6 +24,26 @@ def test_openapi_schema_and_docs_are_served() -> None:
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_schema_query_parameters_add_no_documents_and_no_header_text() -> None:
+    """``?version=`` is ignored and an unknown ``?lang=`` serves the default language: the same bytes, nothing new kept.
+
+    Before, each value generated and kept one more document, and a NUL of ``?version=`` reached the
+    Content-Disposition header (gunicorn answered 500).
+    """
+    client = Client()
+    first = client.get("/api/schema/", {"format": "json"})
+    kept = len(SchemaApi._documents)
+    for params in ({"version": "\x00"}, {"version": "2"}, {"lang": "zz"}, {"lang": "\x00"}, {"lang": "x" * 600}):
+        response = client.get("/api/schema/", {"format": "json", **params})
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == 'inline; filename="evesite API.json"'
+        assert response.content == first.content
+    assert len(SchemaApi._documents) == kept
+    # A site language still gets its document (a regional variant names its base language).
+    assert client.get("/api/schema/", {"format": "json", "lang": "de-at"}).status_code == 200
+    assert len(SchemaApi._documents) <= kept + 1
 
 
 @pytest.mark.django_db
