@@ -203,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation declares the error answers the layers around its view can give (evesite/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "evesite.openapi.error_responses_postprocess",
+    ],
 }
 
 # Expensive requests (scans, SVG routes) running at once across every web process; one more answers 429 busy

@@ -113,6 +113,8 @@ class ImageApi(APIView):
     permission_classes: list[type] = []
     # No DRF throttle, even a project default: hits are free, and misses have their own budget (imagecache.budget).
     throttle_classes = ()
+    # Misses have their own budget (429) and ask the image server (502); read by evesite.openapi.
+    error_statuses = (429, 502)
     content_negotiation_class = FirstRendererNegotiation
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:

@@ -123,6 +123,8 @@ class StationScanApi(ExpensiveAdmissionMixin, APIView):
     """Station trading (margin trading) at one station."""
 
     throttle_classes = throttles_with(ExpensiveRateThrottle)
+    # ``current`` needs a logged-in character (read by evesite.openapi).
+    error_statuses = (401,)
 
     @extend_schema(
         operation_id="market_station_scan",

@@ -101,3 +101,19 @@ def test_production_requires_a_secret_key() -> None:
     )
     assert out.returncode != 0
     assert "DJANGO_SECRET_KEY" in out.stderr
+
+
+@pytest.mark.django_db
+def test_every_operation_declares_its_error_answers() -> None:
+    """Every operation declares 503 and its body schema; throttled ones 429; ones with path ids 404 (issue 15)."""
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error", "detail"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "503" in responses, (method, path)
+            # The error body's schema: Error, or a view's own (health's failing parts, the image errors).
+            assert "$ref" in responses["503"]["content"]["application/json"]["schema"], (method, path)
+            assert ("429" in responses) == (path != "/api/health/"), (method, path)
+            if "{" in path:
+                assert "404" in responses, (method, path)

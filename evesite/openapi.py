@@ -1,0 +1,82 @@
+"""Declare, on every operation of the OpenAPI document, the error answers it can give, with their body.
+
+drf-spectacular documents what a view's ``extend_schema`` says; the errors that come from the layers
+around every view (validation, lookups, permissions, throttles, request-body bounds, datastores) are
+added here from what the operation and its view are: parameters or a body → 400; a path parameter →
+404; a permission to check → 403; a throttle → 429; a body → 411, 413, 415; always 503; and a view's own
+``error_statuses``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import AllowAny
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error answer: a stable code, a human-readable text, and sometimes more fields.",
+    "properties": {
+        "error": {"type": "string", "examples": ["not_found"]},
+        "detail": {"type": "string", "examples": ["Unknown solar system 'Jota'."]},
+        "retry_after": {"type": "integer", "description": "Seconds to wait (429)."},
+    },
+    "required": ["error", "detail"],
+    "additionalProperties": True,
+}
+DESCRIPTIONS = {
+    400: "Invalid input (a parameter or the body).",
+    401: "This needs a logged-in character (EVE SSO).",
+    403: "Login required, or not allowed.",
+    404: "What the path names does not exist.",
+    411: "A body sent without Content-Length.",
+    413: "The body is larger than API_MAX_BODY_BYTES.",
+    415: "The body's media type is not JSON or a form.",
+    429: "Throttled, or the site is busy; see Retry-After.",
+    502: "An outside service (ESI, the image server) answered badly or not at all.",
+    503: "A datastore is down or a query ran past its time limit.",
+}
+_METHODS = {"get", "put", "post", "patch", "delete"}
+
+
+def _codes(operation: dict[str, Any], view: Any) -> set[int]:
+    parameters = operation.get("parameters", [])
+    codes = {503}
+    if parameters or "requestBody" in operation:
+        codes.add(400)
+    if any(p.get("in") == "path" for p in parameters):
+        codes.add(404)
+    if "requestBody" in operation:
+        codes |= {411, 413, 415}
+    if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", ())):
+        codes.add(403)
+    if getattr(view, "throttle_classes", ()):
+        codes.add(429)
+    # What only the view knows (e.g. 502 from an upstream, 401 for a character's own data).
+    return codes | set(getattr(view, "error_statuses", ()))
+
+
+def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: add the ``Error`` schema and each operation's error answers.
+
+    Args:
+        result: The generated document.
+        generator: drf-spectacular's generator (its endpoints name each operation's view).
+
+    Returns:
+        The document.
+    """
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    views = {(path, method.lower()): getattr(view, "cls", None) for path, _, method, view in generator.endpoints}
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in sorted(_codes(operation, views.get((path, method)))):
+                responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
+            for code, response in responses.items():
+                if code.isdigit() and int(code) >= 400 and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ERROR_REF}}
+    return result
