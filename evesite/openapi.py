@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework.permissions import AllowAny
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -32,12 +33,29 @@ DESCRIPTIONS = {
     404: "What the path names does not exist.",
     411: "A body sent without Content-Length.",
     413: "The body is larger than API_MAX_BODY_BYTES.",
+    414: "The URL is longer than the server reads (gunicorn's HTML answer, 4094-byte request line).",
     415: "The body's media type is not JSON or a form.",
     429: "Throttled, or the site is busy; see Retry-After.",
     502: "An outside service (ESI, the image server) answered badly or not at all.",
     503: "A datastore is down or a query ran past its time limit.",
 }
 _METHODS = {"get", "put", "post", "patch", "delete"}
+INT64_MAX = 2**63 - 1
+
+
+def _bounds(path: str, parameter: dict[str, Any]) -> None:
+    """State the bounds the code enforces on an integer parameter: 64 bits, and ``limit``'s cap."""
+    schema = parameter.get("schema", {})
+    if schema.get("type") != "integer":
+        return
+    schema.setdefault("format", "int64")
+    if parameter["name"] == "limit":
+        cap = settings.MARKET_SCAN_MAX_LIMIT if "/scan/" in path else settings.API_MAX_PAGE_SIZE
+        schema.setdefault("minimum", 1)
+        schema["maximum"] = min(int(schema.get("maximum", cap)), int(cap))
+    elif parameter["name"] == "offset":
+        schema.setdefault("minimum", 0)
+    schema.setdefault("maximum", INT64_MAX)
 
 
 def _codes(operation: dict[str, Any], view: Any) -> set[int]:
@@ -47,6 +65,8 @@ def _codes(operation: dict[str, Any], view: Any) -> set[int]:
         codes.add(400)
     if any(p.get("in") == "path" for p in parameters):
         codes.add(404)
+    if any(p.get("in") == "query" for p in parameters):
+        codes.add(414)
     if "requestBody" in operation:
         codes |= {411, 413, 415}
     if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", ())):
@@ -73,10 +93,12 @@ def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any
         for method, operation in item.items():
             if method not in _METHODS:
                 continue
+            for parameter in operation.get("parameters", []):
+                _bounds(path, parameter)
             responses = operation.setdefault("responses", {})
             for code in sorted(_codes(operation, views.get((path, method)))):
                 responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
             for code, response in responses.items():
-                if code.isdigit() and int(code) >= 400 and "content" not in response:
+                if code.isdigit() and int(code) >= 400 and code != "414" and "content" not in response:
                     response["content"] = {"application/json": {"schema": ERROR_REF}}
     return result
