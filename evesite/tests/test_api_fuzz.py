@@ -20,7 +20,6 @@ import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -30,6 +29,7 @@ from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from evesite.testing.worker import gunicorn_server, worker_environment
 from imagecache.testing import make_png
 from market.services import market_snapshot_store
+from market.testing import esi_order
 from universe.models import Station
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -37,24 +37,6 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 JITA_4_4, AMARR_8 = 60003760, 60008494
 TRITANIUM, RIFTER = 34, 587
 CONTRACT_ID = 200000001
-
-
-def _order(order_id: int, station: Station, type_id: int, *, buy: bool, price: float) -> dict[str, Any]:
-    """One ESI market order at a real station."""
-    return {
-        "duration": 90,
-        "is_buy_order": buy,
-        "issued": "2026-11-28T10:00:00Z",
-        "location_id": station.id,
-        "min_volume": 1,
-        "order_id": order_id,
-        "price": price,
-        "range": "region",
-        "system_id": station.system_id,
-        "type_id": type_id,
-        "volume_remain": 100,
-        "volume_total": 100,
-    }
 
 
 def _market_and_contract() -> None:
@@ -67,7 +49,7 @@ def _market_and_contract() -> None:
     for n, (station, book) in enumerate(orders.items()):
         market_snapshot_store(
             region_id=station.region_id,
-            orders=[_order(n * 10 + i, station, t, buy=buy, price=p) for i, (t, buy, p) in enumerate(book, 1)],
+            orders=[esi_order(n * 10 + i, station, t, buy=buy, price=p) for i, (t, buy, p) in enumerate(book, 1)],
         )
     now = timezone.now()
     Contract.objects.create(

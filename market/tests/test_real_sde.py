@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from rest_framework.test import APIClient
 
 from market.services import market_snapshot_store
+from market.testing import esi_order
 from universe.models import ItemType, SolarSystem, Station
 
 JITA_4_4, AMARR_8 = 60003760, 60008494
 RIFTER, TRITANIUM = 587, 34
-
-
-def _order(order_id: int, station: Station, type_id: int, *, buy: bool, price: float, volume: int) -> dict[str, Any]:
-    """Make one ESI market order at a real station.
-
-    Args:
-        order_id: Order id.
-        station: The station.
-        type_id: The type.
-        buy: Buy order or sell order.
-        price: Price.
-        volume: volume_remain.
-
-    Returns:
-        The order.
-    """
-    return {
-        "duration": 90,
-        "is_buy_order": buy,
-        "issued": "2026-11-28T10:00:00Z",
-        "location_id": station.id,
-        "min_volume": 1,
-        "order_id": order_id,
-        "price": price,
-        "range": "region",
-        "system_id": station.system_id,
-        "type_id": type_id,
-        "volume_remain": volume,
-        "volume_total": volume,
-    }
 
 
 @pytest.mark.usefixtures("sde_universe")
@@ -52,15 +21,15 @@ def test_global_scan_names_volumes_and_security_from_the_real_sde() -> None:
     market_snapshot_store(
         region_id=jita.region_id,
         orders=[
-            _order(1, jita, RIFTER, buy=False, price=400_000.0, volume=7),
-            _order(2, jita, TRITANIUM, buy=False, price=4.0, volume=1_000_000),
+            esi_order(1, jita, RIFTER, buy=False, price=400_000.0, volume=7),
+            esi_order(2, jita, TRITANIUM, buy=False, price=4.0, volume=1_000_000),
         ],
     )
     market_snapshot_store(
         region_id=amarr.region_id,
         orders=[
-            _order(3, amarr, RIFTER, buy=True, price=500_000.0, volume=5),
-            _order(4, amarr, TRITANIUM, buy=True, price=4.5, volume=200_000),
+            esi_order(3, amarr, RIFTER, buy=True, price=500_000.0, volume=5),
+            esi_order(4, amarr, TRITANIUM, buy=True, price=4.5, volume=200_000),
         ],
     )
     body = APIClient().get("/api/market/global/scan/", {"sales_tax": 8}).json()
