@@ -6,8 +6,9 @@ import logging
 import math
 from typing import Any
 
+import pydantic
 from django.db import DataError, OperationalError
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -125,6 +126,45 @@ def _throttled(exc: Throttled) -> ThrottledError:
     )
 
 
+def _field_errors(detail: Any, *, key: str = "non_field_errors") -> dict[str, list[str]]:
+    """Flatten DRF's error detail (dicts, lists, nested ones) to field → messages."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for name, value in detail.items():
+            for field, messages in _field_errors(
+                value, key=str(name) if key == "non_field_errors" else f"{key}.{name}"
+            ).items():
+                out.setdefault(field, []).extend(messages)
+        return out
+    if isinstance(detail, list):
+        out = {}
+        for item in detail:
+            for field, messages in _field_errors(item, key=key).items():
+                out.setdefault(field, []).extend(messages)
+        return out
+    return {key: [str(detail)]}
+
+
+def _pydantic_errors(exc: pydantic.ValidationError) -> dict[str, list[str]]:
+    """Field → messages of a pydantic error (a model validator's errors go under ``non_field_errors``)."""
+    out: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in error["loc"]) or "non_field_errors"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        out.setdefault(field, []).append(message)
+    return out
+
+
+def _invalid(fields: dict[str, list[str]]) -> InvalidInputError:
+    """One 400 for every validation failure: ``detail`` reads as a sentence, ``fields`` lists each field's."""
+    detail = "; ".join(
+        message if field == "non_field_errors" else f"{field}: {message}"
+        for field, messages in fields.items()
+        for message in messages
+    )
+    return InvalidInputError(detail or "Invalid input.", fields=fields)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn domain errors into JSON answers; leave the rest to DRF.
 
@@ -141,6 +181,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = translated
     if isinstance(exc, Throttled):
         exc = _throttled(exc)
+    elif isinstance(exc, ValidationError):
+        exc = _invalid(_field_errors(exc.detail))
+    elif isinstance(exc, pydantic.ValidationError):
+        exc = _invalid(_pydantic_errors(exc))
     if isinstance(exc, DomainError):
         body = {"error": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=exc.status_code, headers=exc.headers)

@@ -22,6 +22,11 @@ ERROR_SCHEMA: dict[str, Any] = {
         "error": {"type": "string", "examples": ["not_found"]},
         "detail": {"type": "string", "examples": ["Unknown solar system 'Jota'."]},
         "retry_after": {"type": "integer", "description": "Seconds to wait (429)."},
+        "fields": {
+            "type": "object",
+            "description": "400: each invalid field's messages (``non_field_errors``: the input as a whole).",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
     },
     "required": ["error", "detail"],
     "additionalProperties": True,

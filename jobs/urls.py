@@ -1,9 +1,9 @@
 """API routes of jobs, mounted under /api/."""
 
-from django.urls import URLPattern, URLResolver, path
+from evesite.routers import api_router
+from jobs.views import JobViewSet
 
-from jobs.views import JobApi
+router = api_router()
+router.register("jobs", JobViewSet, basename="job")
 
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("jobs/<uuid:job_id>/", JobApi.as_view(), name="job-detail"),
-]
+urlpatterns = router.urls

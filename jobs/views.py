@@ -5,26 +5,22 @@ from __future__ import annotations
 import uuid
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from evesite.schemas import schema_dump
+from jobs.schemas import JobOut
 from jobs.selectors import job_data, job_get
-from jobs.serializers import JobSerializer
 
 
-class JobApi(APIView):
-    """One background job and its progress."""
+class JobViewSet(viewsets.ViewSet):
+    """Background jobs and their progress (read only: workers write them)."""
 
-    @extend_schema(operation_id="job_get", responses=JobSerializer)
-    def get(self, request: Request, job_id: uuid.UUID) -> Response:
-        """Report a job's state and progress (404 for an unknown id).
+    lookup_field = "job_id"
+    lookup_value_converter = "uuid"
 
-        Args:
-            request: The request.
-            job_id: The job.
-
-        Returns:
-            The job.
-        """
-        return Response(JobSerializer(job_data(job=job_get(job_id=job_id))).data)
+    @extend_schema(operation_id="job_get", responses=JobOut.drf_serializer)
+    def retrieve(self, request: Request, job_id: uuid.UUID) -> Response:
+        """Report a job's state and progress (404 for an unknown id)."""
+        return Response(schema_dump(schema=JobOut, value=job_data(job=job_get(job_id=job_id))))

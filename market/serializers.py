@@ -7,7 +7,9 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from jobs.serializers import JobSerializer
+from jobs.schemas import JobOut
+
+JobSerializer = JobOut.drf_serializer
 
 # Largest id PostgreSQL's bigint holds: larger ones answer 400 instead of reaching a query.
 BIGINT_MAX = 2**63 - 1

@@ -1,0 +1,101 @@
+"""Pydantic schemas as the API's request and response models (drf-pydantic makes DRF and drf-spectacular see them).
+
+Every request body, query string and response body of the API is a :class:`Schema`. Views read input with
+:func:`schema_parse` and answer with :func:`schema_dump`; a model's ``drf_serializer`` is what
+``extend_schema`` names. Validation errors are raised as ``pydantic.ValidationError`` and answered by
+``evesite.exceptions`` in the project's error shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+import pydantic
+from django.http import QueryDict
+from drf_pydantic import BaseModel
+from drf_pydantic.config import DrfConfigDict
+from rest_framework import serializers
+
+INT64_MAX = 2**63 - 1
+
+
+def id_field(default: Any = ..., **kwargs: Any) -> Any:
+    """A positive id that fits PostgreSQL's bigint (larger ones are 400, never a query)."""
+    return pydantic.Field(default, ge=1, le=INT64_MAX, **kwargs)
+
+
+def count_field(default: Any = ..., **kwargs: Any) -> Any:
+    """A count from 0 to the bigint maximum."""
+    return pydantic.Field(default, ge=0, le=INT64_MAX, **kwargs)
+
+
+def percent_field(default: Any = ..., **kwargs: Any) -> Any:
+    """A rate in percent (8 = 8 %), from 0 to 99.99."""
+    return pydantic.Field(default, ge=0, le=99.99, **kwargs)
+
+
+S = TypeVar("S", bound="Schema")
+
+
+class Schema(BaseModel):
+    """Base of every API schema: unknown input fields are ignored, and pydantic validates what DRF parsed."""
+
+    model_config = pydantic.ConfigDict(extra="ignore", from_attributes=True)
+    drf_config: ClassVar[DrfConfigDict] = DrfConfigDict(validate_pydantic=True, validation_error="pydantic")
+
+
+def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A query string's or form's first value per key; JSON bodies pass through."""
+    if isinstance(data, QueryDict):
+        return {key: data.get(key) for key in data}
+    return dict(data)
+
+
+def _ascii_integers(*, serializer: serializers.Serializer, data: Mapping[str, Any]) -> None:
+    """Refuse integers written with other digits than ASCII ones (``int("٣")`` is 3 in Python)."""
+    wrong = {
+        name: ["A valid integer is required."]
+        for name, field in serializer.fields.items()
+        if isinstance(field, serializers.IntegerField) and isinstance(data.get(name), str) and not data[name].isascii()
+    }
+    if wrong:
+        raise serializers.ValidationError(wrong)
+
+
+def schema_parse(*, schema: type[S], data: Any) -> S:
+    """Validate request input (a query string or a JSON body) into a schema.
+
+    DRF's fields (from the model) parse the strings of a query string; pydantic then checks the model,
+    its bounds and validators. A body that is not an object fails like any invalid field.
+
+    Args:
+        schema: The schema.
+        data: ``request.query_params`` or ``request.data``.
+
+    Returns:
+        The validated model.
+
+    Raises:
+        rest_framework.exceptions.ValidationError: A field DRF cannot parse.
+        pydantic.ValidationError: A value the model refuses.
+    """
+    if not isinstance(data, Mapping):
+        return schema.model_validate(data)  # raises: the body is not an object
+    serializer = schema.drf_serializer(data=_plain(data))
+    _ascii_integers(serializer=serializer, data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.pydantic_instance
+
+
+def schema_dump(*, schema: type[Schema], value: Any) -> dict[str, Any]:
+    """Validate an answer against its schema and return its JSON-ready body.
+
+    Args:
+        schema: The response schema.
+        value: A dict, a model instance, or an object with the schema's attributes.
+
+    Returns:
+        The body.
+    """
+    return schema.model_validate(value).model_dump(mode="json")
