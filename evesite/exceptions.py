@@ -8,7 +8,7 @@ from typing import Any
 
 import pydantic
 from django.db import DataError, OperationalError
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -188,4 +188,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, DomainError):
         body = {"error": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=exc.status_code, headers=exc.headers)
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, APIException):
+        # DRF's own refusals (authentication, permission, 404, 405, 406, 415, parse errors) in the same shape.
+        codes = exc.get_codes()
+        response.data = {"error": codes if isinstance(codes, str) else exc.default_code, "detail": str(exc.detail)}
+    elif response is not None:  # Django's Http404 and PermissionDenied, translated by DRF
+        status = response.status_code
+        response.data = {
+            "error": "not_found" if status == 404 else "permission_denied",
+            "detail": response.data["detail"],
+        }
+    return response

@@ -19,8 +19,8 @@ ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Every error answer: a stable code, a human-readable text, and sometimes more fields.",
     "properties": {
-        "error": {"type": "string", "examples": ["not_found"]},
-        "detail": {"type": "string", "examples": ["Unknown solar system 'Jota'."]},
+        "error": {"type": "string", "example": "not_found"},
+        "detail": {"type": "string", "example": "Unknown solar system 'Jota'."},
         "retry_after": {"type": "integer", "description": "Seconds to wait (429)."},
         "fields": {
             "type": "object",
@@ -63,6 +63,16 @@ def _bounds(path: str, parameter: dict[str, Any]) -> None:
     schema.setdefault("maximum", INT64_MAX)
 
 
+def _view(callback: Any, method: str) -> Any:
+    """The view that answers an operation, as for a request (a viewset action's kwargs set its attributes)."""
+    cls = getattr(callback, "cls", None)
+    if cls is None:
+        return None
+    view = cls(**getattr(callback, "initkwargs", {}))
+    view.action = getattr(callback, "actions", {}).get(method)
+    return view
+
+
 def _codes(operation: dict[str, Any], view: Any) -> set[int]:
     parameters = operation.get("parameters", [])
     codes = {503}
@@ -74,9 +84,9 @@ def _codes(operation: dict[str, Any], view: Any) -> set[int]:
         codes.add(414)
     if "requestBody" in operation:
         codes |= {411, 413, 415}
-    if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", ())):
+    if view is not None and any(not isinstance(p, AllowAny) for p in view.get_permissions()):
         codes.add(403)
-    if getattr(view, "throttle_classes", ()):
+    if view is not None and view.get_throttles():
         codes.add(429)
     # What only the view knows (e.g. 502 from an upstream, 401 for a character's own data).
     return codes | set(getattr(view, "error_statuses", ()))
@@ -93,7 +103,7 @@ def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any
         The document.
     """
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    views = {(path, method.lower()): getattr(view, "cls", None) for path, _, method, view in generator.endpoints}
+    views = {(path, method.lower()): _view(view, method.lower()) for path, _, method, view in generator.endpoints}
     for path, item in result.get("paths", {}).items():
         for method, operation in item.items():
             if method not in _METHODS:

@@ -8,7 +8,7 @@ Every request body, query string and response body of the API is a :class:`Schem
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
 from typing import Any, ClassVar, TypeVar
 
 import pydantic
@@ -45,19 +45,17 @@ class Schema(BaseModel):
     drf_config: ClassVar[DrfConfigDict] = DrfConfigDict(validate_pydantic=True, validation_error="pydantic")
 
 
-def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A query string's or form's first value per key; JSON bodies pass through."""
-    if isinstance(data, QueryDict):
-        return {key: data.get(key) for key in data}
-    return dict(data)
+def _plain(data: QueryDict) -> dict[str, Any]:
+    """A query string's or form's first value per key."""
+    return {key: data.get(key) for key in data}
 
 
-def _ascii_integers(*, serializer: serializers.Serializer, data: Mapping[str, Any]) -> None:
+def _ascii_integers(*, serializer: serializers.Serializer, data: dict[str, Any]) -> None:
     """Refuse integers written with other digits than ASCII ones (``int("٣")`` is 3 in Python)."""
     wrong = {
         name: ["A valid integer is required."]
         for name, field in serializer.fields.items()
-        if isinstance(field, serializers.IntegerField) and isinstance(data.get(name), str) and not data[name].isascii()
+        if isinstance(field, serializers.IntegerField) and not str(data.get(name, "")).isascii()
     }
     if wrong:
         raise serializers.ValidationError(wrong)
@@ -66,8 +64,8 @@ def _ascii_integers(*, serializer: serializers.Serializer, data: Mapping[str, An
 def schema_parse(*, schema: type[S], data: Any) -> S:
     """Validate request input (a query string or a JSON body) into a schema.
 
-    DRF's fields (from the model) parse the strings of a query string; pydantic then checks the model,
-    its bounds and validators. A body that is not an object fails like any invalid field.
+    DRF's fields (from the model) parse the strings of a query string or a form; pydantic then checks the
+    model, its bounds and validators. A JSON body is validated by pydantic alone, strictly.
 
     Args:
         schema: The schema.
@@ -80,10 +78,12 @@ def schema_parse(*, schema: type[S], data: Any) -> S:
         rest_framework.exceptions.ValidationError: A field DRF cannot parse.
         pydantic.ValidationError: A value the model refuses.
     """
-    if not isinstance(data, Mapping):
-        return schema.model_validate(data)  # raises: the body is not an object
-    serializer = schema.drf_serializer(data=_plain(data))
-    _ascii_integers(serializer=serializer, data=data)
+    if not isinstance(data, QueryDict):
+        # A JSON body: its types are the schema's (``false`` is not a number, ``"5"`` is not an integer).
+        return schema.model_validate_json(json.dumps(data), strict=True)
+    plain = _plain(data)
+    serializer = schema.drf_serializer(data=plain)
+    _ascii_integers(serializer=serializer, data=plain)
     serializer.is_valid(raise_exception=True)
     return serializer.pydantic_instance
 

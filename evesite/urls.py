@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from evesite.views import HealthApi, SchemaApi
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/health/", HealthApi.as_view(), name="health"),
     path("api/schema/", SchemaApi.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include("universe.urls")),
     path("api/", include("esi.urls")),
     path("api/", include("market.urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/", include("contracts.urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("jobs.urls")),
+    path("api/", include("appraisal.urls")),
     path("auth/", include("social_django.urls", namespace="social")),
 ]
 

@@ -272,7 +272,10 @@ def test_a_json_body_nested_too_deeply_is_a_400() -> None:
     for body in ("[" * 50_000, '{"a":' * 10_000 + "1" + "}" * 10_000):
         response = client.post("/api/market/profit/", data=body, content_type="application/json")
         assert response.status_code == 400, response.content
-        assert response.json() == {"detail": "JSON parse error - the body is nested too deeply."}
+        assert response.json() == {
+            "error": "parse_error",
+            "detail": "JSON parse error - the body is nested too deeply.",
+        }
 
 
 class _SleepApi(APIView):

@@ -117,3 +117,20 @@ def test_every_operation_declares_its_error_answers() -> None:
             assert ("429" in responses) == (path != "/api/health/"), (method, path)
             if "{" in path:
                 assert "404" in responses, (method, path)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_the_docs_pages_load_nothing_from_another_site(page: str) -> None:
+    """Swagger UI and Redoc come from this site's static files (drf-spectacular-sidecar), never from a CDN."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    html = Client().get(page).content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assets = [source for source in sources if source.endswith((".js", ".css", ".png"))]
+    assert assets, html
+    for asset in assets:
+        assert asset.startswith(settings.STATIC_URL), f"{page} loads {asset} from elsewhere"
+        assert finders.find(asset.removeprefix(settings.STATIC_URL)), f"{asset} is not among the static files"
