@@ -75,6 +75,15 @@ pytest: install
 # The whole suite: lint, then types, then tests against the real services.
 test: lint types pytest
 
+# The API fuzz test with ten times the random cases per operation (the suite runs 25 each). Its report,
+# every failing request as a curl command, is printed and kept in the test's tmp_path (schemathesis.txt).
+FUZZ_EXAMPLES ?= 250
+.PHONY: fuzz
+fuzz: install
+	$(TEST_ENV) scripts/services.sh up
+	$(TEST_ENV) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) DJANGO_SETTINGS_MODULE=evesite.settings_test \
+		$(VENV)/bin/pytest evesite/tests/test_api_fuzz.py --timeout=7200 -q
+
 # wrk loads the web benchmarks from outside the server's Python (bench_images falls back to a Python client).
 # Benchmarks measure speed, not throttles: their load comes from one address, so the rates are lifted.
 bench: export DJANGO_SECRET_KEY ?= $(shell scripts/local-secret .local_secret_key)
