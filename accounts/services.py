@@ -371,6 +371,24 @@ def user_settings_update(
     return current
 
 
+def _route_name(name: str) -> str:
+    """Return a saved route's name, stripped; an empty one is an InvalidInputError."""
+    name = name.strip()
+    if not name:
+        raise InvalidInputError("A saved route needs a name.", field="name")
+    return name
+
+
+def _route_save(route: SavedRoute) -> SavedRoute:
+    """Save a route; a name the user already gave another route is an InvalidInputError."""
+    try:
+        with transaction.atomic():
+            route.save()
+    except IntegrityError:
+        raise InvalidInputError(f"You already have a saved route named {route.name!r}.", field="name") from None
+    return route
+
+
 def saved_route_create(
     *,
     user: Any,
@@ -396,23 +414,60 @@ def saved_route_create(
     Raises:
         InvalidInputError: On an empty or taken name, unknown systems or mode.
     """
-    name = name.strip()
-    if not name:
-        raise InvalidInputError("A saved route needs a name.", field="name")
+    name = _route_name(name)
     origin_system, destination_system = solar_systems_resolve(refs=[origin, destination])
     avoid_ids = list(dict.fromkeys(s.id for s in solar_systems_resolve(refs=list(avoid))))
-    try:
-        with transaction.atomic():
-            return SavedRoute.objects.create(
-                user=user,
-                name=name,
-                origin_id=origin_system.id,
-                destination_id=destination_system.id,
-                mode=_mode_check(mode),
-                avoid=avoid_ids,
-            )
-    except IntegrityError:
-        raise InvalidInputError(f"You already have a saved route named {name!r}.", field="name") from None
+    route = SavedRoute(
+        user=user,
+        name=name,
+        origin_id=origin_system.id,
+        destination_id=destination_system.id,
+        mode=_mode_check(mode),
+        avoid=avoid_ids,
+    )
+    return _route_save(route)
+
+
+def saved_route_update(
+    *,
+    user: Any,
+    route_id: int,
+    name: str | None = None,
+    origin: int | str | None = None,
+    destination: int | str | None = None,
+    mode: str | None = None,
+    avoid: Sequence[int | str] | None = None,
+) -> SavedRoute:
+    """Change one of a user's saved routes; arguments left None keep their value.
+
+    Args:
+        user: A logged-in user.
+        route_id: The route's id.
+        name: New name (unique per user).
+        origin: New origin system id or name.
+        destination: New destination system id or name.
+        mode: New route mode.
+        avoid: Systems to avoid, ids or names, replacing the list.
+
+    Returns:
+        The saved route.
+
+    Raises:
+        NotFoundError: When the user has no such route (someone else's route included).
+        InvalidInputError: On an empty or taken name, unknown systems or mode.
+    """
+    route = saved_route_get(user=user, route_id=route_id)
+    if name is not None:
+        route.name = _route_name(name)
+    if origin is not None:
+        route.origin_id = solar_systems_resolve(refs=[origin])[0].id
+    if destination is not None:
+        route.destination_id = solar_systems_resolve(refs=[destination])[0].id
+    if mode is not None:
+        route.mode = _mode_check(mode)
+    if avoid is not None:
+        route.avoid = list(dict.fromkeys(s.id for s in solar_systems_resolve(refs=list(avoid))))
+    return _route_save(route)
 
 
 def saved_route_delete(*, user: Any, route_id: int) -> None:

@@ -1,14 +1,55 @@
-"""API routes of accounts, mounted under /api/."""
+"""API routes of accounts, mounted under /api/.
 
-from django.urls import URLPattern, URLResolver, path
+Their paths and names predate the viewsets (clients and ``reverse()`` use them). DRF's default route names
+(``{basename}-list``) cannot spell ``me`` or ``logout``, so each router below declares its own routes.
+"""
 
-from accounts.views import LoginInfoApi, LogoutApi, MeApi, SavedRouteDetailApi, SavedRouteListApi, UserSettingsApi
+from django.urls import URLPattern, URLResolver
+from rest_framework.routers import Route
 
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("me/", MeApi.as_view(), name="me"),
-    path("me/settings/", UserSettingsApi.as_view(), name="me-settings"),
-    path("me/routes/", SavedRouteListApi.as_view(), name="me-routes"),
-    path("me/routes/<int:route_id>/", SavedRouteDetailApi.as_view(), name="me-route-detail"),
-    path("auth/login/", LoginInfoApi.as_view(), name="login-info"),
-    path("auth/logout/", LogoutApi.as_view(), name="logout"),
+from accounts.views import (
+    LoginInfoViewSet,
+    LogoutViewSet,
+    MeViewSet,
+    SavedRouteViewSet,
+    UserSettingsViewSet,
+)
+from evesite.routers import api_router
+
+# A resource without an id (the user's own data, a step of the login): one URL, named by its basename.
+singletons = api_router()
+singletons.routes = [
+    Route(
+        url="{prefix}{trailing_slash}",
+        mapping={"get": "retrieve", "put": "update", "patch": "partial_update", "post": "create"},
+        name="{basename}",
+        detail=False,
+        initkwargs={"suffix": "Instance"},
+    )
 ]
+singletons.register("me", MeViewSet, basename="me")
+singletons.register("me/settings", UserSettingsViewSet, basename="me-settings")
+singletons.register("auth/login", LoginInfoViewSet, basename="login-info")
+singletons.register("auth/logout", LogoutViewSet, basename="logout")
+
+# The saved routes: ``me-routes`` (list, create, delete all) and ``me-route-detail`` (one route by id).
+saved_routes = api_router()
+saved_routes.routes = [
+    Route(
+        url="{prefix}{trailing_slash}",
+        mapping={"get": "list", "post": "create", "delete": "destroy_all"},
+        name="{basename}s",
+        detail=False,
+        initkwargs={"suffix": "List"},
+    ),
+    Route(
+        url="{prefix}/{lookup}{trailing_slash}",
+        mapping={"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"},
+        name="{basename}-detail",
+        detail=True,
+        initkwargs={"suffix": "Instance"},
+    ),
+]
+saved_routes.register("me/routes", SavedRouteViewSet, basename="me-route")
+
+urlpatterns: list[URLPattern | URLResolver] = [*singletons.urls, *saved_routes.urls]

@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth import get_user_model
 from django.test import Client
 from jwt.algorithms import RSAAlgorithm
+from rest_framework.test import APIClient
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse, RecordedRequest
 from universe.models import Constellation, Region, SolarSystem
@@ -206,3 +208,23 @@ def systems(db: None) -> dict[str, SolarSystem]:
             },
         )
     return out
+
+
+def _client(username: str) -> tuple[APIClient, Any]:
+    """Return an API client logged in as a new user."""
+    user = get_user_model().objects.create_user(username, password="pw-not-used")
+    client = APIClient()
+    client.force_login(user)
+    return client, user
+
+
+@pytest.fixture
+def alice(db: None) -> tuple[APIClient, Any]:
+    """A logged-in user."""
+    return _client("alice")
+
+
+@pytest.fixture
+def bob(db: None) -> tuple[APIClient, Any]:
+    """Another logged-in user."""
+    return _client("bob")

@@ -20,26 +20,6 @@ from universe.models import SolarSystem, Station
 pytestmark = pytest.mark.django_db
 
 
-def _client(username: str) -> tuple[APIClient, Any]:
-    """Return an API client logged in as a new user."""
-    user = get_user_model().objects.create_user(username, password="pw-not-used")
-    client = APIClient()
-    client.force_login(user)
-    return client, user
-
-
-@pytest.fixture
-def alice() -> tuple[APIClient, Any]:
-    """A logged-in user."""
-    return _client("alice")
-
-
-@pytest.fixture
-def bob() -> tuple[APIClient, Any]:
-    """Another logged-in user."""
-    return _client("bob")
-
-
 def test_anonymous_users_get_403_everywhere() -> None:
     """Every /api/me/ endpoint needs a login."""
     client = APIClient()
@@ -51,7 +31,9 @@ def test_anonymous_users_get_403_everywhere() -> None:
         ("post", "/api/me/routes/"),
         ("delete", "/api/me/routes/"),
         ("get", "/api/me/routes/1/"),
+        ("patch", "/api/me/routes/1/"),
         ("delete", "/api/me/routes/1/"),
+        ("post", "/api/auth/logout/"),
     ]:
         assert getattr(client, method)(url).status_code == 403, (method, url)
 
