@@ -1,12 +1,9 @@
 """API routes of market, mounted under /api/."""
 
-from django.urls import URLPattern, URLResolver, path
+from evesite.routers import api_router
+from market.views import MarketViewSet
 
-from market.views import GlobalScanApi, ProfitApi, RegionScanApi, StationScanApi
+router = api_router()
+router.register("market", MarketViewSet, basename="market")
 
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("market/stations/<str:station_id>/scan/", StationScanApi.as_view(), name="market-station-scan"),
-    path("market/regions/<int:region_id>/scan/", RegionScanApi.as_view(), name="market-region-scan"),
-    path("market/global/scan/", GlobalScanApi.as_view(), name="market-global-scan"),
-    path("market/profit/", ProfitApi.as_view(), name="market-profit"),
-]
+urlpatterns = router.urls

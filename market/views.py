@@ -8,50 +8,59 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.sso import SsoLoginRequiredError
 from evesite.admission import ExpensiveAdmissionMixin
 from evesite.exceptions import InvalidInputError, ServiceUnavailableError
+from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import ExpensiveRateThrottle, throttles_with
 from jobs.selectors import job_data
 from market import refresh, selectors, services
 from market.models import MarketSnapshot
-from market.serializers import (
-    ProfitBreakdownSerializer,
-    ProfitInputSerializer,
-    RegionScanQuerySerializer,
-    ScanPendingSerializer,
-    ScanQuerySerializer,
-    ScanResponseSerializer,
+from market.schemas import (
+    ProfitBreakdown,
+    ProfitInput,
+    RegionScanQuery,
+    ScanPending,
+    ScanQuery,
+    ScanResponse,
+    TradeFilters,
 )
 from universe.selectors import station_region_get
 
 # Station ids are 64-bit at most (structures); longer digit strings are not ids.
 MAX_ID_DIGITS = 19
+# The scans count against the expensive rate (and so need a site-wide slot, see ExpensiveAdmissionMixin).
+SCAN_THROTTLES = throttles_with(ExpensiveRateThrottle)
 
 
-def _trade_query(request: Request, data: dict[str, Any], *, default_limit: int) -> selectors.TradeQuery:
+def _filters(params: TradeFilters) -> dict[str, Any]:
+    """The trade filters that are set."""
+    return {name: getattr(params, name) for name in selectors.sql.FILTERS if getattr(params, name) is not None}
+
+
+def _trade_query(request: Request, params: ScanQuery, *, default_limit: int) -> selectors.TradeQuery:
     """Build the scan query: given rates, else the user's settings, else the site defaults.
 
     Args:
         request: The request (for the user).
-        data: Validated query parameters.
+        params: Validated query parameters.
         default_limit: Rows when no ``limit`` is given.
 
     Returns:
         The query.
     """
     sales_tax, broker_fee = selectors.market_trade_defaults(user=request.user)
-    filters = {name: data[name] for name in selectors.sql.FILTERS if data.get(name) is not None}
     return selectors.TradeQuery(
-        sales_tax=data.get("sales_tax", sales_tax),
-        broker_fee=data.get("broker_fee", broker_fee),
-        limit=data.get("limit", default_limit),
-        **filters,
+        sales_tax=sales_tax if params.sales_tax is None else params.sales_tax,
+        broker_fee=broker_fee if params.broker_fee is None else params.broker_fee,
+        limit=default_limit if params.limit is None else params.limit,
+        **_filters(params),
     )
 
 
@@ -99,7 +108,7 @@ def _region_answer(*, state: refresh.RegionSnapshotState, body: Callable[[Market
             "Location": reverse("job-detail", args=[state.job.pk]),
             "Retry-After": str(refresh.market_refresh_retry_after(job=state.job)),
         }
-        return Response(ScanPendingSerializer({"job": job}).data, status=202, headers=headers)
+        return Response(schema_dump(schema=ScanPending, value={"job": job}), status=202, headers=headers)
     answer = body(state.snapshot)
     answer["snapshot"] = {
         "as_of": state.snapshot.fetched_at,
@@ -107,24 +116,23 @@ def _region_answer(*, state: refresh.RegionSnapshotState, body: Callable[[Market
         "stale": state.stale,
         "job": job,
     }
-    return Response(ScanResponseSerializer(answer).data)
+    return Response(schema_dump(schema=ScanResponse, value=answer))
 
 
 _PENDING = {
     202: OpenApiResponse(
-        ScanPendingSerializer,
+        ScanPending.drf_serializer,
         description="No snapshot of the region yet: a refresh job was queued (see Location, Retry-After).",
     ),
     404: OpenApiResponse(description="The station or region is not in the SDE (nothing was asked of ESI)."),
 }
 
 
-class StationScanApi(ExpensiveAdmissionMixin, APIView):
-    """Station trading (margin trading) at one station."""
+class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
+    """Market scans (expensive: throttled and admitted per action) and the profit breakdown of one trade."""
 
-    throttle_classes = throttles_with(ExpensiveRateThrottle)
-    # ``current`` needs a logged-in character (read by evesite.openapi).
-    error_statuses = (401,)
+    # Per action through ``@action(error_statuses=...)``; read by evesite.openapi.
+    error_statuses: tuple[int, ...] = ()
 
     @extend_schema(
         operation_id="market_station_scan",
@@ -135,11 +143,18 @@ class StationScanApi(ExpensiveAdmissionMixin, APIView):
                 OpenApiParameter.PATH,
                 description="An NPC station id, or `current` for the logged-in character's station.",
             ),
-            ScanQuerySerializer,
+            ScanQuery.drf_serializer,
         ],
-        responses={200: ScanResponseSerializer, **_PENDING},
+        responses={200: ScanResponse.drf_serializer, **_PENDING},
     )
-    def get(self, request: Request, station_id: str) -> Response:
+    @action(
+        detail=False,
+        url_path="stations/<str:station_id>/scan",
+        url_name="station-scan",
+        throttle_classes=SCAN_THROTTLES,
+        error_statuses=(401,),  # ``current`` needs a logged-in character
+    )
+    def station_scan(self, request: Request, station_id: str) -> Response:
         """Rank station trades (top 30 by default) from the stored snapshot of the station's region.
 
         A missing or stale snapshot queues a refresh job; the request never waits for ESI.
@@ -155,9 +170,8 @@ class StationScanApi(ExpensiveAdmissionMixin, APIView):
             SsoLoginRequiredError: For ``current`` without a logged-in user (HTTP 401).
             InvalidInputError: For a station id that is not a number.
         """
-        params = ScanQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        query = _trade_query(request, params.validated_data, default_limit=settings.MARKET_STATION_SCAN_LIMIT)
+        params = schema_parse(schema=ScanQuery, data=request.query_params)
+        query = _trade_query(request, params, default_limit=settings.MARKET_STATION_SCAN_LIMIT)
         if station_id == "current":
             if not request.user.is_authenticated:
                 raise SsoLoginRequiredError("Log in with EVE Online to scan your character's current station.")
@@ -170,35 +184,25 @@ class StationScanApi(ExpensiveAdmissionMixin, APIView):
         state = refresh.market_region_snapshot_state(region_id=region_id)
 
         def body(snapshot: MarketSnapshot) -> dict[str, Any]:
-            """Scan the station.
-
-            Args:
-                snapshot: The region's snapshot.
-
-            Returns:
-                The answer.
-            """
+            """Scan the station."""
             rows = selectors.market_station_scan(query=query, station_id=station, region_id=region_id)
             return _answer(kind="station", scope=f"station:{station}", query=query, snapshots=[snapshot], rows=rows)
 
         return _region_answer(state=state, body=body)
 
-
-class RegionScanApi(ExpensiveAdmissionMixin, APIView):
-    """Hauling between the stations of one region."""
-
-    throttle_classes = throttles_with(ExpensiveRateThrottle)
-
     @extend_schema(
         operation_id="market_region_scan",
-        parameters=[RegionScanQuerySerializer],
+        parameters=[RegionScanQuery.drf_serializer],
         responses={
-            200: ScanResponseSerializer,
+            200: ScanResponse.drf_serializer,
             **_PENDING,
             403: OpenApiResponse(description="refresh=true by a non-staff user."),
         },
     )
-    def get(self, request: Request, region_id: int) -> Response:
+    @action(
+        detail=False, url_path="regions/<int:region_id>/scan", url_name="region-scan", throttle_classes=SCAN_THROTTLES
+    )
+    def region_scan(self, request: Request, region_id: int) -> Response:
         """Rank hauling trades within a region (top 50 by default) from its stored snapshot.
 
         A missing or stale snapshot queues a refresh job; ``refresh=true`` (staff only) queues one anyway.
@@ -213,38 +217,26 @@ class RegionScanApi(ExpensiveAdmissionMixin, APIView):
         Raises:
             PermissionDenied: For ``refresh=true`` by a non-staff user.
         """
-        params = RegionScanQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        query = _trade_query(request, params.validated_data, default_limit=settings.MARKET_SCAN_LIMIT)
-        force = bool(params.validated_data.get("refresh"))
-        if force and not request.user.is_staff:
+        params = schema_parse(schema=RegionScanQuery, data=request.query_params)
+        query = _trade_query(request, params, default_limit=settings.MARKET_SCAN_LIMIT)
+        if params.refresh and not request.user.is_staff:
             raise PermissionDenied("refresh=true is for staff; scans queue a refresh by themselves when stale.")
-        state = refresh.market_region_snapshot_state(region_id=region_id, force=force)
+        state = refresh.market_region_snapshot_state(region_id=region_id, force=params.refresh)
 
         def body(snapshot: MarketSnapshot) -> dict[str, Any]:
-            """Scan the region.
-
-            Args:
-                snapshot: The region's snapshot.
-
-            Returns:
-                The answer.
-            """
+            """Scan the region."""
             rows = selectors.market_hauling_scan(query=query, region_id=region_id)
             return _answer(kind="hauling", scope=f"region:{region_id}", query=query, snapshots=[snapshot], rows=rows)
 
         return _region_answer(state=state, body=body)
 
-
-class GlobalScanApi(ExpensiveAdmissionMixin, APIView):
-    """Hauling between any two stations of every stored snapshot; never calls ESI."""
-
-    throttle_classes = throttles_with(ExpensiveRateThrottle)
-
     @extend_schema(
-        operation_id="market_global_scan", parameters=[ScanQuerySerializer], responses=ScanResponseSerializer
+        operation_id="market_global_scan",
+        parameters=[ScanQuery.drf_serializer],
+        responses=ScanResponse.drf_serializer,
     )
-    def get(self, request: Request) -> Response:
+    @action(detail=False, url_path="global/scan", url_name="global-scan", throttle_classes=SCAN_THROTTLES)
+    def global_scan(self, request: Request) -> Response:
         """Rank hauling trades over every region's current snapshot (top 50 by default).
 
         Args:
@@ -253,20 +245,18 @@ class GlobalScanApi(ExpensiveAdmissionMixin, APIView):
         Returns:
             The ranked trades.
         """
-        params = ScanQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        query = _trade_query(request, params.validated_data, default_limit=settings.MARKET_SCAN_LIMIT)
+        params = schema_parse(schema=ScanQuery, data=request.query_params)
+        query = _trade_query(request, params, default_limit=settings.MARKET_SCAN_LIMIT)
         snapshots = selectors.market_snapshots_current_list()
         rows = selectors.market_hauling_scan(query=query)
         body = _answer(kind="hauling", scope="global", query=query, snapshots=snapshots, rows=rows)
-        return Response(ScanResponseSerializer(body).data)
+        return Response(schema_dump(schema=ScanResponse, value=body))
 
-
-class ProfitApi(APIView):
-    """The full profit breakdown of one item between two stations."""
-
-    @extend_schema(operation_id="market_profit", request=ProfitInputSerializer, responses=ProfitBreakdownSerializer)
-    def post(self, request: Request) -> Response:
+    @extend_schema(
+        operation_id="market_profit", request=ProfitInput.drf_serializer, responses=ProfitBreakdown.drf_serializer
+    )
+    @action(detail=False, methods=["post"], url_path="profit", url_name="profit")
+    def profit(self, request: Request) -> Response:
         """Explain buying ``type_id`` at ``buy_station_id`` and selling it at ``sell_station_id`` (stored snapshots).
 
         Args:
@@ -275,16 +265,14 @@ class ProfitApi(APIView):
         Returns:
             The breakdown.
         """
-        data = ProfitInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = schema_parse(schema=ProfitInput, data=request.data)
         sales_tax, broker_fee = selectors.market_trade_defaults(user=request.user)
         breakdown = selectors.market_profit_breakdown(
-            buy_station_id=values["buy_station_id"],
-            sell_station_id=values["sell_station_id"],
-            type_id=values["type_id"],
-            sales_tax=values.get("sales_tax", sales_tax),
-            broker_fee=values.get("broker_fee", broker_fee),
-            filters={name: values[name] for name in selectors.sql.FILTERS if values.get(name) is not None},
+            buy_station_id=values.buy_station_id,
+            sell_station_id=values.sell_station_id,
+            type_id=values.type_id,
+            sales_tax=sales_tax if values.sales_tax is None else values.sales_tax,
+            broker_fee=broker_fee if values.broker_fee is None else values.broker_fee,
+            filters=_filters(values),
         )
-        return Response(ProfitBreakdownSerializer(breakdown).data)
+        return Response(schema_dump(schema=ProfitBreakdown, value=breakdown))

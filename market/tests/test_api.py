@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from evesite.admission import expensive_slot_acquire, expensive_slot_release
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from market.models import MarketOrder, MarketSnapshot
 from market.selectors import (
@@ -450,6 +451,37 @@ def test_profit_breakdown_matches_the_scan(synthetic_universe: SyntheticUniverse
     assert missing["profitable"] is False
     assert "no sell order" in missing["reason"]
     assert APIClient().post("/api/market/profit/", {"type_id": 34}, format="json").status_code == 400
+
+
+def test_scans_are_expensive_and_the_profit_breakdown_is_not(
+    synthetic_universe: SyntheticUniverse, settings: Any
+) -> None:
+    """Per action: every scan needs a site-wide slot and counts against the expensive rate; profit does neither."""
+    scans = [
+        f"/api/market/stations/{STATION_A}/scan/",
+        f"/api/market/regions/{REGION_1}/scan/",
+        "/api/market/global/scan/",
+    ]
+    settings.API_EXPENSIVE_CONCURRENCY = 1
+    held = expensive_slot_acquire()
+    assert held is not None
+    client = APIClient(REMOTE_ADDR="10.0.0.21")
+    for url in scans:
+        refused = client.get(url)
+        assert refused.status_code == 429, url
+        assert refused.json()["error"] == "busy"
+    assert client.post("/api/market/profit/", {"type_id": 34}, format="json").status_code == 400
+    expensive_slot_release(token=held)
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "100/min", "expensive": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    for address, url in zip(("10.0.0.22", "10.0.0.23", "10.0.0.24"), scans, strict=True):
+        client = APIClient(REMOTE_ADDR=address)
+        assert client.get(url).status_code in {200, 202}, url
+        throttled = client.get(url)
+        assert throttled.status_code == 429, url
+        assert throttled.json()["error"] == "throttled"
+        for _ in range(3):
+            assert client.post("/api/market/profit/", {"type_id": 34}, format="json").status_code == 400
 
 
 def test_openapi_documents_the_market_endpoints() -> None:

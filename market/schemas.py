@@ -1,0 +1,191 @@
+"""Pydantic schemas of market (query parameters, scan rows, snapshots, profit breakdowns)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import pydantic
+from django.conf import settings
+
+from evesite.schemas import Schema, count_field, id_field, percent_field
+from jobs.schemas import JobOut
+
+
+class TradeFilters(Schema):
+    """Rates (percent; defaults from the user's settings, else the site's) and optional filters of a trade."""
+
+    sales_tax: float | None = percent_field(None, description="Sales tax in percent (8 = 8 %).")
+    broker_fee: float | None = percent_field(None, description="Broker fee in percent.")
+    min_profit: float | None = pydantic.Field(None, description="Least total_profit (ISK).")
+    min_profit_pct: float | None = pydantic.Field(None, description="Least profit_pct.")
+    max_profit_pct: float | None = pydantic.Field(None, description="Most profit_pct.")
+    min_units: int | None = count_field(None, description="Least units.")
+    max_volume_m3: float | None = pydantic.Field(
+        None, ge=0, description="Most volume_m3 (rows of types without a known volume are dropped)."
+    )
+    min_security: float | None = pydantic.Field(
+        None, ge=-1, le=1, description="Least security of both stations' systems."
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _rates_leave_a_profit(self) -> TradeFilters:
+        """Refuse rates that reach 100 % together."""
+        if (self.sales_tax or 0) + (self.broker_fee or 0) >= 100:
+            raise ValueError("sales_tax + broker_fee must stay below 100 %.")
+        return self
+
+
+class ScanQuery(TradeFilters):
+    """A scan's rates, filters and row count."""
+
+    limit: int | None = pydantic.Field(None, ge=1, description="Rows to return.")
+
+    @pydantic.field_validator("limit")
+    @classmethod
+    def _limit_capped(cls, value: int | None) -> int | None:
+        """Refuse a limit above ``MARKET_SCAN_MAX_LIMIT``."""
+        if value is not None and value > settings.MARKET_SCAN_MAX_LIMIT:
+            raise ValueError(f"limit must be at most {settings.MARKET_SCAN_MAX_LIMIT}.")
+        return value
+
+
+class RegionScanQuery(ScanQuery):
+    """Region scan parameters."""
+
+    refresh: bool = pydantic.Field(
+        False, description="Staff only: queue a refresh of the region even when the stored snapshot is fresh."
+    )
+
+
+class ProfitInput(TradeFilters):
+    """One item between two stations (the same station means station trading), with optional scan filters."""
+
+    buy_station_id: int = id_field(description="Where the item is bought.")
+    sell_station_id: int = id_field(description="Where the item is sold.")
+    type_id: int = id_field()
+
+
+class TradeRow(Schema):
+    """One trade: buy at from_station (at ask, or place a buy order at bid when station trading), sell at to_station."""
+
+    rank: int
+    type_id: int
+    type_name: str | None
+    from_station_id: int
+    from_station_name: str | None
+    from_system_id: int
+    from_system_name: str | None
+    from_security: float | None
+    to_station_id: int
+    to_station_name: str | None
+    to_system_id: int
+    to_system_name: str | None
+    to_security: float | None
+    bid: float = pydantic.Field(description="Highest buy price (at to_station when hauling).")
+    ask: float = pydantic.Field(description="Lowest sell price (at from_station when hauling).")
+    bid_order_id: int
+    ask_order_id: int
+    units: int
+    profit_per_unit: float
+    total_profit: float
+    profit_pct: float
+    volume_m3: float | None = pydantic.Field(description="units x packaged volume (else volume).")
+    depth_units: int = pydantic.Field(description="Units tradable walking both books while each unit profits.")
+    depth_profit: float = pydantic.Field(description="Profit of those units.")
+
+
+class Snapshot(Schema):
+    """A stored region snapshot the scan read."""
+
+    region_id: int
+    fetched_at: datetime
+    last_modified: datetime | None
+    order_count: int
+
+
+class SnapshotState(Schema):
+    """The snapshot a region-scoped scan read, how old it is, and the refresh job queued when it is stale."""
+
+    as_of: datetime = pydantic.Field(description="When the orders were fetched from ESI.")
+    age_seconds: float
+    stale: bool = pydantic.Field(description="Older than MARKET_CACHE_SECONDS: a refresh job was queued.")
+    job: JobOut | None
+
+
+class ScanPending(Schema):
+    """No snapshot yet: the refresh job to poll (``GET /api/jobs/{id}/``)."""
+
+    job: JobOut
+
+
+class ScanResponse(Schema):
+    """A scan's answer."""
+
+    kind: Literal["station", "hauling"]
+    scope: str = pydantic.Field(description="station:<id>, region:<id> or global.")
+    sales_tax: float
+    broker_fee: float
+    snapshots: list[Snapshot]
+    # Absent (not null) from the global scan's answer.
+    snapshot: SnapshotState | None = pydantic.Field(
+        None,
+        description="Station and region scans: the snapshot read and its refresh job.",
+        exclude_if=lambda value: value is None,
+    )
+    count: int
+    results: list[TradeRow]
+
+
+class OrderRef(Schema):
+    """The order used on one side."""
+
+    order_id: int
+    price: float
+    volume_remain: int
+    min_volume: int
+    system_id: int
+
+
+class StationRef(Schema):
+    """A station with its system."""
+
+    station_id: int
+    station_name: str | None
+    system_id: int | None
+    system_name: str | None
+    security: float | None
+
+
+class ProfitBreakdown(Schema):
+    """Every number of one trade."""
+
+    kind: Literal["station", "hauling"]
+    type_id: int
+    type_name: str | None
+    unit_volume_m3: float | None
+    buy_station: StationRef
+    sell_station: StationRef
+    sales_tax: float
+    broker_fee: float
+    ask_order: OrderRef | None
+    bid_order: OrderRef | None
+    bid: float | None
+    ask: float | None
+    cost_per_unit: float | None
+    revenue_per_unit: float | None
+    sales_tax_per_unit: float | None
+    broker_fee_per_unit: float | None
+    profit_per_unit: float | None
+    profit_pct: float | None
+    units: int | None
+    min_volume_ok: bool | None
+    total_profit: float | None
+    volume_m3: float | None
+    depth_units: int
+    depth_profit: float
+    profitable: bool
+    reason: str
+    passes_filters: bool | None = pydantic.Field(
+        description="Whether a scan with the given filters lists this trade (null without filters)."
+    )
