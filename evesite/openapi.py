@@ -9,6 +9,7 @@ added here from what the operation and its view are: parameters or a body → 40
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -63,6 +64,20 @@ def _bounds(path: str, parameter: dict[str, Any]) -> None:
     schema.setdefault("maximum", INT64_MAX)
 
 
+def _exact_numbers(node: Any) -> None:
+    """Write bounds exactly: drf-pydantic's Decimals render as floats (2**63 for the int64 maximum)."""
+    if isinstance(node, list):
+        for item in node:
+            _exact_numbers(item)
+    elif isinstance(node, dict):
+        for key in ("minimum", "maximum"):
+            value = node.get(key)
+            if isinstance(value, Decimal):
+                node[key] = int(value) if node.get("type") == "integer" else float(value)
+        for value in node.values():
+            _exact_numbers(value)
+
+
 def _view(callback: Any, method: str) -> Any:
     """The view that answers an operation, as for a request (a viewset action's kwargs set its attributes)."""
     cls = getattr(callback, "cls", None)
@@ -102,6 +117,7 @@ def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any
     Returns:
         The document.
     """
+    _exact_numbers(result)
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     views = {(path, method.lower()): _view(view, method.lower()) for path, _, method, view in generator.endpoints}
     for path, item in result.get("paths", {}).items():

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, TypeVar
 import pydantic
 from django.http import QueryDict
 from drf_pydantic import BaseModel
+from drf_pydantic.base_model import ModelMetaclass
 from drf_pydantic.config import DrfConfigDict
 from rest_framework import serializers
 
@@ -38,7 +39,17 @@ def percent_field(default: Any = ..., **kwargs: Any) -> Any:
 S = TypeVar("S", bound="Schema")
 
 
-class Schema(BaseModel):
+class _SchemaMeta(ModelMetaclass):
+    """drf-pydantic's metaclass; each generated serializer also gets its model's docstring (for OpenAPI)."""
+
+    def __new__(mcs, *args: Any, **kwargs: Any) -> Any:
+        cls = super().__new__(mcs, *args, **kwargs)
+        if "drf_serializer" in cls.__dict__:
+            cls.drf_serializer.__doc__ = cls.__doc__
+        return cls
+
+
+class Schema(BaseModel, metaclass=_SchemaMeta):
     """Base of every API schema: unknown input fields are ignored, and pydantic validates what DRF parsed."""
 
     model_config = pydantic.ConfigDict(extra="ignore", from_attributes=True)
