@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "imagecache",
     "accounts",
     "jobs",
+    "appraisal",
 ]
 
 MIDDLEWARE = [
@@ -174,12 +175,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "evesite.pagination.BoundedLimitOffsetPagination",
-    # DRF's three, with a JSON body nested too deeply for Python's decoder answered 400 (not 500).
-    "DEFAULT_PARSER_CLASSES": [
-        "evesite.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (the schemas' types are JSON's; a form is 415), nested too deeply answered 400 (not 500).
+    "DEFAULT_PARSER_CLASSES": ["evesite.parsers.JSONParser"],
     "PAGE_SIZE": 50,
     # Counted in Redis (evesite.throttling), shared by every web process. Views with expensive work add
     # ExpensiveRateThrottle; health and image hits have none.

@@ -129,18 +129,19 @@ MAX_EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "")
 LOGGED_IN = ["--include-path-regex", "^/api/(me/|market/stations/)", "--exclude-operation-id", "auth_logout"]
 
 
-def schemathesis_run(base: str, *options: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def schemathesis_run(base: str, *options: str, cwd: Path, config: Path = CONFIG) -> subprocess.CompletedProcess[str]:
     """Run ``schemathesis run`` on the live server's schema with ``schemathesis.toml``; redirects not followed.
 
     Args:
         base: The server's base URL.
         *options: More options (headers, operations).
         cwd: Where it runs.
+        config: The settings file.
 
     Returns:
         The finished process (its report in ``stdout``).
     """
-    command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG), "--no-color"]
+    command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(config), "--no-color"]
     command += ["run", f"{base}/api/schema/?format=json", "--url", base, "--max-redirects", "0"]
     command += ["--checks", CHECKS, "--request-timeout", "30", *options]
     if MAX_EXAMPLES:
@@ -166,8 +167,8 @@ def sso(fake_server: FakeHttpServer, settings: Any) -> FakeSso:
     return FakeSso(fake_server, key, settings.EVE_CLIENT_ID)
 
 
-def _session_headers(base: str, sso: FakeSso) -> list[str]:
-    """Log in through the fake SSO on the live server; return the session and CSRF headers as CLI options."""
+def _login(base: str, sso: FakeSso) -> tuple[str, str]:
+    """Log in through the fake SSO on the live server; return the session id and the CSRF token."""
     browser = requests.Session()
     begin = browser.get(f"{base}/api/auth/login/", timeout=10)
     assert begin.status_code == 200, begin.text
@@ -187,8 +188,14 @@ def _session_headers(base: str, sso: FakeSso) -> list[str]:
     assert done.status_code == 302, done.text
     me = browser.get(f"{base}/api/me/", timeout=10)
     assert me.status_code == 200, me.text
-    cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
-    return ["--header", f"Cookie: {cookies}", "--header", f"X-CSRFToken: {browser.cookies['csrftoken']}"]
+    return browser.cookies["sessionid"], browser.cookies["csrftoken"]
+
+
+def _logged_in_config(tmp_path: Path, session: str) -> Path:
+    """The fuzz settings plus the session as the schema's ``cookieAuth`` (schemathesis also fuzzes without it)."""
+    config = tmp_path / "schemathesis-logged-in.toml"
+    config.write_text(CONFIG.read_text() + f'\n[auth.openapi.cookieAuth]\napi_key = "{session}"\n')
+    return config
 
 
 @pytest.mark.django_db(transaction=True)
@@ -200,9 +207,12 @@ def test_no_generated_request_breaks_the_contract(
     assert anonymous.returncode == 0, _failures(anonymous, tmp_path)
     assert fake_server.requests == []
 
-    headers = _session_headers(live_api, sso)
+    session, csrf = _login(live_api, sso)
     asked = len(fake_server.requests)
-    logged_in = schemathesis_run(live_api, *headers, *LOGGED_IN, cwd=tmp_path)
+    csrf_headers = ["--header", f"Cookie: csrftoken={csrf}", "--header", f"X-CSRFToken: {csrf}"]
+    logged_in = schemathesis_run(
+        live_api, *csrf_headers, *LOGGED_IN, cwd=tmp_path, config=_logged_in_config(tmp_path, session)
+    )
     assert logged_in.returncode == 0, _failures(logged_in, tmp_path)
     # ``current`` station scans ask ESI where the character is (the fake answers nothing); nothing else goes out.
     outside = {request.path for request in fake_server.requests[asked:]}

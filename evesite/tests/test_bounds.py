@@ -189,21 +189,31 @@ def test_new_settings_defaults() -> None:
 
 
 @pytest.mark.django_db
-def test_contract_list_caps_a_huge_limit_and_offset(settings: SettingsWrapper) -> None:
-    """A limit past 64 bits is lowered to API_MAX_PAGE_SIZE; a huge offset answers an empty page."""
+def test_contract_list_refuses_limits_and_offsets_out_of_bounds(settings: SettingsWrapper) -> None:
+    """Limit runs from 1 to API_MAX_PAGE_SIZE and offset within 64 bits, as documented; the rest is a 400."""
     settings.API_MAX_PAGE_SIZE = 2
     for contract_id in (101, 102, 103):
         _contract(contract_id)
     client = APIClient()
-    response = client.get("/api/contracts/", {"limit": "405065729640102988087296"})
-    assert response.status_code == 200, response.content
-    assert response.json()["count"] == 3
-    assert len(response.json()["results"]) == 2
-    response = client.get("/api/contracts/", {"limit": "2", "offset": str(2**70)})
+    for query in (
+        {"limit": "405065729640102988087296"},
+        {"limit": "3"},
+        {"limit": "0"},
+        {"limit": "abc"},
+        {"limit": "\u0663"},  # ARABIC-INDIC DIGIT THREE: int() reads it, an id must not
+        {"offset": str(2**63)},
+        {"offset": "9" * 5000},  # past Python's int() digit limit
+        {"offset": "-1"},
+    ):
+        response = client.get("/api/contracts/", query)
+        assert response.status_code == 400, (query, response.content)
+        assert response.json()["error"] == "invalid_input"
+    response = client.get("/api/contracts/", {"limit": "2", "offset": str(2**63 - 1)})
     assert response.status_code == 200, response.content
     assert response.json()["results"] == []
-    response = client.get("/api/contracts/", {"offset": "9" * 5000})  # past Python's int() digit limit
-    assert response.status_code == 200, response.content
+    page = client.get("/api/contracts/", {"limit": "2", "offset": "1"}).json()
+    assert page["count"] == 3
+    assert len(page["results"]) == 2
 
 
 @pytest.mark.django_db
