@@ -1,10 +1,9 @@
-"""API routes of contracts, mounted under /api/."""
+"""API routes of contracts, mounted under /api/ (``contract-list``, ``contract-detail``)."""
 
-from django.urls import URLPattern, URLResolver, path
+from contracts.views import ContractViewSet
+from evesite.routers import api_router
 
-from contracts.views import ContractDetailApi, ContractListApi
+router = api_router()
+router.register("contracts", ContractViewSet, basename="contract")
 
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("contracts/", ContractListApi.as_view(), name="contract-list"),
-    path("contracts/<int:contract_id>/", ContractDetailApi.as_view(), name="contract-detail"),
-]
+urlpatterns = router.urls

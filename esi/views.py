@@ -2,64 +2,31 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from esi.schemas import EsiStatusOutput
 from esi.selectors import esi_status_get
-
-_CALL = inline_serializer(
-    "EsiCall",
-    fields={
-        "at": serializers.FloatField(help_text="Epoch seconds."),
-        "method": serializers.CharField(),
-        "url": serializers.CharField(),
-        "status": serializers.CharField(help_text="HTTP status, or 'timeout' / 'connection-error'."),
-        "limit_remain": serializers.IntegerField(allow_null=True),
-        "duration_ms": serializers.FloatField(),
-        "error": serializers.BooleanField(),
-    },
-)
+from evesite.schemas import schema_dump
 
 
-class EsiStatusOutputSerializer(serializers.Serializer):
-    """What the status endpoint answers."""
-
-    lockdown_active = serializers.BooleanField()
-    lockdown_ttl_seconds = serializers.FloatField(allow_null=True)
-    lockdown_reason = serializers.DictField(allow_null=True)
-    error_limit_remain = serializers.IntegerField(allow_null=True)
-    error_limit_reset_seconds = serializers.FloatField(allow_null=True)
-    error_limit_seen_at = serializers.FloatField(allow_null=True)
-    bucket = serializers.DictField(allow_null=True)
-    rate_groups = serializers.ListField(child=serializers.DictField())
-    counters = serializers.DictField(child=serializers.IntegerField())
-    calls = serializers.ListField(child=_CALL)
-
-
-class EsiStatusApi(APIView):
+class EsiStatusViewSet(viewsets.ViewSet):
     """State of the ESI client (staff only)."""
 
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        responses={200: EsiStatusOutputSerializer},
+        operation_id="esi_status_retrieve",
+        responses={200: EsiStatusOutput.drf_serializer},
         summary="ESI client status (staff only)",
         description=(
             "Global lockdown (ESI_GLOBAL_LOCKDOWN) and its TTL, the last X-ESI-Error-Limit-Remain/Reset, "
             "the route-group rate limits, the token bucket, counters and the last 50 ESI calls."
         ),
     )
-    def get(self, request: Request) -> Response:
-        """Report the lockdown and its TTL, the error-limit and rate-limit budgets, the bucket and the last 50 calls.
-
-        Args:
-            request: The HTTP request.
-
-        Returns:
-            The status.
-        """
-        return Response(EsiStatusOutputSerializer(esi_status_get().as_dict()).data)
+    def retrieve(self, request: Request) -> Response:
+        """Report the lockdown and its TTL, the error-limit and rate-limit budgets, the bucket and the last 50 calls."""
+        return Response(schema_dump(schema=EsiStatusOutput, value=esi_status_get()))

@@ -1,10 +1,24 @@
-"""API routes of imagecache, mounted under /api/."""
+"""API routes of imagecache, mounted under /api/ (first: image hits are the busiest route).
 
-from django.urls import URLPattern, URLResolver, path
+The image URL predates the viewsets: ``images/<resource_type>/<resource_id>`` without a trailing slash,
+named ``image``. DRF's default routes cannot spell it, so the router has this one route.
+"""
 
-from imagecache.views import ImageApi
+from rest_framework.routers import Route
 
-urlpatterns: list[URLPattern | URLResolver] = [
-    # Ids stay text here: the view answers a bad one with a JSON 404 instead of Django's HTML page.
-    path("images/<str:resource_type>/<str:resource_id>", ImageApi.as_view(), name="image"),
+from evesite.routers import api_router
+from imagecache.views import ImageViewSet
+
+router = api_router()
+router.routes = [
+    Route(
+        url="{prefix}/<str:resource_type>/{lookup}",
+        mapping={"get": "retrieve"},
+        name="{basename}",
+        detail=True,
+        initkwargs={"suffix": "Instance"},
+    )
 ]
+router.register("images", ImageViewSet, basename="image")
+
+urlpatterns = router.urls

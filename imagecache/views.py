@@ -9,18 +9,18 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import viewsets
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from evesite.exceptions import DomainError
 from evesite.throttling import client_address
 from imagecache.lru import image_use_mark
 from imagecache.models import ALLOWED_SIZES, DEFAULT_SIZE, VARIANT_BY_TYPE
+from imagecache.schemas import ImageError
 from imagecache.selectors import CachedImage, image_cached_get, image_etag_use_get, image_key_parse
 from imagecache.services import image_get
 
@@ -103,10 +103,10 @@ def _image_response(image: CachedImage) -> HttpResponse:
     return _caching_headers(response, image.etag)
 
 
-_ERROR = inline_serializer("ImageError", fields={"error": serializers.CharField(), "detail": serializers.CharField()})
+_ERROR = ImageError.drf_serializer
 
 
-class ImageApi(APIView):
+class ImageViewSet(viewsets.ViewSet):
     """One EVE image (type icon, character portrait, corporation or alliance logo), cached in PostgreSQL."""
 
     authentication_classes: list[type] = []
@@ -116,13 +116,17 @@ class ImageApi(APIView):
     # Misses have their own budget (429) and ask the image server (502); read by evesite.openapi.
     error_statuses = (429, 502)
     content_negotiation_class = FirstRendererNegotiation
+    # The route is ``images/<str:resource_type>/<str:resource_id>`` (imagecache.urls): ids stay text here,
+    # so a bad one is this view's JSON 404 instead of Django's page.
+    lookup_field = "resource_id"
+    lookup_value_converter = "str"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """Serve cache hits straight from PostgreSQL; everything else goes through DRF.
 
         A hit (the common case) needs no DRF request wrapping, negotiation or
         exception handling: one indexed query and a plain ``HttpResponse``.
-        Misses, 304s and errors take DRF's path (:meth:`get`), which re-checks.
+        Misses, 304s and errors take DRF's path (:meth:`retrieve`), which re-checks.
 
         Args:
             request: The Django request.
@@ -181,7 +185,7 @@ class ImageApi(APIView):
             503: OpenApiResponse(_ERROR, description="Redis is down and the image is not cached yet."),
         },
     )
-    def get(self, request: Request, resource_type: str, resource_id: str) -> HttpResponse:
+    def retrieve(self, request: Request, resource_type: str, resource_id: str) -> HttpResponse:
         """Serve the image, a 304, or a JSON error.
 
         Args:

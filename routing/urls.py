@@ -1,10 +1,27 @@
-"""API routes of routing, mounted under /api/."""
+"""API routes of routing, mounted under /api/.
 
-from django.urls import URLPattern, URLResolver, path
+Their names predate the viewsets (``routes``, ``risk``): DRF's default routes (``{basename}-list``) cannot
+spell them, so each resource has one URL named by its basename. A route is computed (retrieved), the
+flagged systems are listed.
+"""
 
-from routing.views import RiskListApi, RouteFindApi
+from rest_framework.routers import Route
 
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("routes/", RouteFindApi.as_view(), name="routes"),
-    path("risk/", RiskListApi.as_view(), name="risk"),
+from evesite.routers import api_router
+from routing.views import RiskViewSet, RouteViewSet
+
+router = api_router()
+router.routes = [
+    Route(
+        url="{prefix}{trailing_slash}",
+        mapping={"get": action},
+        name="{basename}",
+        detail=False,
+        initkwargs={"suffix": suffix},
+    )
+    for action, suffix in (("retrieve", "Instance"), ("list", "List"))
 ]
+router.register("routes", RouteViewSet, basename="routes")
+router.register("risk", RiskViewSet, basename="risk")
+
+urlpatterns = router.urls

@@ -10,6 +10,7 @@ from django.test import Client
 from django_redis import get_redis_connection
 
 from contracts.models import Contract
+from contracts.schemas import ContractItemLine
 from contracts.services import contracts_region_refresh
 from contracts.tests.conftest import JITA_STATION, THE_FORGE, order, serve_items, serve_region, shift_dates
 from contracts.tests.test_refresh import FAULTS, _lockdown_clear
@@ -132,6 +133,7 @@ def test_detail_breakdown_from_redis_then_postgres_without_esi(cached: Any, esi:
     assert lines[2000]["jita_split"] == 30_000_000.0
     assert lines[2000]["flags"] == ["one_sided_price"]
     assert lines[2000]["type_name"]
+    assert set(lines[2000]) == set(ContractItemLine.model_fields)  # item_id too, as before the schemas
     assert detail["totals"]["items_value"] == 60_000_000.0
     assert detail["totals"]["profit"] == 10_000_000.0
 
@@ -192,3 +194,39 @@ def test_revalue_task_follows_a_new_jita_snapshot(cached: Any) -> None:
         == Contract.objects.filter(is_active=True, type__in=["item_exchange", "auction"]).count()
     )
     assert Contract.objects.get(contract_id=190123973).profit == 13_000_000.0 - 12_799_999.0
+
+
+def test_ordering_choices_follow_the_selector() -> None:
+    """The documented orderings are the selector's, each ascending or descending."""
+    from typing import get_args
+
+    from contracts.schemas import ContractOrdering
+    from contracts.selectors import ORDERINGS
+
+    assert get_args(ContractOrdering) == (*ORDERINGS, *(f"-{o}" for o in ORDERINGS))
+
+
+def test_contracts_keep_their_documented_operations() -> None:
+    """Clients generated from the document keep their ids, parameters, pages and error answers (issue 15)."""
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    listing = schema["paths"]["/api/contracts/"]["get"]
+    assert listing["operationId"] == "contracts_retrieve"
+    params = {p["name"]: p for p in listing["parameters"]}
+    assert set(params) == {"region_id", "type", "min_profit", "min_profit_pct", "ordering", "limit", "offset"}
+    assert params["limit"]["schema"]["maximum"] == 500
+    assert params["ordering"]["schema"]["default"] == "-profit_pct"
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page == {"$ref": "#/components/schemas/PaginatedContractList"}
+    assert set(schema["components"]["schemas"]["PaginatedContractList"]["properties"]) == {
+        "count",
+        "next",
+        "previous",
+        "results",
+    }
+    assert set(listing["responses"]) == {"200", "400", "414", "429", "503"}
+    detail = schema["paths"]["/api/contracts/{contract_id}/"]["get"]
+    assert detail["operationId"] == "contracts_retrieve_2"
+    assert [(p["name"], p["in"], p["schema"]["type"]) for p in detail["parameters"]] == [
+        ("contract_id", "path", "integer")
+    ]
+    assert set(detail["responses"]) == {"200", "400", "404", "429", "503"}

@@ -101,6 +101,17 @@ def test_status_keeps_only_the_last_50_calls(esi_server: FakeHttpServer, staff: 
 
 
 @pytest.mark.django_db
+def test_status_keeps_its_documented_operation() -> None:
+    """Clients generated from the document keep the id, the staff-only 403 and the body's schema (issue 15)."""
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/esi/status/"]["get"]
+    assert operation["operationId"] == "esi_status_retrieve"
+    assert set(operation["responses"]) == {"200", "403", "429", "503"}
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/EsiStatusOutput"}
+
+
+@pytest.mark.django_db
 def test_admin_status_page(esi_server: FakeHttpServer) -> None:
     """The admin page shows the lockdown and the last calls to a superuser."""
     _some_calls(esi_server)

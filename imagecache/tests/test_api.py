@@ -280,6 +280,7 @@ def test_endpoint_is_in_the_openapi_schema() -> None:
     """The schema documents the endpoint, its size enum and binary answers."""
     schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/api/images/{resource_type}/{resource_id}"]["get"]
+    assert operation["operationId"] == "image_get"
     params = {p["name"]: p for p in operation["parameters"]}
     assert sorted(params["size"]["schema"]["enum"]) == [32, 64, 128, 256, 512, 1024]
     assert sorted(params["resource_type"]["schema"]["enum"]) == ["alliance", "character", "corporation", "type"]

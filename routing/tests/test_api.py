@@ -203,3 +203,32 @@ def test_svg_pictures_use_the_expensive_rate(settings) -> None:
     query = {"origin": "Alpha", "destination": "Delta"}
     assert [_get("/api/routes/", client, **query, format="svg").status_code for _ in range(3)] == [200, 200, 429]
     assert [_get("/api/routes/", client, **query).status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_schema_choices_follow_the_engine() -> None:
+    """The documented modes and risk levels are the ones the graph and the risk model use, in order."""
+    from typing import get_args
+
+    from routing.graph import MODES
+    from routing.schemas import RiskLevel, RouteMode
+    from routing.selectors import RISK_LEVELS
+
+    assert get_args(RouteMode) == MODES
+    assert get_args(RiskLevel) == RISK_LEVELS
+
+
+def test_routes_and_risk_keep_their_documented_operations() -> None:
+    """Clients generated from the document keep their ids, parameters and error answers (issue 15's viewsets)."""
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    route = schema["paths"]["/api/routes/"]["get"]
+    assert route["operationId"] == "routes_find"
+    names = {p["name"] for p in route["parameters"]}
+    assert names == {"origin", "destination", "mode", "avoid", "avoid_risk", "format"}
+    assert {p["name"] for p in route["parameters"] if p.get("required")} == {"origin", "destination"}
+    assert set(route["responses"]) == {"200", "400", "404", "414", "429", "503"}
+    assert route["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Route"}
+    risk = schema["paths"]["/api/risk/"]["get"]
+    assert risk["operationId"] == "risk_list"
+    assert [p["name"] for p in risk["parameters"]] == ["level"]
+    assert risk["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+    assert set(risk["responses"]) == {"200", "400", "414", "429", "503"}
