@@ -28,13 +28,6 @@ class TradeFilters(Schema):
         None, ge=-1, le=1, description="Least security of both stations' systems."
     )
 
-    @pydantic.model_validator(mode="after")
-    def _rates_leave_a_profit(self) -> TradeFilters:
-        """Refuse rates that reach 100 % together."""
-        if (self.sales_tax or 0) + (self.broker_fee or 0) >= 100:
-            raise ValueError("sales_tax + broker_fee must stay below 100 %.")
-        return self
-
 
 class ScanQuery(TradeFilters):
     """A scan's rates, filters and row count."""

@@ -58,14 +58,13 @@ class TradeQuery:
         """Check the rates and the limit.
 
         Raises:
-            InvalidInputError: For rates outside [0, 100) or a limit below 1.
+            InvalidInputError: For rates outside [0, 100) or a limit below 1. Rates that together reach
+                100 % are allowed: no station trade then profits (hauling pays the sales tax only).
         """
         for name in ("sales_tax", "broker_fee"):
             value = getattr(self, name)
             if not 0 <= value < 100:
                 raise InvalidInputError(f"{name} must be a percentage in [0, 100), got {value}.")
-        if self.sales_tax + self.broker_fee >= 100:
-            raise InvalidInputError("sales_tax + broker_fee must stay below 100 %.")
         if self.limit < 1:
             raise InvalidInputError("limit must be at least 1.")
 
