@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -33,8 +33,8 @@ from market.schemas import (
 )
 from universe.selectors import station_region_get
 
-# Station ids are 64-bit at most (structures); longer digit strings are not ids.
-MAX_ID_DIGITS = 19
+# Station ids (structures too) have at most 13 digits; 18 always fit in 64 bits, and the schema says so.
+MAX_ID_DIGITS = 18
 # The scans count against the expensive rate (and so need a site-wide slot, see ExpensiveAdmissionMixin).
 SCAN_THROTTLES = throttles_with(ExpensiveRateThrottle)
 
@@ -142,6 +142,8 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
                 description="An NPC station id, or `current` for the logged-in character's station.",
+                pattern=rf"^(current|[0-9]{{1,{MAX_ID_DIGITS}}})$",
+                examples=[OpenApiExample("Jita IV - Moon 4 - Caldari Navy Assembly Plant", value="60003760")],
             ),
             ScanQuery.drf_serializer,
         ],
