@@ -1,4 +1,10 @@
-"""The project's one connection to Neo4j, through neomodel."""
+"""The project's one connection to Neo4j, through neomodel.
+
+neomodel connects to ``settings.NEO4J_BOLT_URL``: :func:`graph_configure` sets
+it at app start and again whenever the setting changes (tests override it), so
+the models of :mod:`universe.graph` and every Cypher statement here use the
+same driver.
+"""
 
 from __future__ import annotations
 
@@ -25,15 +31,38 @@ _TIMED_OUT_CODES = frozenset(
 )
 
 
+_CONNECTION_SETTINGS = frozenset({"NEO4J_BOLT_URL", "NEO4J_CONNECTION_TIMEOUT_SECONDS"})
+
+
 def graph_configure() -> None:
-    """Point neomodel at ``settings.NEO4J_BOLT_URL``; called at app start."""
+    """Point neomodel at ``settings.NEO4J_BOLT_URL``; called at app start.
+
+    A driver already made for another URL or timeout is closed: the next
+    query connects with the settings (neomodel connects on first use).
+    """
     timeout = settings.NEO4J_CONNECTION_TIMEOUT_SECONDS
-    get_config().update(
-        database_url=settings.NEO4J_BOLT_URL,
-        connection_timeout=timeout,
-        connection_acquisition_timeout=timeout,
-        max_transaction_retry_time=timeout,
-    )
+    config = get_config()
+    wanted = {
+        "database_url": settings.NEO4J_BOLT_URL,
+        "connection_timeout": timeout,
+        "connection_acquisition_timeout": timeout,
+        "max_transaction_retry_time": timeout,
+    }
+    changed = any(getattr(config, key) != value for key, value in wanted.items())
+    config.update(**wanted)
+    if changed and db.driver is not None:
+        db.close_connection()
+
+
+def graph_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    """Reconnect neomodel when a test overrides a Neo4j connection setting (a ``setting_changed`` receiver).
+
+    Args:
+        setting: The setting's name.
+        **kwargs: The signal's other arguments.
+    """
+    if setting in _CONNECTION_SETTINGS:
+        graph_configure()
 
 
 def graph_driver() -> Driver:
@@ -103,6 +132,30 @@ def graph_query(
     with _timeouts_translated(timeout), graph_driver().session() as session:
         result = session.run(Query(query, timeout=timeout), params or {})
         return [dict(record) for record in result]
+
+
+@contextmanager
+def graph_reads_bounded(*, timeout: float) -> Iterator[None]:
+    """Run neomodel reads (``SolarSystem.nodes...``) in one read transaction the server ends at ``timeout``.
+
+    Rows read once the timeout has passed are refused too (see
+    :func:`graph_rolled_back_query`).
+
+    Args:
+        timeout: Transaction timeout in seconds.
+
+    Yields:
+        Nothing.
+
+    Raises:
+        QueryTimeoutError: When the transaction ran past ``timeout``.
+    """
+    with _timeouts_translated(timeout):
+        started = time.monotonic()
+        with db.read_transaction(timeout=timeout):
+            yield
+        if time.monotonic() - started >= timeout:
+            raise _timeout_error(timeout)
 
 
 def graph_rolled_back_query(

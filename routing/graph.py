@@ -1,12 +1,18 @@
-"""Cypher of the routing engine: per-mode gate weights, risk properties, the Dijkstra query.
+"""Cypher of the routing engine, built from the graph's models (:mod:`universe.graph`).
 
-Every routed gate ``(:SolarSystem)-[:GATE]->(:SolarSystem)`` carries six weights:
-``w_<mode>`` (jumps and security only) and ``wr_<mode>`` (the same plus the risk
-penalty of the system the gate leads into), for the modes ``shortest``,
-``secure`` and ``insecure``. A jump costs 1; in ``secure`` mode a jump into a
-non-high-sec system costs ``ROUTING_SECURITY_PENALTY`` more (in ``insecure``
-mode a jump into high-sec does), which makes Dijkstra lexicographic: fewest
-unwanted jumps first, then fewest jumps. Route queries are then a single
+Only what neomodel cannot express is Cypher here: the ``apoc.algo.dijkstra``
+route, the batched weight and risk writes, and the projected bulk reads
+(neomodel reads whole nodes). Labels, the relationship type and every
+property name come from :class:`universe.graph.SolarSystem` and
+:class:`universe.graph.Gate`.
+
+Every routed gate carries six weights (declared on ``Gate``): ``w_<mode>``
+(jumps and security only) and ``wr_<mode>`` (the same plus the risk penalty
+of the system the gate leads into), for the modes ``shortest``, ``secure`` and
+``insecure``. A jump costs 1; in ``secure`` mode a jump into a non-high-sec
+system costs ``ROUTING_SECURITY_PENALTY`` more (in ``insecure`` mode a jump
+into high-sec does), which makes Dijkstra lexicographic: fewest unwanted jumps
+first, then fewest jumps. Route queries are then a single
 ``apoc.algo.dijkstra`` call on one property.
 """
 
@@ -19,14 +25,34 @@ from django.conf import settings
 
 from evesite.exceptions import InvalidInputError
 from routing.security import HIGH_SEC_MIN
+from universe.graph import GATE_TYPE, Gate, SolarSystem, db_name, owned_properties, system_model
 
 MODES: tuple[str, ...] = ("shortest", "secure", "insecure")
-# Node properties routing writes (besides the gate weights).
-RISK_PROPERTIES: tuple[str, ...] = ("risk_level", "risk_reasons", "kills_last_hour", "risk_penalty")
+# The gate property Dijkstra uses per (mode, avoid_risk).
+WEIGHTS: dict[tuple[str, bool], str] = {
+    ("shortest", False): db_name(Gate.w_shortest),
+    ("secure", False): db_name(Gate.w_secure),
+    ("insecure", False): db_name(Gate.w_insecure),
+    ("shortest", True): db_name(Gate.wr_shortest),
+    ("secure", True): db_name(Gate.wr_secure),
+    ("insecure", True): db_name(Gate.wr_insecure),
+}
+# Node properties routing writes (the optional ones of SolarSystem), and every property routing owns.
+RISK_PROPERTIES: tuple[str, ...] = owned_properties(SolarSystem, sde=False)
+ROUTING_PROPERTIES: tuple[str, ...] = (*RISK_PROPERTIES, *owned_properties(Gate, sde=False))
 # Dijkstra's weight for a gate that lacks its property: so large that a path using one is recognised.
 MISSING_WEIGHT = 1e15
 
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ID = db_name(SolarSystem.system_id)
+_NAME = db_name(SolarSystem.name)
+_SECURITY = db_name(SolarSystem.security)
+_REGION = db_name(SolarSystem.region_name)
+_REGION_ID = db_name(SolarSystem.region_id)
+_LEVEL = db_name(SolarSystem.risk_level)
+_REASONS = db_name(SolarSystem.risk_reasons)
+_KILLS = db_name(SolarSystem.kills_last_hour)
+_PENALTY = db_name(SolarSystem.risk_penalty)
 
 
 def graph_label() -> str:
@@ -44,6 +70,15 @@ def graph_label() -> str:
     return label
 
 
+def graph_model() -> type[SolarSystem]:
+    """Return the node class of the routed systems: ``SolarSystem``, or its copy for a scratch label (tests).
+
+    Returns:
+        The class (``universe.graph.system_model`` of :func:`graph_label`).
+    """
+    return system_model(graph_label())
+
+
 def weight_property(*, mode: str, avoid_risk: bool) -> str:
     """Name the gate property Dijkstra uses for a mode.
 
@@ -59,20 +94,28 @@ def weight_property(*, mode: str, avoid_risk: bool) -> str:
     """
     if mode not in MODES:
         raise InvalidInputError(f"Unknown route mode {mode!r}: use one of {', '.join(MODES)}.", field="mode")
-    return f"{'wr' if avoid_risk else 'w'}_{mode}"
+    return WEIGHTS[(mode, avoid_risk)]
 
 
-# SET clause computing every weight of gate ``r`` leading into system ``b`` (parameter $big).
-_WEIGHTS_SET = f"""
-WITH r, b, CASE WHEN b.security >= {HIGH_SEC_MIN} THEN 0.0 ELSE 1.0 END AS low,
-     coalesce(b.risk_penalty, 0.0) AS pen
-SET r.w_shortest = 1.0,
-    r.w_secure = 1.0 + low * $big,
-    r.w_insecure = 1.0 + (1.0 - low) * $big,
-    r.wr_shortest = 1.0 + pen,
-    r.wr_secure = 1.0 + low * $big + pen,
-    r.wr_insecure = 1.0 + (1.0 - low) * $big + pen
+def _weights_set() -> str:
+    """Cypher computing every weight of gate ``r`` leading into system ``b`` (parameter ``$big``)."""
+    unwanted = {"shortest": "", "secure": " + low * $big", "insecure": " + (1.0 - low) * $big"}
+    sets = ",\n    ".join(
+        f"r.{name} = 1.0{unwanted[mode]}{' + pen' if risk else ''}" for (mode, risk), name in WEIGHTS.items()
+    )
+    return f"""
+WITH r, b, CASE WHEN b.{_SECURITY} >= {HIGH_SEC_MIN} THEN 0.0 ELSE 1.0 END AS low,
+     coalesce(b.{_PENALTY}, 0.0) AS pen
+SET {sets}
 """
+
+
+_WEIGHTS_SET = _weights_set()
+
+
+def _gate(label: str, target: str = "b") -> str:
+    """Cypher pattern of a gate ``r`` between two routed systems, the target named ``target``."""
+    return f"(:`{label}`)-[r:`{GATE_TYPE}`]->({target}:`{label}`)"
 
 
 def weights_all_query(label: str) -> str:
@@ -84,7 +127,7 @@ def weights_all_query(label: str) -> str:
     Returns:
         The statement (parameter ``$big``), returning ``gates``.
     """
-    return f"MATCH (:`{label}`)-[r:GATE]->(b:`{label}`) {_WEIGHTS_SET} RETURN count(r) AS gates"
+    return f"MATCH {_gate(label)} {_WEIGHTS_SET} RETURN count(r) AS gates"
 
 
 def weights_missing_query(label: str) -> str:
@@ -96,7 +139,8 @@ def weights_missing_query(label: str) -> str:
     Returns:
         The statement, returning ``missing``.
     """
-    return f"MATCH (:`{label}`)-[r:GATE]->(:`{label}`) WHERE r.wr_insecure IS NULL RETURN count(r) AS missing"
+    last = WEIGHTS[(MODES[-1], True)]
+    return f"MATCH {_gate(label, '')} WHERE r.{last} IS NULL RETURN count(r) AS missing"
 
 
 def risk_write_query(label: str) -> str:
@@ -112,11 +156,11 @@ def risk_write_query(label: str) -> str:
     """
     return f"""
     UNWIND $rows AS row
-    MATCH (b:`{label}` {{system_id: row.id}})
-    SET b.risk_level = row.level, b.risk_reasons = row.reasons,
-        b.kills_last_hour = row.kills, b.risk_penalty = row.penalty
+    MATCH (b:`{label}` {{{_ID}: row.id}})
+    SET b.{_LEVEL} = row.level, b.{_REASONS} = row.reasons,
+        b.{_KILLS} = row.kills, b.{_PENALTY} = row.penalty
     WITH b
-    MATCH (:`{label}`)-[r:GATE]->(b)
+    MATCH (:`{label}`)-[r:`{GATE_TYPE}`]->(b)
     {_WEIGHTS_SET}
     RETURN count(r) AS gates
     """
@@ -132,8 +176,7 @@ def risk_flagged_query(label: str) -> str:
         The statement, returning ``id``.
     """
     return (
-        f"MATCH (n:`{label}`) WHERE n.risk_level IS NOT NULL OR n.kills_last_hour > 0 "
-        "OR n.risk_penalty > 0 RETURN n.system_id AS id"
+        f"MATCH (n:`{label}`) WHERE n.{_LEVEL} IS NOT NULL OR n.{_KILLS} > 0 OR n.{_PENALTY} > 0 RETURN n.{_ID} AS id"
     )
 
 
@@ -146,7 +189,7 @@ def avoid_query(label: str) -> str:
     Returns:
         The statement (parameter ``$avoid``).
     """
-    return f"MATCH (:`{label}`)-[r:GATE]->(n:`{label}`) WHERE n.system_id IN $avoid DELETE r"
+    return f"MATCH {_gate(label, 'n')} WHERE n.{_ID} IN $avoid DELETE r"
 
 
 def route_query(label: str) -> str:
@@ -163,36 +206,18 @@ def route_query(label: str) -> str:
         The statement (parameters ``$origin``, ``$destination``, ``$weight``, ``$missing``).
     """
     return f"""
-    MATCH (a:`{label}` {{system_id: $origin}}), (b:`{label}` {{system_id: $destination}})
-    CALL apoc.algo.dijkstra(a, b, 'GATE>', $weight, $missing, 1) YIELD path, weight
+    MATCH (a:`{label}` {{{_ID}: $origin}}), (b:`{label}` {{{_ID}: $destination}})
+    CALL apoc.algo.dijkstra(a, b, '{GATE_TYPE}>', $weight, $missing, 1) YIELD path, weight
     WITH nodes(path) AS systems, weight
-    RETURN [n IN systems | n.system_id] AS ids,
-           [n IN systems WHERE n.risk_level IS NOT NULL OR n.kills_last_hour > 0 |
-            [n.system_id, n.risk_level, n.kills_last_hour, n.risk_reasons]] AS risks,
+    RETURN [n IN systems | n.{_ID}] AS ids,
+           [n IN systems WHERE n.{_LEVEL} IS NOT NULL OR n.{_KILLS} > 0 |
+            [n.{_ID}, n.{_LEVEL}, n.{_KILLS}, n.{_REASONS}]] AS risks,
            weight
     """
 
 
-def system_query(label: str) -> str:
-    """Cypher returning one system as a route to itself (same columns as :func:`route_query`).
-
-    Args:
-        label: Label of the routed systems.
-
-    Returns:
-        The statement (parameter ``$id``).
-    """
-    return f"""
-    MATCH (n:`{label}` {{system_id: $id}})
-    RETURN [n.system_id] AS ids,
-           [x IN [n] WHERE x.risk_level IS NOT NULL OR x.kills_last_hour > 0 |
-            [x.system_id, x.risk_level, x.kills_last_hour, x.risk_reasons]] AS risks,
-           0.0 AS weight
-    """
-
-
 def names_query(label: str) -> str:
-    """Cypher listing every system's static data (for the in-process index).
+    """Cypher listing every system's static data (for the in-process index; neomodel would read whole nodes).
 
     Args:
         label: Label of the routed systems.
@@ -201,8 +226,8 @@ def names_query(label: str) -> str:
         The statement, returning ``id``, ``name``, ``security``, ``region`` and ``region_id``.
     """
     return (
-        f"MATCH (n:`{label}`) RETURN n.system_id AS id, n.name AS name, n.security AS security, "
-        "n.region_name AS region, n.region_id AS region_id"
+        f"MATCH (n:`{label}`) RETURN n.{_ID} AS id, n.{_NAME} AS name, n.{_SECURITY} AS security, "
+        f"n.{_REGION} AS region, n.{_REGION_ID} AS region_id"
     )
 
 

@@ -1,14 +1,13 @@
-"""Reads of routing: routes (one Dijkstra call in Neo4j), system names, risk levels."""
+"""Reads of routing: routes (one Dijkstra call in Neo4j), risk levels; system lookups are in :mod:`routing.systems`."""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +17,8 @@ from neo4j.exceptions import TransientError
 from evesite.exceptions import InvalidInputError, NotFoundError
 from evesite.graph import graph_query, graph_rolled_back_query
 from routing import graph
-from routing.security import security_display
+from routing.systems import query_timeout, system_get, system_name, system_resolve, systems_static
+from universe.graph import SolarSystem
 
 logger = logging.getLogger("routing")
 
@@ -28,9 +28,6 @@ KILLS_KEY = "routing:kills"
 SYSTEM_KILLS_KEY = "routing:system_kills"
 WEIGHTS_OK_KEY = "routing:{label}:weights_ok"
 RISK_FRESH_KEY = "routing:{label}:risk_fresh"
-# How long the in-process name index is trusted, and the least time between two reloads on a miss.
-NAMES_TTL_SECONDS = 300.0
-NAMES_RELOAD_MIN_SECONDS = 2.0
 AVOID_RETRIES = 3
 
 
@@ -88,120 +85,6 @@ class SystemRisk:
     changes_at: float | None = None
 
 
-@dataclass(frozen=True)
-class _StaticSystem:
-    """What the index keeps of a system (static SDE data)."""
-
-    name: str
-    security: float
-    security_display: float
-    region: str | None
-    region_id: int | None
-
-
-@dataclass
-class _NameIndex:
-    """System ids by lower-cased name, and each system's static data, for one graph label."""
-
-    by_name: dict[str, int] = field(default_factory=dict)
-    systems: dict[int, _StaticSystem] = field(default_factory=dict)
-    loaded_at: float = 0.0
-
-
-_names_lock = threading.Lock()
-_name_indexes: dict[str, _NameIndex] = {}
-
-
-def _name_index(label: str, *, reload: bool = False) -> _NameIndex:
-    """Return the name index of a label, loading it from Neo4j when missing, old or asked to.
-
-    Args:
-        label: Graph label.
-        reload: Load it again now.
-
-    Returns:
-        The index.
-    """
-    with _names_lock:
-        index = _name_indexes.get(label)
-        now = time.monotonic()
-        if index is None or reload or now - index.loaded_at > NAMES_TTL_SECONDS:
-            rows = graph_query(graph.names_query(label))
-            index = _NameIndex(
-                by_name={str(r["name"]).lower(): int(r["id"]) for r in rows if r["name"] is not None},
-                systems={
-                    int(r["id"]): _StaticSystem(
-                        name=str(r["name"]),
-                        security=float(r["security"]),
-                        security_display=security_display(float(r["security"])),
-                        region=r["region"],
-                        region_id=r["region_id"],
-                    )
-                    for r in rows
-                },
-                loaded_at=now,
-            )
-            _name_indexes[label] = index
-        return index
-
-
-def system_names_forget() -> None:
-    """Forget the in-process name indexes (after an ingestion changed the systems)."""
-    with _names_lock:
-        _name_indexes.clear()
-
-
-def _lookup(index: _NameIndex, text: str) -> int | None:
-    """Find a system by id or case-insensitive exact name.
-
-    Args:
-        index: Name index.
-        text: An id (digits) or a name.
-
-    Returns:
-        The system id, or None.
-    """
-    if text.isascii() and text.isdigit() and int(text) in index.systems:
-        return int(text)
-    return index.by_name.get(text.lower())
-
-
-def system_resolve(*, ref: int | str) -> int:
-    """Turn a system id or name (case-insensitive, exact) into its id.
-
-    Args:
-        ref: An id, or a name such as ``jita``.
-
-    Returns:
-        The system id.
-
-    Raises:
-        NotFoundError: When no routed system has that id or name (the message names it).
-    """
-    label = graph.graph_label()
-    text = str(ref).strip()
-    index = _name_index(label)
-    found = _lookup(index, text)
-    if found is None and time.monotonic() - index.loaded_at > NAMES_RELOAD_MIN_SECONDS:
-        found = _lookup(_name_index(label, reload=True), text)
-    if found is None:
-        raise NotFoundError(f"Unknown solar system {text!r}.", system=text)
-    return found
-
-
-def system_name(*, system_id: int) -> str:
-    """Return a routed system's name (its id as text when unknown).
-
-    Args:
-        system_id: The system id.
-
-    Returns:
-        The name.
-    """
-    found = _name_index(graph.graph_label()).systems.get(system_id)
-    return found.name if found else str(system_id)
-
-
 def _redis() -> Any:
     """Return the raw Redis client of the default cache.
 
@@ -253,9 +136,10 @@ def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid
         "missing": graph.MISSING_WEIGHT,
     }
     # Web requests run these: every one is bounded by NEO4J_QUERY_TIMEOUT_SECONDS (a timeout answers 503).
-    timeout = float(settings.NEO4J_QUERY_TIMEOUT_SECONDS)
+    timeout = query_timeout()
     if origin == destination:
-        return graph_query(graph.system_query(label), {"id": origin}, timeout=timeout)
+        node = system_get(system_id=origin)
+        return [] if node is None else [_single_row(node)]
     if not avoid:
         return graph_query(graph.route_query(label), params, timeout=timeout)
     # APOC's Dijkstra has no node filter: delete the gates into avoided systems in a transaction,
@@ -275,6 +159,13 @@ def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid
     return []  # pragma: no cover - the loop returns or raises
 
 
+def _single_row(node: SolarSystem) -> dict[str, Any]:
+    """A route from a system to itself, shaped like a row of :func:`routing.graph.route_query`."""
+    flagged = node.risk_level is not None or (node.kills_last_hour or 0) > 0
+    risks = [[node.system_id, node.risk_level, node.kills_last_hour, node.risk_reasons]] if flagged else []
+    return {"ids": [node.system_id], "risks": risks, "weight": 0.0}
+
+
 def _route_systems(row: dict[str, Any]) -> list[RouteSystem]:
     """Build a route's systems from a Cypher row (ids and risks) and the in-process index.
 
@@ -284,23 +175,20 @@ def _route_systems(row: dict[str, Any]) -> list[RouteSystem]:
     Returns:
         The systems, in route order.
     """
-    label = graph.graph_label()
-    index = _name_index(label)
-    if any(i not in index.systems for i in row["ids"]):
-        index = _name_index(label, reload=True)
+    static = systems_static(system_ids=row["ids"])
     risks = {int(r[0]): r for r in row["risks"]}
     systems = []
     for system_id in row["ids"]:
-        static = index.systems[system_id]
+        system = static[system_id]
         risk = risks.get(system_id)
         systems.append(
             RouteSystem(
                 id=system_id,
-                name=static.name,
-                security=static.security,
-                security_display=static.security_display,
-                region=static.region,
-                region_id=static.region_id,
+                name=system.name,
+                security=system.security,
+                security_display=system.security_display,
+                region=system.region,
+                region_id=system.region_id,
                 risk=risk[1] if risk else None,
                 kills_last_hour=int(risk[2] or 0) if risk else 0,
                 risk_reasons=list(risk[3] or []) if risk else [],

@@ -26,8 +26,8 @@ from routing.selectors import (
     risk_levels_compute,
     smartbomb_type_ids,
     stargates_get,
-    system_names_forget,
 )
+from routing.systems import system_names_forget
 from routing.zkillboard import R2z2Client
 
 logger = logging.getLogger("routing")
@@ -71,7 +71,7 @@ def route_weights_refresh() -> int:
     """
     label = graph.graph_label()
     system_names_forget()
-    for name in graph.RISK_PROPERTIES:  # known property keys keep Neo4j from warning about them in queries
+    for name in graph.ROUTING_PROPERTIES:  # known property keys keep Neo4j from warning about them in queries
         graph_query("CALL db.createProperty($name)", {"name": name})
     gates = int(graph_query(graph.weights_all_query(label), graph.row_params())[0]["gates"])
     _redis().set(WEIGHTS_OK_KEY.format(label=label), "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))

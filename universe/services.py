@@ -5,8 +5,9 @@ streams each needed table of the dump (any registered format) through the
 value normalisers into a temporary staging table with ``COPY``, checks the
 references between tables, then upserts changed rows and deletes rows the
 dump no longer has. Still inside that transaction it replaces the Neo4j gate
-graph in one Neo4j transaction (batched ``UNWIND`` writes) and checks that the
-graph holds exactly the systems and directed jumps of PostgreSQL; only then
+graph in one Neo4j transaction (:mod:`universe.graph_ingest`, through the
+models of :mod:`universe.graph`) and checks that the graph holds exactly the
+systems and directed jumps of PostgreSQL; only then
 does Neo4j commit, and PostgreSQL after it. Any failure before that point
 rolls both back, so a bad dump changes nothing.
 """
@@ -24,21 +25,17 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db import utils as db_errors
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
-from neomodel import db as neo_db
 from psycopg import sql
 from tqdm import tqdm
 
 from evesite.exceptions import DomainError, ServiceUnavailableError
-from evesite.graph import graph_query
 from universe import models as m
-from universe.graph import GATE_TYPE, SYSTEM_LABEL, distance_ly, graph_label_check, graph_schema_ensure
+from universe.graph import SYSTEM_LABEL, graph_label_check
+from universe.graph_ingest import GraphReport, graph_replace
 from universe.sde.normalize import CONVERTERS, Converter
 from universe.sde.sources import DumpFormatError, DumpSource, dump_find_latest, open_dump
 
-JITA_ID = 30000142
 STARGATE_GROUP_ID = 10
-NODE_BATCH = 2000
-GATE_BATCH = 5000
 ADVISORY_LOCK_KEY = 0x5DE_1_9E57  # serialises concurrent ingestions
 
 
@@ -743,238 +740,19 @@ def _load_tables(dump: DumpSource, tables: dict[str, str], report: IngestReport,
     report.seconds["merge"] = time.perf_counter() - phase
 
 
-def _graph_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Read the systems and jumps for the graph from PostgreSQL (the current transaction's view).
-
-    Returns:
-        (node property maps, gate maps with ``f``, ``t``, ``d``, ``s``).
-    """
-    systems = list(
-        m.SolarSystem.objects.select_related("region", "constellation")
-        .order_by("id")
-        .values_list(
-            "id",
-            "name",
-            "security",
-            "security_class",
-            "region_id",
-            "region__name",
-            "constellation_id",
-            "constellation__name",
-            "x",
-            "y",
-            "z",
-        )
-    )
-    nodes = [
-        {
-            "system_id": s[0],
-            "name": s[1],
-            "security": s[2],
-            "security_class": s[3],
-            "region_id": s[4],
-            "region_name": s[5],
-            "constellation_id": s[6],
-            "constellation_name": s[7],
-            "x": s[8],
-            "y": s[9],
-            "z": s[10],
-        }
-        for s in systems
-    ]
-    where = {s[0]: (s[8], s[9], s[10]) for s in systems}
-    security = {s[0]: s[2] for s in systems}
-    gates = [
-        {"f": a, "t": b, "d": distance_ly(where[a], where[b]), "s": security[b]}
-        for a, b in m.SolarSystemJump.objects.order_by("from_system_id", "to_system_id").values_list(
-            "from_system_id", "to_system_id"
-        )
-    ]
-    return nodes, gates
-
-
-def _batches(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """Split a list into batches.
-
-    Args:
-        items: The list.
-        size: Batch size.
-
-    Yields:
-        Consecutive slices.
-    """
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-NODE_PROPS = (
-    "name",
-    "security",
-    "security_class",
-    "region_id",
-    "region_name",
-    "constellation_id",
-    "constellation_name",
-    "x",
-    "y",
-    "z",
-)
-_NODE_READ = (
-    f"MATCH (s:{SYSTEM_LABEL}) RETURN collect([s.system_id, " + ", ".join(f"s.{p}" for p in NODE_PROPS) + "]) AS rows"
-)
-_GATE_READ = (
-    f"MATCH (a:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) "
-    "RETURN collect([a.system_id, b.system_id, g.distance_ly, g.to_security]) AS rows"
-)
-_NODE_UPSERT = f"UNWIND $rows AS r MERGE (s:{SYSTEM_LABEL} {{system_id: r.system_id}}) SET s += r"
-_GATE_UPSERT = (
-    f"UNWIND $rows AS r MATCH (a:{SYSTEM_LABEL} {{system_id: r.f}}) MATCH (b:{SYSTEM_LABEL} {{system_id: r.t}}) "
-    f"MERGE (a)-[g:{GATE_TYPE}]->(b) SET g.distance_ly = r.d, g.to_security = r.s"
-)
-_GATE_DELETE = (
-    f"UNWIND $rows AS r MATCH (a:{SYSTEM_LABEL} {{system_id: r.f}})-[g:{GATE_TYPE}]->"
-    f"(b:{SYSTEM_LABEL} {{system_id: r.t}}) DELETE g"
-)
-_NODE_DELETE = f"UNWIND $ids AS id MATCH (s:{SYSTEM_LABEL} {{system_id: id}}) DETACH DELETE s"
-
-
-def _node_key(node: dict[str, Any]) -> tuple[Any, ...]:
-    """A node's comparable content.
-
-    Args:
-        node: Node properties including ``system_id``.
-
-    Returns:
-        ``(system_id, *NODE_PROPS values)``.
-    """
-    return (node["system_id"], *(node[p] for p in NODE_PROPS))
-
-
-def _cy(query: str, label: str) -> str:
-    """Put a node label into a query written for ``SolarSystem``.
-
-    Args:
-        query: Cypher using ``:SolarSystem``.
-        label: The label to use (checked by :func:`graph_label_check`).
-
-    Returns:
-        The query for that label.
-    """
-    return query if label == SYSTEM_LABEL else query.replace(f":{SYSTEM_LABEL}", f":{label}")
-
-
-def _graph_state(label: str) -> tuple[dict[int, tuple[Any, ...]], dict[tuple[int, int], list[tuple[Any, ...]]]]:
-    """Read the graph's systems and gates (in the current Neo4j transaction, if any) in two queries.
-
-    Args:
-        label: Node label of the systems.
-
-    Returns:
-        (node content by system id, gate contents by (from, to) — a list, to notice duplicates).
-    """
-    nodes = {row[0]: tuple(row) for row in graph_query(_cy(_NODE_READ, label))[0]["rows"]}
-    gates: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-    for f, t, d, s in graph_query(_cy(_GATE_READ, label))[0]["rows"]:
-        gates.setdefault((f, t), []).append((f, t, d, s))
-    return nodes, gates
-
-
-def _graph_replace(report: IngestReport, progress: _Progress, label: str = SYSTEM_LABEL) -> None:
-    """Make the Neo4j graph equal PostgreSQL's systems and jumps, in one Neo4j transaction.
-
-    Called inside the PostgreSQL transaction: if anything fails here, both
-    roll back. Only new, changed and vanished systems and gates are written
-    (batched ``UNWIND``), so properties other writers (routing) put on
-    surviving nodes and relationships are kept, and an unchanged dump costs
-    two reads. The graph is read back and compared before Neo4j commits.
+def _graph_replace(report: IngestReport, progress: _Progress, label: str) -> None:
+    """Replace the gate graph (:func:`universe.graph_ingest.graph_replace`) and copy its figures into the report.
 
     Args:
         report: Filled with graph counts, the match check, reachability and seconds.
         progress: Progress bars.
         label: Node label of the systems.
-
-    Raises:
-        DumpFormatError: When the written graph does not match PostgreSQL.
     """
-    phase = time.perf_counter()
-    nodes, gates = _graph_rows()
-    graph_schema_ensure(label)
-    report.seconds["graph read"] = time.perf_counter() - phase
-    phase = time.perf_counter()
-    with neo_db.transaction:
-        old_nodes, old_gates = _graph_state(label)
-        wanted_ids = {n["system_id"] for n in nodes}
-        node_rows = [n for n in nodes if old_nodes.get(n["system_id"]) != _node_key(n)]
-        gone_ids = [i for i in old_nodes if i not in wanted_ids]
-        wanted_pairs = {(g["f"], g["t"]) for g in gates}
-        doubled = [{"f": f, "t": t} for (f, t), found in old_gates.items() if len(found) > 1]
-        gone_pairs = [{"f": f, "t": t} for (f, t) in old_gates if (f, t) not in wanted_pairs]
-        gate_rows = [
-            g
-            for g in gates
-            if len(found := old_gates.get((g["f"], g["t"]), [])) != 1 or found[0] != (g["f"], g["t"], g["d"], g["s"])
-        ]
-        with progress.bar("graph: removals", len(gone_pairs) + len(doubled) + len(gone_ids), "items") as bar:
-            for batch in _batches(gone_pairs + doubled, GATE_BATCH):
-                graph_query(_cy(_GATE_DELETE, label), {"rows": batch})
-                bar.update(len(batch))
-            for start in range(0, len(gone_ids), NODE_BATCH):
-                ids = gone_ids[start : start + NODE_BATCH]
-                graph_query(_cy(_NODE_DELETE, label), {"ids": ids})
-                bar.update(len(ids))
-        with progress.bar("graph: systems", len(node_rows), "nodes") as bar:
-            for batch in _batches(node_rows, NODE_BATCH):
-                graph_query(_cy(_NODE_UPSERT, label), {"rows": batch})
-                bar.update(len(batch))
-        with progress.bar("graph: gates", len(gate_rows), "rels") as bar:
-            for batch in _batches(gate_rows, GATE_BATCH):
-                graph_query(_cy(_GATE_UPSERT, label), {"rows": batch})
-                bar.update(len(batch))
-        report.graph_written = len(node_rows) + len(gate_rows)
-        report.graph_removed = len(gone_ids) + len(gone_pairs)
-        report.seconds["graph write"] = time.perf_counter() - phase
-        phase = time.perf_counter()
-        with progress.bar("graph: verify", 2, "steps") as bar:
-            _graph_verify(nodes, gates, report, label)
-            bar.update(2)
-        report.seconds["graph verify"] = time.perf_counter() - phase
-        phase = time.perf_counter()
-    report.seconds["graph commit"] = time.perf_counter() - phase
-
-
-def _graph_verify(
-    nodes: list[dict[str, Any]], gates: list[dict[str, Any]], report: IngestReport, label: str = SYSTEM_LABEL
-) -> None:
-    """Check that the graph (as this transaction sees it) holds exactly PostgreSQL's systems and jumps.
-
-    Every node's properties and every gate's weights are compared, and no
-    pair of systems may have two gates.
-
-    Args:
-        nodes: The systems from PostgreSQL.
-        gates: The jumps from PostgreSQL.
-        report: Filled with counts, the match flag and reachability from Jita.
-        label: Node label of the systems.
-
-    Raises:
-        DumpFormatError: On any difference (so both stores roll back).
-    """
-    graph_nodes, graph_gates = _graph_state(label)
-    report.graph_nodes = len(graph_nodes)
-    report.graph_relationships = sum(len(found) for found in graph_gates.values())
-    want_nodes = {n["system_id"]: _node_key(n) for n in nodes}
-    want_gates = {(g["f"], g["t"]): [(g["f"], g["t"], g["d"], g["s"])] for g in gates}
-    report.graph_matches = graph_nodes == want_nodes and graph_gates == want_gates
-    if not report.graph_matches:
-        raise DumpFormatError(
-            f"the Neo4j graph does not match PostgreSQL ({report.graph_nodes} nodes / "
-            f"{report.graph_relationships} gates against {len(want_nodes)} systems / {len(want_gates)} jumps); "
-            "nothing was changed"
-        )
-    rows = graph_query(
-        f"MATCH (s:{label} {{system_id: $id}}) "
-        f"CALL apoc.path.subgraphNodes(s, {{relationshipFilter: '{GATE_TYPE}>', labelFilter: '+{label}'}}) "
-        "YIELD node RETURN count(node) AS n",
-        {"id": JITA_ID},
-    )
-    report.reachable_from_jita = int(rows[0]["n"]) if rows else 0
+    graph: GraphReport = graph_replace(label=label, bar=progress.bar)
+    report.graph_nodes = graph.nodes
+    report.graph_relationships = graph.relationships
+    report.graph_written = graph.written
+    report.graph_removed = graph.removed
+    report.graph_matches = graph.matches
+    report.reachable_from_jita = graph.reachable_from_jita
+    report.seconds.update(graph.seconds)

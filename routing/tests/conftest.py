@@ -1,4 +1,4 @@
-"""Fixtures of routing's tests: a tiny gate graph under a scratch label, and helpers."""
+"""Fixtures of routing's tests: a tiny gate graph under a scratch label (written through the models), and helpers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from esi.testing import esi_settings_for_tests
 from evesite.graph import graph_query
+from universe.graph import GATE_TYPE, Gate, SolarSystem, db_name, system_model
 
 # (id, name, security). Region "Tiny" (1) except the isolated one.
 TINY_SYSTEMS = [
@@ -34,26 +35,33 @@ TINY_GATES = [
 
 
 def graph_create(label: str, systems: list[tuple[int, str, float]], gates: list[tuple[int, int]]) -> None:
-    """Create systems and two-way gates under a label, as the SDE ingestion shapes them.
+    """Create systems (``SolarSystem.nodes.bulk_create`` under the label) and two-way gates, as ingestion shapes them.
 
     Args:
         label: Scratch label.
         systems: (id, name, security).
         gates: Undirected (a, b) pairs.
     """
-    graph_query(
-        f"""
-        UNWIND $systems AS s
-        CREATE (:`{label}` {{system_id: s[0], name: s[1], security: s[2], region_name: 'Tiny', region_id: 1}})
-        """,
-        {"systems": [list(s) for s in systems]},
+    static = {
+        "security_class": "",
+        "region_id": 1,
+        "region_name": "Tiny",
+        "constellation_id": 1,
+        "constellation_name": "Tiny One",
+        "x": 0.0,
+        "y": 0.0,
+        "z": 0.0,
+    }
+    system_model(label).nodes.bulk_create(
+        *({"system_id": i, "name": name, "security": security, **static} for i, name, security in systems)
     )
     pairs = [[a, b] for a, b in gates] + [[b, a] for a, b in gates]
+    system_id, security = db_name(SolarSystem.system_id), db_name(SolarSystem.security)
     graph_query(
         f"""
         UNWIND $pairs AS p
-        MATCH (a:`{label}` {{system_id: p[0]}}), (b:`{label}` {{system_id: p[1]}})
-        CREATE (a)-[:GATE {{to_security: b.security}}]->(b)
+        MATCH (a:`{label}` {{{system_id}: p[0]}}), (b:`{label}` {{{system_id}: p[1]}})
+        CREATE (a)-[:`{GATE_TYPE}` {{{db_name(Gate.distance_ly)}: 1.0, {db_name(Gate.to_security)}: b.{security}}}]->(b)
         """,
         {"pairs": pairs},
     )

@@ -20,10 +20,11 @@ from routing.models import KillFeedCursor
 from routing.selectors import KILLS_KEY, RISK_FRESH_KEY, risk_levels_compute, risk_list, route_find
 from routing.services import kills_record, risk_graph_sync, system_kills_refresh, zkill_feed_poll
 from routing.zkillboard import R2z2Client, R2z2Record, ZkillboardError
+from universe.graph import system_model
 
 pytestmark = pytest.mark.usefixtures("tiny_sde")
 
-XRAY, BRAVO, CHARLIE, FOXTROT = 8, 2, 3, 6
+ALPHA, XRAY, BRAVO, CHARLIE, FOXTROT = 1, 8, 2, 3, 6
 # ESI's /universe/system_kills answer: 13 ship+pod kills in CHARLIE (high), 3 in FOXTROT (elevated).
 HOURLY_KILLS = [
     {"system_id": CHARLIE, "ship_kills": 12, "pod_kills": 1, "npc_kills": 40},
@@ -272,17 +273,14 @@ def test_esi_hourly_counts_make_high_and_elevated(zkill_server: FakeHttpServer, 
         CHARLIE: ("high", ["13 ship/pod kills in the last hour"]),
         FOXTROT: ("elevated", ["3 ship/pod kills in the last hour"]),
     }
-    rows = graph_query(
-        f"MATCH (n:`{tiny_graph}`) WHERE n.risk_level IS NOT NULL "
-        "RETURN n.system_id AS id, n.risk_level AS level, n.risk_penalty AS penalty ORDER BY id"
-    )
-    assert rows == [
-        {"id": CHARLIE, "level": "high", "penalty": 5.0},
-        {"id": FOXTROT, "level": "elevated", "penalty": 1.0},
+    model = system_model(tiny_graph)
+    flagged = model.nodes.filter(risk_level__isnull=False).order_by("system_id")
+    assert [(n.system_id, n.risk_level, n.risk_penalty) for n in flagged] == [
+        (CHARLIE, "high", 5.0),
+        (FOXTROT, "elevated", 1.0),
     ]
-    gate = graph_query(f"MATCH (:`{tiny_graph}`)-[r:GATE]->(:`{tiny_graph}` {{system_id: {CHARLIE}}}) RETURN r LIMIT 1")
-    assert gate[0]["r"]["wr_shortest"] == 6.0
-    assert gate[0]["r"]["w_shortest"] == 1.0
+    gate = model.nodes.get(system_id=BRAVO).gates.relationship(model.nodes.get(system_id=CHARLIE))
+    assert (gate.wr_shortest, gate.w_shortest) == (6.0, 1.0)
 
 
 def test_flags_expire_when_the_kills_get_old(
@@ -298,15 +296,14 @@ def test_flags_expire_when_the_kills_get_old(
     later = time.time() + 6 * 60
     assert risk_levels_compute(now=later)[XRAY].level == "elevated"
     risk_graph_sync(now=later)
-    level = graph_query(f"MATCH (n:`{tiny_graph}` {{system_id: {XRAY}}}) RETURN n.risk_level AS level")[0]["level"]
-    assert level == "elevated"
+    model = system_model(tiny_graph)
+    assert model.nodes.get(system_id=XRAY).risk_level == "elevated"
     much_later = time.time() + 2 * 3600
     assert XRAY not in risk_levels_compute(now=much_later)
     risk_graph_sync(now=much_later)
     rows = graph_query(f"MATCH (n:`{tiny_graph}`) WHERE n.risk_level IS NOT NULL OR n.risk_penalty > 0 RETURN n")
     assert rows == []
-    gate = graph_query(f"MATCH (:`{tiny_graph}`)-[r:GATE]->(:`{tiny_graph}` {{system_id: {XRAY}}}) RETURN r LIMIT 1")
-    assert gate[0]["r"]["wr_shortest"] == 1.0
+    assert model.nodes.get(system_id=ALPHA).gates.relationship(model.nodes.get(system_id=XRAY)).wr_shortest == 1.0
 
 
 def test_old_kills_are_not_kept(sample: dict[str, Any]) -> None:

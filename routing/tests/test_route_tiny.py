@@ -7,8 +7,10 @@ from django_redis import get_redis_connection
 
 from evesite.exceptions import InvalidInputError, NotFoundError
 from evesite.graph import graph_query
+from routing.graph import WEIGHTS
 from routing.selectors import WEIGHTS_OK_KEY, route_find
 from routing.services import route_weights_refresh
+from universe.graph import GATE_TYPE, system_model
 
 pytestmark = pytest.mark.usefixtures("tiny_graph")
 
@@ -52,7 +54,8 @@ def test_secure_counts_unwanted_jumps_first() -> None:
 
 def test_avoid_is_respected_and_nothing_is_written() -> None:
     """Avoided systems are never entered; the gates deleted for the query come back (rolled back)."""
-    before = graph_query("MATCH ()-[r:GATE]->() RETURN count(r) AS n")[0]["n"]
+    count = f"MATCH ()-[r:`{GATE_TYPE}`]->() RETURN count(r) AS n"
+    before = graph_query(count)[0]["n"]
     assert _names(route_find(origin="Alpha", destination="Delta", avoid=["xray"])) == [
         "Alpha",
         "Bravo",
@@ -60,7 +63,7 @@ def test_avoid_is_respected_and_nothing_is_written() -> None:
         "Delta",
     ]
     assert route_find(origin="Alpha", destination="Delta", avoid=[8, "Charlie"]).jumps == 4
-    assert graph_query("MATCH ()-[r:GATE]->() RETURN count(r) AS n")[0]["n"] == before
+    assert graph_query(count)[0]["n"] == before
     assert route_find(origin="Alpha", destination="Delta").jumps == 2
 
 
@@ -102,21 +105,39 @@ def test_route_to_itself_has_no_jumps() -> None:
 
 def test_missing_weights_are_computed_by_the_selector(tiny_graph: str) -> None:
     """Fresh gates have no weights; the first route writes all six on every gate."""
-    missing = f"MATCH (:`{tiny_graph}`)-[r:GATE]->() WHERE r.wr_secure IS NULL RETURN count(r) AS n"
+    missing = f"MATCH (:`{tiny_graph}`)-[r:`{GATE_TYPE}`]->() WHERE r.wr_secure IS NULL RETURN count(r) AS n"
     assert graph_query(missing)[0]["n"] == 2 * 14
     route_find(origin="Alpha", destination="Delta")
     assert graph_query(missing)[0]["n"] == 0
-    rows = graph_query(f"MATCH (:`{tiny_graph}`)-[r:GATE]->(b:`{tiny_graph}` {{name: 'Charlie'}}) RETURN r LIMIT 1")
-    gate = rows[0]["r"]
-    assert (gate["w_shortest"], gate["w_secure"], gate["w_insecure"]) == (1.0, 1_000_001.0, 1.0)
+    model = system_model(tiny_graph)
+    gate = model.nodes.get(name="Bravo").gates.relationship(model.nodes.get(name="Charlie"))
+    assert (gate.w_shortest, gate.w_secure, gate.w_insecure) == (1.0, 1_000_001.0, 1.0)
 
 
 def test_new_gates_get_weights_when_the_check_runs_again(tiny_graph: str) -> None:
     """A gate added after the weights were written is found by the next periodic check."""
     assert route_weights_refresh() == 2 * 14
-    graph_query(
-        f"""MATCH (a:`{tiny_graph}` {{name: 'Alpha'}}), (d:`{tiny_graph}` {{name: 'Delta'}})
-        CREATE (a)-[:GATE]->(d)"""
-    )
+    model = system_model(tiny_graph)
+    model.nodes.get(name="Alpha").gates.connect(model.nodes.get(name="Delta"), {"distance_ly": 1.0, "to_security": 0.9})
     get_redis_connection("default").delete(WEIGHTS_OK_KEY.format(label=tiny_graph))
     assert _names(route_find(origin="Alpha", destination="Delta")) == ["Alpha", "Delta"]
+
+
+def test_systems_added_after_the_index_loaded_are_found_through_the_model(tiny_graph: str) -> None:
+    """A system the in-process index lacks is looked up with SolarSystem.nodes, by name or id, and routed to."""
+    assert route_find(origin="Alpha", destination="Delta").jumps == 2  # loads the index
+    model = system_model(tiny_graph)
+    static = {"security_class": "", "region_id": 1, "region_name": "Tiny", "constellation_id": 1}
+    static |= {"constellation_name": "Tiny One", "x": 0.0, "y": 0.0, "z": 0.0}
+    (kilo,) = model.nodes.bulk_create({"system_id": 30, "name": "Kilo Bay", "security": 0.8, **static})
+    delta = model.nodes.get(name="Delta")
+    weights = dict.fromkeys(WEIGHTS.values(), 1.0)  # written here: a weight refresh would reload the index
+    delta.gates.connect(kilo, {"distance_ly": 1.0, "to_security": 0.8, **weights})
+    kilo.gates.connect(delta, {"distance_ly": 1.0, "to_security": 0.9, **weights})
+    route = route_find(origin="alpha", destination="kilo bay")
+    assert _names(route) == ["Alpha", "Xray", "Delta", "Kilo Bay"]
+    assert route.destination.region == "Tiny"
+    assert route_find(origin="30", destination="30").destination.name == "Kilo Bay"
+    for unknown in ("Kilo", "K.*", "99999999999999999999999"):
+        with pytest.raises(NotFoundError, match="Unknown solar system"):
+            route_find(origin="Alpha", destination=unknown)

@@ -16,6 +16,7 @@ from typing import Any
 
 from evesite.graph import graph_query
 from universe import models as m
+from universe.graph import GATE_TYPE, SYSTEM_LABEL
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -394,12 +395,12 @@ def snapshot(*, with_run: bool = True) -> dict[str, Any]:
 
     state["nodes"] = [
         (r["id"], props(r["p"]))
-        for r in graph_query("MATCH (s:SolarSystem) RETURN s.system_id AS id, properties(s) AS p ORDER BY id")
+        for r in graph_query(f"MATCH (s:{SYSTEM_LABEL}) RETURN s.system_id AS id, properties(s) AS p ORDER BY id")
     ]
     state["gates"] = [
         (r["f"], r["t"], props(r["p"]))
         for r in graph_query(
-            "MATCH (a:SolarSystem)-[g:GATE]->(b:SolarSystem) "
+            f"MATCH (a:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) "
             "RETURN a.system_id AS f, b.system_id AS t, properties(g) AS p ORDER BY f, t"
         )
     ]

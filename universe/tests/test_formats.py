@@ -712,13 +712,14 @@ def _graph_snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         (sorted system rows, sorted gate rows).
     """
     from evesite.graph import graph_query
+    from universe.graph import GATE_TYPE, SYSTEM_LABEL
 
     props = ", ".join(f"s.{p} AS {p}" for p in SYSTEM_PROPERTIES)
-    systems = sorted(tuple(row.values()) for row in graph_query(f"MATCH (s:SolarSystem) RETURN {props}"))
+    systems = sorted(tuple(row.values()) for row in graph_query(f"MATCH (s:{SYSTEM_LABEL}) RETURN {props}"))
     gates = sorted(
         tuple(row.values())
         for row in graph_query(
-            "MATCH (a:SolarSystem)-[g:GATE]->(b:SolarSystem) "
+            f"MATCH (a:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) "
             "RETURN a.system_id AS a, b.system_id AS b, g.distance_ly AS d, g.to_security AS s"
         )
     )

@@ -16,8 +16,9 @@ import pytest
 from neomodel.exceptions import UniqueProperty
 
 from evesite.graph import graph_query
+from universe import graph_ingest
 from universe import models as m
-from universe import services
+from universe.graph import GATE_TYPE, SYSTEM_LABEL, SolarSystem, owned_properties
 from universe.sde.csvsource import CsvFolderDump
 from universe.sde.sources import DumpFormatError
 from universe.services import SPECS, _converted_rows, _plan, sde_ingest
@@ -78,17 +79,15 @@ def test_old_and_new_csv_styles_give_identical_contents(tmp_path: Path) -> None:
 
 
 def test_graph_weights(tmp_path: Path) -> None:
-    """Each GATE carries distance_ly from x/y/z in metres and the security of the system it leads into."""
+    """Each gate carries distance_ly from x/y/z in metres and the security of the system it leads into."""
     sde_ingest(source=write_dump(tmp_path / "d", base()))
-    rows = graph_query(
-        "MATCH (a:SolarSystem {system_id: 30000001})-[g:GATE]->(b:SolarSystem {system_id: 30000002}) "
-        "RETURN g.distance_ly AS d, g.to_security AS s, b.name AS name, b.region_name AS region, "
-        "b.constellation_name AS const, b.security_class AS cls"
-    )
+    a = SolarSystem.nodes.get(system_id=30000001)
+    b = SolarSystem.nodes.get(system_id=30000002)
+    gate = a.gates.relationship(b)
     metres = ((1.2e16 - 1.0e16) ** 2 + (0.6e16 - 0.5e16) ** 2 + (-1.2e16 + 1.0e16) ** 2) ** 0.5
-    assert rows == [
-        {"d": pytest.approx(metres / LY), "s": 0.45, "name": "Bbb", "region": "Alpha", "const": "Alpha One", "cls": ""}
-    ]
+    assert (gate.distance_ly, gate.to_security) == (pytest.approx(metres / LY), 0.45)
+    assert (b.name, b.region_name, b.constellation_name, b.security_class) == ("Bbb", "Alpha", "Alpha One", "")
+    assert b.risk_level is None
 
 
 def test_twice_gives_the_same_rows(tmp_path: Path) -> None:
@@ -105,8 +104,12 @@ def test_twice_gives_the_same_rows(tmp_path: Path) -> None:
 def test_a_newer_dump_updates_and_removes(tmp_path: Path) -> None:
     """Changed and removed systems, jumps, gates, stations, types follow a newer dump; routing properties stay."""
     sde_ingest(source=write_dump(tmp_path / "v1", base()))
-    graph_query("MATCH (s:SolarSystem {system_id: 30000001}) SET s.risk = 7")
-    graph_query("MATCH (:SolarSystem {system_id: 30000001})-[g:GATE]->(:SolarSystem {system_id: 30000002}) SET g.w = 3")
+    aaa, bbb = SolarSystem.nodes.get(system_id=30000001), SolarSystem.nodes.get(system_id=30000002)
+    aaa.risk_level = "high"
+    aaa.save()
+    gate = aaa.gates.relationship(bbb)
+    gate.wr_secure = 3.0
+    gate.save()
     tables = base()
     systems = tables["mapSolarSystems"][1]
     systems[:] = [row for row in systems if row[2] != 30000004]  # Ddd disappears
@@ -134,18 +137,15 @@ def test_a_newer_dump_updates_and_removes(tmp_path: Path) -> None:
     assert report.changed["invTypes"] == 1
     assert report.changed["mapSolarSystems"] == 1
 
-    nodes = {
-        r["id"]: r
-        for r in graph_query("MATCH (s:SolarSystem) RETURN s.system_id AS id, s.name AS name, s.risk AS risk")
-    }
+    nodes = {n.system_id: n for n in SolarSystem.nodes.all()}
     assert set(nodes) == {30000001, 30000002, 30000003}
-    assert nodes[30000002]["name"] == "Bbb Renamed"
-    assert nodes[30000001]["risk"] == 7
+    assert nodes[30000002].name == "Bbb Renamed"
+    assert nodes[30000001].risk_level == "high"
     edges = {
         (r["f"], r["t"]): r
         for r in graph_query(
-            "MATCH (a:SolarSystem)-[g:GATE]->(b:SolarSystem) "
-            "RETURN a.system_id AS f, b.system_id AS t, g.w AS w, g.to_security AS s"
+            f"MATCH (a:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) "
+            "RETURN a.system_id AS f, b.system_id AS t, g.wr_secure AS w, g.to_security AS s"
         )
     }
     assert set(edges) == {(30000001, 30000002), (30000002, 30000001), (30000002, 30000003), (30000003, 30000002)}
@@ -336,7 +336,7 @@ def test_a_neo4j_failure_rolls_postgresql_back(tmp_path: Path, monkeypatch: pyte
     tables["mapSolarSystems"][1][0][3] = "Changed"
     tables["mapSolarSystems"][1][0][11] = 0.7  # so gates into it change: nodes are written before the failure
     tables["invTypes"][1].pop()
-    monkeypatch.setattr(services, "_GATE_UPSERT", "UNWIND $rows AS r RETURN r.f / 0 AS boom")
+    monkeypatch.setattr(graph_ingest, "_gate_upsert_query", lambda label: "UNWIND $rows AS r RETURN r.f / 0 AS boom")
     with pytest.raises(DumpFormatError, match="Neo4j refused the graph"):
         sde_ingest(source=write_dump(tmp_path / "next", tables))
     assert snapshot() == before
@@ -400,16 +400,18 @@ def test_table_and_column_names_are_case_insensitive(tmp_path: Path) -> None:
 
 
 def test_system_id_is_unique_in_the_graph(tmp_path: Path) -> None:
-    """The constraint on SolarSystem.system_id refuses a second node with the same id."""
+    """The constraint neomodel installs for SolarSystem.system_id refuses a second node with the same id."""
     sde_ingest(source=write_dump(tmp_path / "d", base()))
     names = {
         r["name"]
         for r in graph_query("SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties, type")
-        if r["labelsOrTypes"] == ["SolarSystem"] and r["properties"] == ["system_id"]
+        if r["labelsOrTypes"] == [SYSTEM_LABEL] and r["properties"] == ["system_id"]
     }
-    assert names == {"constraint_unique_SolarSystem_system_id"}
+    assert names == {f"constraint_unique_{SYSTEM_LABEL}_system_id"}
+    existing = SolarSystem.nodes.get(system_id=30000001)
+    props = {p: getattr(existing, p) for p in owned_properties(SolarSystem, sde=True)}
     try:
         with pytest.raises(UniqueProperty):
-            graph_query("CREATE (:SolarSystem {system_id: 30000001, name: 'Twin'})")
+            SolarSystem(**{**props, "name": "Twin"}).save()
     finally:
-        graph_query("MATCH (s:SolarSystem {name: 'Twin'}) DETACH DELETE s")
+        graph_query(f"MATCH (s:{SYSTEM_LABEL} {{name: 'Twin'}}) DETACH DELETE s")

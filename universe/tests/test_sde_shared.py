@@ -12,9 +12,9 @@ from django.core.management import call_command
 
 from evesite.graph import graph_query
 from universe import models as m
-from universe.graph import LIGHT_YEAR_METRES, graph_reachable_count
+from universe.graph import GATE_TYPE, LIGHT_YEAR_METRES, SYSTEM_LABEL, SolarSystem, graph_counts, graph_reachable_count
+from universe.graph_ingest import JITA_ID
 from universe.selectors import sde_counts
-from universe.services import JITA_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,7 @@ def test_counts_match_the_acceptance_list(sde_universe: Path) -> None:
     assert counts["stations"] == 5154
     assert counts["types"] == 48037
     assert counts["stargates"] == 13776
+    assert graph_counts() == (8437, 13776)
 
 
 def test_jita(sde_universe: Path) -> None:
@@ -41,12 +42,12 @@ def test_jita(sde_universe: Path) -> None:
     assert jita.security == pytest.approx(0.945913)
     assert m.SolarSystemJump.objects.filter(from_system_id=JITA_ID).count() == 7
     assert m.Stargate.objects.filter(system_id=JITA_ID).count() == 7
-    rows = graph_query(
-        "MATCH (s:SolarSystem {system_id: $id})-[g:GATE]->(t) RETURN s.name AS name, s.region_name AS region, "
-        "s.security AS sec, count(g) AS gates",
-        {"id": JITA_ID},
+    node = SolarSystem.nodes.get(system_id=JITA_ID)
+    assert (node.name, node.region_name, node.security) == ("Jita", "The Forge", pytest.approx(0.945913))
+    assert len(node.gates) == 7
+    assert {n.name for n in node.gates.all()} == set(
+        m.SolarSystemJump.objects.filter(from_system_id=JITA_ID).values_list("to_system__name", flat=True)
     )
-    assert rows == [{"name": "Jita", "region": "The Forge", "sec": pytest.approx(0.945913), "gates": 7}]
 
 
 def test_reachable_from_jita_matches_a_breadth_first_search(sde_universe: Path) -> None:
@@ -69,9 +70,9 @@ def test_graph_equals_postgresql(sde_universe: Path) -> None:
     """Same systems and same directed jumps in Neo4j as in PostgreSQL; weights follow from x/y/z and security."""
     pg_ids = set(m.SolarSystem.objects.values_list("id", flat=True))
     pg_pairs = set(m.SolarSystemJump.objects.values_list("from_system_id", "to_system_id"))
-    graph_ids = {r["id"] for r in graph_query("MATCH (s:SolarSystem) RETURN s.system_id AS id")}
+    graph_ids = {r["id"] for r in graph_query(f"MATCH (s:{SYSTEM_LABEL}) RETURN s.system_id AS id")}
     edges = graph_query(
-        "MATCH (a:SolarSystem)-[g:GATE]->(b:SolarSystem) "
+        f"MATCH (a:{SYSTEM_LABEL})-[g:{GATE_TYPE}]->(b:{SYSTEM_LABEL}) "
         "RETURN a.system_id AS f, b.system_id AS t, g.distance_ly AS d, g.to_security AS s"
     )
     assert graph_ids == pg_ids

@@ -8,8 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from evesite.exceptions import DomainError
-from evesite.graph import graph_query
-from routing.graph import MODES, graph_label
+from routing.graph import MODES, graph_label, graph_model
 from routing.selectors import route_find
 
 
@@ -40,9 +39,8 @@ class Command(BaseCommand):
         Raises:
             CommandError: When the graph is empty, a system is unknown, or there is no route.
         """
-        label = graph_label()
-        if not graph_query(f"MATCH (n:`{label}`) RETURN n LIMIT 1"):
-            raise CommandError(f"The gate graph (:{label}) is empty: run `manage.py ingest_data` first.")
+        if graph_model().nodes.first_or_none() is None:
+            raise CommandError(f"The gate graph (:{graph_label()}) is empty: run `manage.py ingest_data` first.")
         try:
             route = route_find(
                 origin=options["origin"],

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evesite.exceptions import DomainError
+from universe.graph_ingest import JITA_ID
 from universe.sde.sources import dump_find_latest
-from universe.services import JITA_ID, IngestReport, sde_graph_rebuild, sde_ingest
+from universe.services import IngestReport, sde_graph_rebuild, sde_ingest
 
 
 class Command(BaseCommand):
