@@ -76,7 +76,7 @@ class UserSettingsPatch(_SystemRefsIn):
     sales_tax: float | None = percent_field(None, description="Percent.")
     broker_fee: float | None = percent_field(None, description="Percent.")
     home_station_id: int | None = id_field(None, description="NPC station or player structure id; null: none.")
-    default_route_mode: Annotated[RouteMode | None, _mode_field(required=False)] = None
+    default_route_mode: Annotated[RouteMode | None, _mode_field(required=False, allow_null=True)] = None
     avoid: list[str] | None = pydantic.Field(
         None, max_length=AVOID_MAX_ITEMS, description="Solar system ids or names (replaces the list)."
     )

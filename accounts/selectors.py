@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from accounts.models import EveCharacter, RouteMode, SavedRoute, UserSettings
-from evesite.exceptions import InvalidInputError, NotFoundError
+from evesite.exceptions import NotFoundError
 from universe.models import SolarSystem
 
 # Player structures have ids from 10**12 up; NPC stations are SDE rows.
@@ -138,7 +138,7 @@ def solar_systems_resolve(*, refs: Sequence[int | str]) -> list[SolarSystem]:
         else:
             found.append(system)
     if unknown:
-        raise InvalidInputError(f"Unknown solar system(s): {', '.join(unknown)}.", unknown=unknown)
+        raise NotFoundError(f"Unknown solar system(s): {', '.join(unknown)}.", unknown=unknown)
     return found
 
 

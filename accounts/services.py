@@ -21,7 +21,7 @@ from accounts.crypto import TokenDecryptionError, token_decrypt, token_encrypt
 from accounts.models import EveCharacter, EveToken, RouteMode, SavedRoute, UserSettings
 from accounts.selectors import STRUCTURE_ID_MIN, saved_route_get, solar_systems_resolve, user_settings_effective
 from esi.client import EsiClient, EsiResponse
-from evesite.exceptions import InvalidInputError
+from evesite.exceptions import ConflictError, InvalidInputError, NotFoundError
 from universe.models import Station
 
 logger = logging.getLogger(__name__)
@@ -291,7 +291,7 @@ def _station_check(station_id: int | None) -> None:
     if station_id is None or station_id >= STRUCTURE_ID_MIN:
         return
     if not Station.objects.filter(pk=station_id).exists():
-        raise InvalidInputError(f"Unknown station {station_id}.", field="home_station_id")
+        raise NotFoundError(f"Unknown station {station_id}.", field="home_station_id")
 
 
 def _mode_check(mode: str) -> str:
@@ -385,7 +385,7 @@ def _route_save(route: SavedRoute) -> SavedRoute:
         with transaction.atomic():
             route.save()
     except IntegrityError:
-        raise InvalidInputError(f"You already have a saved route named {route.name!r}.", field="name") from None
+        raise ConflictError(f"You already have a saved route named {route.name!r}.", field="name") from None
     return route
 
 

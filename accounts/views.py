@@ -120,6 +120,8 @@ class UserSettingsViewSet(viewsets.ViewSet):
     """The logged-in user's trading and routing defaults (a singleton: ``/api/me/settings/``)."""
 
     permission_classes = [IsAuthenticated]
+    # Unknown systems or home station in a body (read by evesite.openapi).
+    error_statuses = (404,)
 
     @extend_schema(
         operation_id="me_settings_retrieve",
@@ -189,6 +191,8 @@ class SavedRouteViewSet(viewsets.ViewSet):
     """The logged-in user's saved routes (another user's route answers 404, as an unknown id does)."""
 
     permission_classes = [IsAuthenticated]
+    # Unknown systems in a body (404) and a name already taken (409), read by evesite.openapi.
+    error_statuses = (404, 409)
     pagination_class = BoundedLimitOffsetPagination
     lookup_field = "route_id"
     lookup_value_converter = "int"  # ASCII digits; the 64-bit bound is checked by SavedRoutePath

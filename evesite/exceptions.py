@@ -53,6 +53,13 @@ class InvalidInputError(DomainError):
     code = "invalid_input"
 
 
+class ConflictError(DomainError):
+    """The request clashes with what is stored (a name already taken)."""
+
+    status_code = 409
+    code = "conflict"
+
+
 class UpstreamError(DomainError):
     """An outside service answered badly or not at all."""
 

@@ -13,6 +13,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 # Methods whose requests may carry a body (a chunked one without Content-Length is refused on these).
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _STATEMENT_TIMEOUT_UID = "evesite.web_statement_timeout"
+# Paths that take larger bodies than API_MAX_BODY_BYTES (exact path -> bytes), registered by their apps at start-up.
+_PATH_BODY_LIMITS: dict[str, int] = {}
+
+
+def body_limit_register(*, path: str, max_bytes: int) -> None:
+    """Let one path take bodies up to ``max_bytes`` (it never gets less than ``API_MAX_BODY_BYTES``).
+
+    Args:
+        path: The exact request path (``/api/appraisal/``).
+        max_bytes: Its cap.
+    """
+    _PATH_BODY_LIMITS[path] = max_bytes
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
@@ -53,7 +65,7 @@ def request_body_limit_middleware(get_response: Callable[[HttpRequest], HttpResp
         Returns:
             The answer.
         """
-        limit = int(settings.API_MAX_BODY_BYTES)
+        limit = max(int(settings.API_MAX_BODY_BYTES), _PATH_BODY_LIMITS.get(request.path_info, 0))
         raw = request.META.get("CONTENT_LENGTH") or ""
         if raw:
             try:

@@ -39,6 +39,7 @@ DESCRIPTIONS = {
     404: "What the path names does not exist.",
     411: "A body sent without Content-Length.",
     413: "The body is larger than API_MAX_BODY_BYTES.",
+    409: "The request clashes with what is stored (e.g. a name already taken).",
     414: "The URL is longer than the server reads (gunicorn's HTML answer, 4094-byte request line).",
     415: "The body's media type is not JSON or a form.",
     429: "Throttled, or the site is busy; see Retry-After.",

@@ -117,8 +117,8 @@ def test_settings_defaults_then_put_then_patch(alice: tuple[APIClient, Any], sys
         ({"sales_tax": 101}, 400),
         ({"broker_fee": -1}, 400),
         ({"default_route_mode": "fastest"}, 400),
-        ({"avoid": ["No Such System"]}, 400),
-        ({"home_station_id": 60999999}, 400),
+        ({"avoid": ["No Such System"]}, 404),
+        ({"home_station_id": 60999999}, 404),
         ({"home_station_id": 1_035_466_617_946}, 200),  # a player structure: not in the SDE, accepted
     ],
 )
@@ -182,20 +182,22 @@ def test_routes_create_list_get_delete(alice: tuple[APIClient, Any], systems: di
 
 
 @pytest.mark.parametrize(
-    "payload",
+    ("payload", "status"),
     [
-        {"name": "x", "origin": "Nowhere", "destination": "Jita"},
-        {"name": "x", "origin": "Jita", "destination": "Amarr", "mode": "warp"},
-        {"name": "x", "origin": "Jita", "destination": "Amarr", "avoid": ["99999999"]},
-        {"name": "  ", "origin": "Jita", "destination": "Amarr"},
-        {"origin": "Jita", "destination": "Amarr"},
+        ({"name": "x", "origin": "Nowhere", "destination": "Jita"}, 404),
+        ({"name": "x", "origin": "Jita", "destination": "Amarr", "mode": "warp"}, 400),
+        ({"name": "x", "origin": "Jita", "destination": "Amarr", "avoid": ["99999999"]}, 404),
+        ({"name": "  ", "origin": "Jita", "destination": "Amarr"}, 400),
+        ({"origin": "Jita", "destination": "Amarr"}, 400),
     ],
 )
-def test_route_validation(alice: tuple[APIClient, Any], systems: dict[str, SolarSystem], payload: dict) -> None:
-    """Unknown systems, modes, and missing names are 400s; nothing is saved."""
+def test_route_validation(
+    alice: tuple[APIClient, Any], systems: dict[str, SolarSystem], payload: dict, status: int
+) -> None:
+    """Unknown systems are 404s (as in GET /api/routes/); bad modes and names 400s; nothing is saved."""
     client, _ = alice
     response = client.post("/api/me/routes/", payload, format="json")
-    assert response.status_code == 400, response.content
+    assert response.status_code == status, response.content
     assert SavedRoute.objects.count() == 0
 
 
@@ -205,7 +207,7 @@ def test_route_names_are_unique_per_user(
     """Alice cannot save two routes with one name; Bob can use the same name."""
     payload = {"name": "Trade", "origin": "Jita", "destination": "Amarr"}
     assert alice[0].post("/api/me/routes/", payload, format="json").status_code == 201
-    assert alice[0].post("/api/me/routes/", payload, format="json").status_code == 400
+    assert alice[0].post("/api/me/routes/", payload, format="json").status_code == 409
     assert bob[0].post("/api/me/routes/", payload, format="json").status_code == 201
 
 

@@ -99,18 +99,18 @@ def test_ids_may_be_numbers_and_null_keeps_a_value(
 def test_patch_refuses_unknown_systems_and_a_taken_name(
     alice: tuple[APIClient, Any], systems: dict[str, SolarSystem]
 ) -> None:
-    """Unknown systems and another route's name are 400s from the service; nothing changes."""
+    """Unknown systems are 404s and another route's name a 409 from the service; nothing changes."""
     client, _ = alice
     first = _save(client, "First")
     _save(client, "Second")
     url = f"/api/me/routes/{first['id']}/"
     unknown = client.patch(url, {"destination": "Nowhere", "name": "Renamed"}, format="json")
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404
     assert unknown.json()["unknown"] == ["Nowhere"]
     taken = client.patch(url, {"name": "Second"}, format="json")
-    assert taken.status_code == 400
+    assert taken.status_code == 409
     assert taken.json() == {
-        "error": "invalid_input",
+        "error": "conflict",
         "detail": "You already have a saved route named 'Second'.",
         "field": "name",
     }
