@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import logout
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -218,6 +218,19 @@ class SavedRouteViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="me_routes_create",
         request=SavedRouteIn.drf_serializer,
+        examples=[
+            OpenApiExample(
+                "Jita to Amarr in high-sec, around Niarja",
+                value={
+                    "name": "Jita-Amarr",
+                    "origin": "Jita",
+                    "destination": "Amarr",
+                    "mode": "secure",
+                    "avoid": ["Niarja"],
+                },
+                request_only=True,
+            )
+        ],
         responses={201: SavedRouteOut.drf_serializer},
         summary="Save",
     )

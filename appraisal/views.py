@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +40,13 @@ class AppraisalViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
     @extend_schema(
         operation_id="appraisal_create",
         request=AppraisalIn.drf_serializer,
+        examples=[
+            OpenApiExample(
+                "A cargo hold and a fitting line, valued at Jita",
+                value={"text": "Tritanium\t10,000\nPyerite x 2500\n3 Warrior I\nRifter", "market": "jita"},
+                request_only=True,
+            )
+        ],
         responses={
             201: AppraisalOut.drf_serializer,
             202: OpenApiResponse(

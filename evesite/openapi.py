@@ -47,6 +47,18 @@ DESCRIPTIONS = {
     503: "A datastore is down or a query ran past its time limit.",
 }
 _METHODS = {"get", "put", "post", "patch", "delete"}
+# Real values for the parameters that name things in EVE (from the SDE): Jita, Amarr and Niarja, The Forge,
+# Jita IV - Moon 4 - Caldari Navy Assembly Plant, Tritanium. Swagger UI fills them in; the fuzzer tries them.
+PARAMETER_EXAMPLES: dict[str, Any] = {
+    "origin": "Jita",
+    "destination": "Amarr",
+    "avoid": "Niarja",
+    "region_id": 10000002,
+    "station_id": "60003760",
+    "resource_id": 34,
+    "sales_tax": 3.6,
+    "broker_fee": 1.5,
+}
 INT64_MAX = 2**63 - 1
 
 
@@ -127,6 +139,8 @@ def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any
                 continue
             for parameter in operation.get("parameters", []):
                 _bounds(path, parameter)
+                if parameter["name"] in PARAMETER_EXAMPLES and "examples" not in parameter:
+                    parameter.setdefault("example", PARAMETER_EXAMPLES[parameter["name"]])
             responses = operation.setdefault("responses", {})
             for code in sorted(_codes(operation, views.get((path, method)))):
                 responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
