@@ -1,7 +1,7 @@
 """API routes of accounts, mounted under /api/.
 
-Their paths and names predate the viewsets (clients and ``reverse()`` use them). DRF's default route names
-(``{basename}-list``) cannot spell ``me`` or ``logout``, so each router below declares its own routes.
+Their paths and names predate the viewsets (clients and ``reverse()`` use them): the singletons' router names
+each URL by its basename, and the saved routes' router declares the two names they always had.
 """
 
 from django.urls import URLPattern, URLResolver
@@ -14,19 +14,10 @@ from accounts.views import (
     SavedRouteViewSet,
     UserSettingsViewSet,
 )
-from evesite.routers import api_router
+from evesite.routers import api_router, singleton_router
 
 # A resource without an id (the user's own data, a step of the login): one URL, named by its basename.
-singletons = api_router()
-singletons.routes = [
-    Route(
-        url="{prefix}{trailing_slash}",
-        mapping={"get": "retrieve", "put": "update", "patch": "partial_update", "post": "create"},
-        name="{basename}",
-        detail=False,
-        initkwargs={"suffix": "Instance"},
-    )
-]
+singletons = singleton_router()
 singletons.register("me", MeViewSet, basename="me")
 singletons.register("me/settings", UserSettingsViewSet, basename="me-settings")
 singletons.register("auth/login", LoginInfoViewSet, basename="login-info")

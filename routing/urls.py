@@ -1,26 +1,12 @@
-"""API routes of routing, mounted under /api/.
+"""API routes of routing, mounted under /api/: a route is computed (retrieved), the flagged systems listed.
 
-Their names predate the viewsets (``routes``, ``risk``): DRF's default routes (``{basename}-list``) cannot
-spell them, so each resource has one URL named by its basename. A route is computed (retrieved), the
-flagged systems are listed.
+Their names predate the viewsets (``routes``, ``risk``): each has one URL named by its basename.
 """
 
-from rest_framework.routers import Route
-
-from evesite.routers import api_router
+from evesite.routers import singleton_router
 from routing.views import RiskViewSet, RouteViewSet
 
-router = api_router()
-router.routes = [
-    Route(
-        url="{prefix}{trailing_slash}",
-        mapping={"get": action},
-        name="{basename}",
-        detail=False,
-        initkwargs={"suffix": suffix},
-    )
-    for action, suffix in (("retrieve", "Instance"), ("list", "List"))
-]
+router = singleton_router()
 router.register("routes", RouteViewSet, basename="routes")
 router.register("risk", RiskViewSet, basename="risk")
 
