@@ -244,7 +244,7 @@ def main() -> int:
         server.wait(timeout=30)
 
     from evesite.exceptions import NotFoundError
-    from routing.selectors import route_find
+    from routing.services import route_find
 
     selector_times: list[float] = []
     selector_start = time.perf_counter()

@@ -664,7 +664,7 @@ def contracts_courier_routes(*, region_id: int | None = None) -> int:
     rows = list(couriers.only("contract_id", "start_location_id", "end_location_id"))
     if not rows:
         return 0
-    from routing.selectors import route_find  # Neo4j-backed: loaded only when there are couriers
+    from routing.services import route_find  # Neo4j-backed: loaded only when there are couriers
 
     station_ids = {i for r in rows for i in (r.start_location_id, r.end_location_id) if i is not None}
     systems = dict(Station.objects.filter(id__in=station_ids).values_list("id", "system_id"))

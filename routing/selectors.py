@@ -11,23 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django_redis import get_redis_connection
 from neo4j.exceptions import TransientError
 
 from evesite.exceptions import InvalidInputError, NotFoundError
 from evesite.graph import graph_query, graph_rolled_back_query
 from routing import graph
+from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY, routing_redis
 from routing.systems import query_timeout, system_get, system_name, system_resolve, systems_static
 from universe.graph import SolarSystem
 
 logger = logging.getLogger("routing")
 
 RISK_LEVELS: tuple[str, ...] = ("critical", "high", "elevated")
-# Redis keys (per graph label) of the routing engine's state.
-KILLS_KEY = "routing:kills"
-SYSTEM_KILLS_KEY = "routing:system_kills"
-WEIGHTS_OK_KEY = "routing:{label}:weights_ok"
-RISK_FRESH_KEY = "routing:{label}:risk_fresh"
 AVOID_RETRIES = 3
 
 
@@ -83,37 +78,6 @@ class SystemRisk:
     penalty: float
     # Epoch seconds when this risk changes next because a kill gets old (None: never by itself).
     changes_at: float | None = None
-
-
-def _redis() -> Any:
-    """Return the raw Redis client of the default cache.
-
-    Returns:
-        The client.
-    """
-    return get_redis_connection("default")
-
-
-def graph_state_ensure() -> None:
-    """Make sure every gate carries its weights and the graph's risk has not outlived its kills.
-
-    The gate check runs at most every ``ROUTING_WEIGHTS_CHECK_SECONDS``. The
-    risk in the graph is trusted while the Redis key ``RISK_FRESH_KEY`` lives:
-    until the first kill gets old, and at most ``ROUTING_RISK_RESYNC_SECONDS``
-    (so a lost Redis never leaves stale risk in the graph).
-    """
-    from routing import services
-
-    label = graph.graph_label()
-    keys = [k.format(label=label) for k in (WEIGHTS_OK_KEY, RISK_FRESH_KEY)]
-    weights_ok, fresh = _redis().mget(keys)
-    if not weights_ok:
-        missing = graph_query(graph.weights_missing_query(label))[0]["missing"]
-        if missing:
-            services.route_weights_refresh()
-        _redis().set(keys[0], "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
-    if not fresh:
-        services.risk_graph_sync()
 
 
 def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid: tuple[int, ...]) -> list[dict]:
@@ -197,7 +161,11 @@ def _route_systems(row: dict[str, Any]) -> list[RouteSystem]:
     return systems
 
 
-def route_find(
+class GateWeightsMissingError(Exception):
+    """A route crossed gates that carry no weights yet (:func:`routing.services.route_find` repairs them)."""
+
+
+def route_read(
     *,
     origin: int | str,
     destination: int | str,
@@ -205,7 +173,7 @@ def route_find(
     avoid: Sequence[int | str] = (),
     avoid_risk: bool = True,
 ) -> Route:
-    """Find a route in Neo4j with one ``apoc.algo.dijkstra`` call.
+    """Read a route from Neo4j with one ``apoc.algo.dijkstra`` call, as the graph is (nothing is written).
 
     Args:
         origin: System id or name (case-insensitive, exact).
@@ -221,21 +189,17 @@ def route_find(
     Raises:
         InvalidInputError: For an unknown mode.
         NotFoundError: For an unknown system, or when no route exists.
+        GateWeightsMissingError: When the route crossed gates without weights.
     """
     label = graph.graph_label()
     weight = graph.weight_property(mode=mode, avoid_risk=avoid_risk)
     origin_id = system_resolve(ref=origin)
     destination_id = system_resolve(ref=destination)
     avoid_ids = tuple(sorted({system_resolve(ref=a) for a in avoid} - {origin_id, destination_id}))
-    graph_state_ensure()
     kwargs = {"label": label, "origin": origin_id, "destination": destination_id, "weight": weight, "avoid": avoid_ids}
     rows = _route_rows(**kwargs)  # type: ignore[arg-type]
     if rows and float(rows[0]["weight"]) >= graph.MISSING_WEIGHT:
-        from routing import services
-
-        logger.warning("A route used gates without weights: recomputing every gate's weights")
-        services.route_weights_refresh()
-        rows = _route_rows(**kwargs)  # type: ignore[arg-type]
+        raise GateWeightsMissingError(f"A route from {origin_id} to {destination_id} used gates without weights.")
     if not rows:
         what = f"No route from {system_name(system_id=origin_id)} to {system_name(system_id=destination_id)}"
         if avoid_ids:
@@ -308,7 +272,7 @@ def system_kills_get() -> tuple[dict[int, tuple[int, int, int]], float | None]:
     Returns:
         ``{system_id: (ship_kills, pod_kills, npc_kills)}`` and when they expire (epoch seconds), if kept.
     """
-    raw = _redis().get(SYSTEM_KILLS_KEY)
+    raw = routing_redis().get(SYSTEM_KILLS_KEY)
     if not raw:
         return {}, None
     data = json.loads(raw)
@@ -393,7 +357,7 @@ def risk_levels_compute(*, now: float | None = None) -> dict[int, SystemRisk]:
     now = time.time() if now is None else now
     horizon = max(3600.0, float(settings.ROUTING_CRITICAL_WINDOW_MINUTES) * 60.0)
     by_system: dict[int, list[KillEntry]] = {}
-    for raw in _redis().zrangebyscore(KILLS_KEY, now - horizon, "+inf"):
+    for raw in routing_redis().zrangebyscore(KILLS_KEY, now - horizon, "+inf"):
         entry = KillEntry.from_member(raw)
         by_system.setdefault(entry.system_id, []).append(entry)
     esi, esi_expires = system_kills_get()

@@ -6,7 +6,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,15 +15,14 @@ from esi.client import EsiClient
 from esi.models import Killmail, SystemKills
 from evesite.graph import graph_query
 from routing import graph
+from routing.cache import KILLS_KEY, RISK_FRESH_KEY, SYSTEM_KILLS_KEY, WEIGHTS_OK_KEY, routing_redis
 from routing.models import KillFeedCursor
 from routing.selectors import (
-    KILLS_KEY,
-    RISK_FRESH_KEY,
-    SYSTEM_KILLS_KEY,
-    WEIGHTS_OK_KEY,
+    GateWeightsMissingError,
     KillEntry,
-    _redis,
+    Route,
     risk_levels_compute,
+    route_read,
     smartbomb_type_ids,
     stargates_get,
 )
@@ -74,7 +73,7 @@ def route_weights_refresh() -> int:
     for name in graph.ROUTING_PROPERTIES:  # known property keys keep Neo4j from warning about them in queries
         graph_query("CALL db.createProperty($name)", {"name": name})
     gates = int(graph_query(graph.weights_all_query(label), graph.row_params())[0]["gates"])
-    _redis().set(WEIGHTS_OK_KEY.format(label=label), "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
+    routing_redis().set(WEIGHTS_OK_KEY.format(label=label), "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
     logger.info("Routing weights written on %d gates of :%s", gates, label)
     return gates
 
@@ -112,7 +111,7 @@ def risk_graph_sync(*, now: float | None = None) -> RiskSyncReport:
         gates = int(graph_query(graph.risk_write_query(label), graph.row_params(rows=rows))[0]["gates"])
     changes = [r.changes_at - now for r in risks.values() if r.changes_at is not None]
     trust = min([float(settings.ROUTING_RISK_RESYNC_SECONDS), *changes])
-    _redis().set(RISK_FRESH_KEY.format(label=label), "1", px=max(1, math.ceil(trust * 1000)))
+    routing_redis().set(RISK_FRESH_KEY.format(label=label), "1", px=max(1, math.ceil(trust * 1000)))
     flagged = sum(1 for r in risks.values() if r.level)
     logger.info("Risk written to :%s: %d flagged, %d systems, %d gates", label, flagged, len(rows), gates)
     return RiskSyncReport(flagged=flagged, systems_written=len(rows), gates_written=gates)
@@ -153,7 +152,7 @@ def kills_record(*, killmails: Iterable[Killmail], now: float | None = None) -> 
     now = time.time() if now is None else now
     ttl = int(settings.ROUTING_KILL_TTL_SECONDS)
     fresh = [k for k in killmails if k.killmail_time.timestamp() >= now - ttl]
-    redis = _redis()
+    redis = routing_redis()
     redis.zremrangebyscore(KILLS_KEY, "-inf", now - ttl)
     if not fresh:
         return 0
@@ -193,7 +192,7 @@ def system_kills_refresh(*, client: EsiClient | None = None) -> int:
         "systems": {str(r.system_id): [r.ship_kills, r.pod_kills, r.npc_kills] for r in rows},
         "expires_at": time.time() + ttl,
     }
-    _redis().set(SYSTEM_KILLS_KEY, json.dumps(payload), ex=ttl)
+    routing_redis().set(SYSTEM_KILLS_KEY, json.dumps(payload), ex=ttl)
     risk_graph_sync()
     return len(rows)
 
@@ -270,7 +269,7 @@ def zkill_feed_poll_locked(
     Returns:
         What the run read, or None when another run holds the lock (nothing was requested).
     """
-    lock = _redis().lock(FEED_POLL_LOCK_KEY, timeout=FEED_POLL_LOCK_SECONDS)
+    lock = routing_redis().lock(FEED_POLL_LOCK_KEY, timeout=FEED_POLL_LOCK_SECONDS)
     if not lock.acquire(blocking=False):
         logger.info("Another R2Z2 feed run holds %s: skipped", FEED_POLL_LOCK_KEY)
         return None
@@ -278,3 +277,56 @@ def zkill_feed_poll_locked(
         return zkill_feed_poll(max_records=max_records, client=client)
     finally:
         lock.release()
+
+
+def graph_state_ensure() -> None:
+    """Make sure every gate carries its weights and the graph's risk has not outlived its kills.
+
+    The gate check runs at most every ``ROUTING_WEIGHTS_CHECK_SECONDS``. The
+    risk in the graph is trusted while the Redis key ``RISK_FRESH_KEY`` lives:
+    until the first kill gets old, and at most ``ROUTING_RISK_RESYNC_SECONDS``
+    (so a lost Redis never leaves stale risk in the graph).
+    """
+    label = graph.graph_label()
+    keys = [k.format(label=label) for k in (WEIGHTS_OK_KEY, RISK_FRESH_KEY)]
+    weights_ok, fresh = routing_redis().mget(keys)
+    if not weights_ok:
+        missing = graph_query(graph.weights_missing_query(label))[0]["missing"]
+        if missing:
+            route_weights_refresh()
+        routing_redis().set(keys[0], "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
+    if not fresh:
+        risk_graph_sync()
+
+
+def route_find(
+    *,
+    origin: int | str,
+    destination: int | str,
+    mode: str = "shortest",
+    avoid: Sequence[int | str] = (),
+    avoid_risk: bool = True,
+) -> Route:
+    """Bring the graph's weights and risk up to date, then read the route (see :func:`route_read`).
+
+    A route over gates without weights (a graph ingested since the last check) recomputes every gate's
+    weights and is read again.
+
+    Args:
+        origin: System id or name (case-insensitive, exact).
+        destination: System id or name.
+        mode: ``shortest``, ``secure`` or ``insecure``.
+        avoid: Systems (ids or names) never entered, except as origin or destination.
+        avoid_risk: Add the risk penalties to the weights.
+
+    Returns:
+        The route.
+    """
+    graph_state_ensure()
+    kwargs = {"origin": origin, "destination": destination, "mode": mode, "avoid": avoid, "avoid_risk": avoid_risk}
+    try:
+        return route_read(**kwargs)  # type: ignore[arg-type]
+    except GateWeightsMissingError:
+        logger.warning("A route used gates without weights: recomputing every gate's weights")
+        route_weights_refresh()
+        return route_read(**kwargs)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from evesite.admission import ExpensiveAdmissionMixin
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import SvgExpensiveRateThrottle, throttles_with
-from routing import selectors
+from routing import selectors, services
 from routing.schemas import RiskQuery, Route, RouteQuery, SystemRisk
 from routing.svg import route_svg_render
 
@@ -90,7 +90,7 @@ class RouteViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
             avoid: list[int | str] = [a.strip() for a in query.avoid.split(",") if a.strip()]
         else:
             avoid = list(default_avoid or [])
-        route = selectors.route_find(
+        route = services.route_find(
             origin=query.origin,
             destination=query.destination,
             mode=query.mode or default_mode or "shortest",

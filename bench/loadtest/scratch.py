@@ -207,7 +207,7 @@ def seed(spec_json: str) -> int:
 
     from market.services import market_snapshot_store
     from routing import graph
-    from routing.selectors import RISK_FRESH_KEY, WEIGHTS_OK_KEY
+    from routing.cache import RISK_FRESH_KEY, WEIGHTS_OK_KEY
     from universe.models import ItemType
 
     spec = json.loads(spec_json)

@@ -152,7 +152,7 @@ def test_detail_breakdown_from_redis_then_postgres_without_esi(cached: Any, esi:
 
 def test_couriers_listed_with_route_jumps_and_isk_per_jump(cached: Any, esi: FakeHttpServer) -> None:
     """The Derelik courier to Jita carries reward, collateral, the routing engine's jumps and ISK per jump."""
-    from routing.selectors import route_find
+    from routing.services import route_find
     from universe.models import Station
 
     calls = esi.count()

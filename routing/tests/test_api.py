@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from evesite import settings as site_settings
-from routing.selectors import KILLS_KEY, KillEntry
+from routing.cache import KILLS_KEY
+from routing.selectors import KillEntry
 from routing.services import risk_graph_sync
 
 pytestmark = pytest.mark.usefixtures("tiny_sde")

@@ -18,8 +18,9 @@ from django_redis import get_redis_connection
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from evesite.testing.output import TtyStringIO
 from routing import tasks
+from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY
 from routing.models import KillFeedCursor
-from routing.selectors import KILLS_KEY, SYSTEM_KILLS_KEY, risk_list
+from routing.selectors import risk_list
 from routing.services import FEED_POLL_LOCK_KEY, R2Z2_FEED
 from routing.tests.test_risk import HOURLY_KILLS
 

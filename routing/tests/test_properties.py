@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from evesite.graph import graph_query
 from routing.security import security_display, security_is_high
-from routing.selectors import route_find
-from routing.services import route_weights_refresh
+from routing.services import route_find, route_weights_refresh
 from routing.tests.conftest import graph_create
 from routing.tests.reference import bfs_jumps, lexicographic_cost, path_is_walk
 

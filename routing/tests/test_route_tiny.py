@@ -7,9 +7,9 @@ from django_redis import get_redis_connection
 
 from evesite.exceptions import InvalidInputError, NotFoundError
 from evesite.graph import graph_query
+from routing.cache import WEIGHTS_OK_KEY
 from routing.graph import WEIGHTS
-from routing.selectors import WEIGHTS_OK_KEY, route_find
-from routing.services import route_weights_refresh
+from routing.services import route_find, route_weights_refresh
 from universe.graph import GATE_TYPE, system_model
 
 pytestmark = pytest.mark.usefixtures("tiny_graph")

@@ -14,7 +14,7 @@ import pytest
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from routing.security import security_is_high
-from routing.selectors import route_find
+from routing.services import route_find
 from routing.tests.reference import bfs_jumps, lexicographic_cost, path_is_walk
 from universe.models import SolarSystem, SolarSystemJump
 
@@ -166,7 +166,7 @@ def clean_risk(settings) -> Iterator[None]:
     yield
     from django_redis import get_redis_connection
 
-    from routing.selectors import KILLS_KEY, SYSTEM_KILLS_KEY
+    from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY
     from routing.services import risk_graph_sync
 
     get_redis_connection("default").delete(KILLS_KEY, SYSTEM_KILLS_KEY)

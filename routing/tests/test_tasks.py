@@ -10,8 +10,9 @@ from django_redis import get_redis_connection
 from evesite.celery import app
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from routing import tasks
+from routing.cache import KILLS_KEY
 from routing.schedule import BEAT_SCHEDULE
-from routing.selectors import KILLS_KEY, KillEntry
+from routing.selectors import KillEntry
 
 pytestmark = pytest.mark.usefixtures("tiny_graph")
 

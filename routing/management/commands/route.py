@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from evesite.exceptions import DomainError
 from routing.graph import MODES, graph_label, graph_model
-from routing.selectors import route_find
+from routing.services import route_find
 
 
 class Command(BaseCommand):
