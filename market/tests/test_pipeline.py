@@ -58,7 +58,6 @@ def _serve_failing_page(server: FakeHttpServer, path: str, pages: int, failing: 
         "/api/market/regions/0/scan/",
         f"/api/market/regions/{2**40}/scan/",  # beyond 32 bits
         "/api/market/stations/69999999/scan/",
-        f"/api/market/stations/{2**63}/scan/",
     ],
 )
 def test_unknown_ids_never_reach_esi(
@@ -71,6 +70,18 @@ def test_unknown_ids_never_reach_esi(
     assert url.split("/")[-3] in response.json()["detail"]
     assert esi_server.count() == 0
     assert redis_connection().exists(LOCKDOWN_KEY) == 0
+    assert not Job.objects.exists()
+
+
+def test_station_ids_longer_than_the_schema_allows_never_reach_esi(
+    synthetic_universe: SyntheticUniverse, esi_server: FakeHttpServer
+) -> None:
+    """A station id of 19 digits or more is not an id (the path's pattern): 400, nothing asked, no job."""
+    for station in (2**63, 10**18):
+        response = APIClient().get(f"/api/market/stations/{station}/scan/")
+        assert response.status_code == 400, response.content
+        assert response.json()["error"] == "invalid_input"
+    assert esi_server.count() == 0
     assert not Job.objects.exists()
 
 
