@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import login
 
-from accounts.services import eve_character_login_store
+from accounts.tokens import eve_character_login_store
 from accounts.transfer import CharacterTransfer, eve_character_transfer_detach
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from accounts import services, sso
+from accounts import services, sso, tokens
 from accounts.crypto import TokenDecryptionError
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def purge_sso_nonces() -> int:
     return services.sso_nonces_purge(older_than_seconds=NONCE_MAX_AGE_SECONDS)
 
 
-@shared_task(bind=True, name=services.REVOKE_REFRESH_TOKEN_TASK, ignore_result=True)
+@shared_task(bind=True, name=tokens.REVOKE_REFRESH_TOKEN_TASK, ignore_result=True)
 def revoke_refresh_token(self: Any, *, character_id: int, refresh_token_encrypted: str) -> bool:
     """Revoke a logged-out user's refresh token at EVE SSO, best effort (idempotent: revoking twice is harmless).
 
@@ -52,7 +52,7 @@ def revoke_refresh_token(self: Any, *, character_id: int, refresh_token_encrypte
         True when SSO confirmed the revocation, False when it finally failed.
     """
     try:
-        services.refresh_token_revoke(refresh_token_encrypted=refresh_token_encrypted, retries=0)
+        tokens.refresh_token_revoke(refresh_token_encrypted=refresh_token_encrypted, retries=0)
     except sso.SsoUnavailableError as error:
         max_retries = max(0, int(settings.EVE_SSO_RETRIES))
         retries = int(self.request.retries or 0)

@@ -31,7 +31,7 @@ from django.db import transaction
 from social_django.models import UserSocialAuth
 
 from accounts.models import EveCharacter, EveToken, SavedRoute, UserSettings
-from accounts.services import RefreshTokenRevocation, refresh_token_revocation_queue
+from accounts.tokens import RefreshTokenRevocation, refresh_token_revocation_queue
 from accounts.user_sessions import user_sessions_delete
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import selectors, services
+from accounts import selectors, services, tokens
 from accounts.models import EveCharacter, SavedRoute, UserSettings
 from accounts.schemas import (
     PORTRAIT_SIZES,
@@ -382,8 +382,8 @@ class LogoutViewSet(viewsets.ViewSet):
         Returns:
             Whether a revocation at EVE SSO was queued.
         """
-        revocations = services.character_tokens_delete(user=request.user)
+        revocations = tokens.character_tokens_delete(user=request.user)
         logout(request._request)
         for revocation in revocations:
-            services.refresh_token_revocation_queue(revocation=revocation)
+            tokens.refresh_token_revocation_queue(revocation=revocation)
         return Response(schema_dump(schema=LogoutOut, value={"logged_out": True, "sso_revoked": bool(revocations)}))

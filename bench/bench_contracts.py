@@ -3,7 +3,7 @@
 It creates synthetic contracts in the configured PostgreSQL database under ids
 that cannot clash with real ones (contract ids from 9,000,000,000,000 up, a
 negative region id, item record ids from 9,000,000,000,000,000 up), times
-:func:`contracts.services.contracts_valuate` on them (one SELECT of the lines,
+:func:`contracts.valuation.contracts_valuate` on them (one SELECT of the lines,
 numpy valuation, one ``UPDATE ... FROM unnest``), checks a sample against a
 plain-Python reference, times the first page of the list query, and deletes
 everything it created (also when interrupted). Prices come from a generated
@@ -38,7 +38,7 @@ from django.utils import timezone  # noqa: E402
 from contracts.models import Contract, ContractItem, ItemsStatus  # noqa: E402
 from contracts.prices import BestPrices  # noqa: E402
 from contracts.selectors import contract_list  # noqa: E402
-from contracts.services import contracts_valuate  # noqa: E402
+from contracts.valuation import contracts_valuate  # noqa: E402
 
 N_CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "10000"))
 N_LINES = int(os.environ.get("BENCH_CONTRACT_LINES", "100000"))

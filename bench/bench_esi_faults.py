@@ -75,8 +75,9 @@ import django  # noqa: E402
 django.setup()
 
 from esi import limits  # noqa: E402
-from esi.client import EsiClient, LockdownGuardAdapter, for_each_region  # noqa: E402
+from esi.client import EsiClient, for_each_region  # noqa: E402
 from esi.errors import EsiError, EsiLockdownError, EsiRateLimitError  # noqa: E402
+from esi.transport import LockdownGuardAdapter  # noqa: E402
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse, RecordedRequest  # noqa: E402
 
 ORDER = {

@@ -32,7 +32,8 @@ from psycopg import sql  # noqa: E402
 
 from evesite.graph import graph_query  # noqa: E402
 from universe.graph import graph_counts  # noqa: E402
-from universe.services import IngestReport, sde_ingest  # noqa: E402
+from universe.ingest.report import IngestReport  # noqa: E402
+from universe.services import sde_ingest  # noqa: E402
 
 LABEL = "BenchSolarSystem"
 TARGET_SECONDS = 30.0

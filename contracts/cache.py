@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from contracts.models import Contract, ContractItem, ItemsStatus
 
 KEY_PREFIX = "contracts:v1:contract:"
 
@@ -83,3 +86,82 @@ def contract_cache_set(*, contract_id: int, entry: dict[str, Any], date_expired:
     if ttl > 0:
         cache.set(contract_cache_key(contract_id), entry, timeout=ttl)
     return ttl
+
+
+def contract_entry(contract: Contract, items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Build the Redis entry of a contract.
+
+    Args:
+        contract: The row.
+        items: Its item payloads, or None when not fetched.
+
+    Returns:
+        A JSON-friendly dict.
+    """
+    return {
+        "contract": {
+            "contract_id": contract.contract_id,
+            "region_id": contract.region_id,
+            "type": contract.type,
+            "issuer_id": contract.issuer_id,
+            "issuer_corporation_id": contract.issuer_corporation_id,
+            "for_corporation": contract.for_corporation,
+            "title": contract.title,
+            "date_issued": contract.date_issued.isoformat(),
+            "date_expired": contract.date_expired.isoformat(),
+            "days_to_complete": contract.days_to_complete,
+            "start_location_id": contract.start_location_id,
+            "end_location_id": contract.end_location_id,
+            "price": contract.price,
+            "buyout": contract.buyout,
+            "reward": contract.reward,
+            "collateral": contract.collateral,
+            "volume": contract.volume,
+        },
+        "items_status": contract.items_status,
+        "items": items,
+    }
+
+
+def contract_item_payload(item: ContractItem) -> dict[str, Any]:
+    """Turn an item row back into its ESI shape.
+
+    Args:
+        item: The row.
+
+    Returns:
+        The payload dict.
+    """
+    return {
+        "record_id": item.record_id,
+        "type_id": item.type_id,
+        "quantity": item.quantity,
+        "is_included": item.is_included,
+        "is_blueprint_copy": item.is_blueprint_copy,
+        "item_id": item.item_id,
+        "material_efficiency": item.material_efficiency,
+        "time_efficiency": item.time_efficiency,
+        "runs": item.runs,
+    }
+
+
+def contract_cache_warm(*, contracts: Iterable[Contract]) -> int:
+    """Put contracts (and their items when fetched) into Redis until they expire.
+
+    Args:
+        contracts: Rows to cache.
+
+    Returns:
+        How many entries were written.
+    """
+    rows = list(contracts)
+    fetched_ids = [c.contract_id for c in rows if c.items_status == ItemsStatus.FETCHED]
+    items_by_contract: dict[int, list[dict[str, Any]]] = {cid: [] for cid in fetched_ids}
+    for item in ContractItem.objects.filter(contract_id__in=fetched_ids).order_by("record_id"):
+        items_by_contract[item.contract_id].append(contract_item_payload(item))
+    written = 0
+    for contract in rows:
+        entry = contract_entry(contract, items_by_contract.get(contract.contract_id))
+        if contract_cache_set(contract_id=contract.contract_id, entry=entry, date_expired=contract.date_expired):
+            written += 1
+    return written

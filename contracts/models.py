@@ -3,7 +3,7 @@
 PostgreSQL keeps what ESI sent so that a restart never refetches it; Redis
 holds the same data until the contract expires (never longer than
 ``CONTRACTS_MAX_CACHE_DAYS``). The valuation columns are written by
-:func:`contracts.services.contracts_value` after every refresh.
+:func:`contracts.valuation.contracts_valuate` after every refresh.
 """
 
 from __future__ import annotations

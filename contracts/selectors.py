@@ -12,7 +12,7 @@ from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from contracts.cache import contract_cache_get
-from contracts.models import Contract, ContractItem, ContractType, ItemsStatus
+from contracts.models import Contract, ContractFetchFailure, ContractItem, ContractType, ItemsStatus
 from contracts.prices import PriceLookup, jita_prices_get
 from contracts.valuation import Lines, PriceTable, contracts_value
 from evesite.exceptions import InvalidInputError, NotFoundError
@@ -256,3 +256,16 @@ def contract_detail_get(*, contract_id: int, price_lookup: PriceLookup | None = 
         locations=locations_get(location_ids=[contract.start_location_id, contract.end_location_id]),
         items_source=source,
     )
+
+
+def contract_fetch_failure_find(*, contract_id: int, kind: str) -> ContractFetchFailure | None:
+    """Find the remembered failure of a contract's items or bids fetch.
+
+    Args:
+        contract_id: The contract.
+        kind: ``items`` or ``bids``.
+
+    Returns:
+        The failure, or None when that fetch never failed for good.
+    """
+    return ContractFetchFailure.objects.filter(contract_id=contract_id, kind=kind).first()

@@ -1,40 +1,29 @@
-"""Writes of the contracts app: refresh from ESI, item and bid fetches, valuation, purge.
+"""Writes of the contracts app: region refresh from ESI, courier routes, purge.
 
 Every ESI call goes through :class:`esi.client.EsiClient` (its delays, lockdown and
-budgets). Items of a contract never change, so they are fetched once; a known
-fault (403 "not public", 403 "accepted", 404, 204 empty) is remembered in
-:class:`~contracts.models.ContractFetchFailure` and checked BEFORE the client is
-called, so the same failing call is never made twice.
+budgets). The per-contract item and bid fetches are in :mod:`contracts.fetch`, the
+set-based valuation in :mod:`contracts.valuation`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from contracts.cache import contract_cache_many, contract_cache_set
-from contracts.models import (
-    Contract,
-    ContractFetchFailure,
-    ContractItem,
-    ContractType,
-    FailureReason,
-    FetchKind,
-    ItemsStatus,
-)
-from contracts.prices import PriceLookup, jita_prices_get
-from contracts.valuation import PriceTable
+from contracts.cache import contract_cache_many, contract_cache_warm
+from contracts.fetch import contract_bids_fetch, contract_items_fetch
+from contracts.models import Contract, ContractFetchFailure, ContractType, FetchKind, ItemsStatus
+from contracts.prices import PriceLookup
+from contracts.valuation import contracts_valuate
 from esi.client import EsiClient
-from esi.errors import EsiError, EsiHttpError, EsiLockdownError, EsiPayloadError, EsiRateLimitError
-from esi.models import ContractItem as EsiContractItem
+from esi.errors import EsiError, EsiLockdownError, EsiRateLimitError
 from esi.models import PublicContract
 
 logger = logging.getLogger(__name__)
@@ -61,256 +50,6 @@ class RefreshReport:
     valued: int = 0
     stopped: str | None = None
     skipped_locked: bool = False
-
-
-# ----------------------------------------------------------------------------- helpers
-def _contract_entry(contract: Contract, items: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """Build the Redis entry of a contract.
-
-    Args:
-        contract: The row.
-        items: Its item payloads, or None when not fetched.
-
-    Returns:
-        A JSON-friendly dict.
-    """
-    return {
-        "contract": {
-            "contract_id": contract.contract_id,
-            "region_id": contract.region_id,
-            "type": contract.type,
-            "issuer_id": contract.issuer_id,
-            "issuer_corporation_id": contract.issuer_corporation_id,
-            "for_corporation": contract.for_corporation,
-            "title": contract.title,
-            "date_issued": contract.date_issued.isoformat(),
-            "date_expired": contract.date_expired.isoformat(),
-            "days_to_complete": contract.days_to_complete,
-            "start_location_id": contract.start_location_id,
-            "end_location_id": contract.end_location_id,
-            "price": contract.price,
-            "buyout": contract.buyout,
-            "reward": contract.reward,
-            "collateral": contract.collateral,
-            "volume": contract.volume,
-        },
-        "items_status": contract.items_status,
-        "items": items,
-    }
-
-
-def _item_payload(item: ContractItem) -> dict[str, Any]:
-    """Turn an item row back into its ESI shape.
-
-    Args:
-        item: The row.
-
-    Returns:
-        The payload dict.
-    """
-    return {
-        "record_id": item.record_id,
-        "type_id": item.type_id,
-        "quantity": item.quantity,
-        "is_included": item.is_included,
-        "is_blueprint_copy": item.is_blueprint_copy,
-        "item_id": item.item_id,
-        "material_efficiency": item.material_efficiency,
-        "time_efficiency": item.time_efficiency,
-        "runs": item.runs,
-    }
-
-
-def contract_cache_warm(*, contracts: Iterable[Contract]) -> int:
-    """Put contracts (and their items when fetched) into Redis until they expire.
-
-    Args:
-        contracts: Rows to cache.
-
-    Returns:
-        How many entries were written.
-    """
-    rows = list(contracts)
-    fetched_ids = [c.contract_id for c in rows if c.items_status == ItemsStatus.FETCHED]
-    items_by_contract: dict[int, list[dict[str, Any]]] = {cid: [] for cid in fetched_ids}
-    for item in ContractItem.objects.filter(contract_id__in=fetched_ids).order_by("record_id"):
-        items_by_contract[item.contract_id].append(_item_payload(item))
-    written = 0
-    for contract in rows:
-        entry = _contract_entry(contract, items_by_contract.get(contract.contract_id))
-        if contract_cache_set(contract_id=contract.contract_id, entry=entry, date_expired=contract.date_expired):
-            written += 1
-    return written
-
-
-def _fault_reason(exc: EsiError) -> FailureReason | None:
-    """Recognise the known, permanent faults of the per-contract routes.
-
-    Args:
-        exc: The client's error.
-
-    Returns:
-        The reason to remember, or None for a transient error (5xx, timeout, lockdown...).
-    """
-    if isinstance(exc, EsiPayloadError) and exc.status == 204:
-        return FailureReason.EMPTY
-    if isinstance(exc, EsiHttpError):
-        if exc.status == 404:
-            return FailureReason.NOT_FOUND
-        if exc.status == 403:
-            # The client may pass ESI's error text along (``body``/``detail``); tell the two 403s apart by it.
-            text = " ".join(str(getattr(exc, name, "") or "") for name in ("body", "detail", "message")).lower()
-            if "accepted" in text:
-                return FailureReason.ACCEPTED
-            if "not public" in text:
-                return FailureReason.NOT_PUBLIC
-            return FailureReason.FORBIDDEN
-    return None
-
-
-def contract_failure_remember(
-    *, contract: Contract, kind: str, reason: FailureReason, status: int, detail: str = ""
-) -> ContractFetchFailure:
-    """Remember that a per-contract call failed for good, until the contract expires.
-
-    Args:
-        contract: The contract.
-        kind: ``items`` or ``bids``.
-        reason: Which known fault.
-        status: ESI's status.
-        detail: What the client said.
-
-    Returns:
-        The stored failure.
-    """
-    failure, _ = ContractFetchFailure.objects.update_or_create(
-        contract_id=contract.contract_id,
-        kind=kind,
-        defaults={
-            "reason": reason,
-            "status": status,
-            "detail": detail[:255],
-            "expires_at": contract.date_expired,
-        },
-    )
-    logger.warning("Contract %s: %s fetch failed (%s, %s); remembered", contract.contract_id, kind, reason, status)
-    return failure
-
-
-def contract_failure_get(*, contract_id: int, kind: str) -> ContractFetchFailure | None:
-    """Look up a remembered failure.
-
-    Args:
-        contract_id: The contract.
-        kind: ``items`` or ``bids``.
-
-    Returns:
-        The failure, or None.
-    """
-    return ContractFetchFailure.objects.filter(contract_id=contract_id, kind=kind).first()
-
-
-# ----------------------------------------------------------------------------- items and bids
-def contract_items_fetch(*, contract: Contract, client: EsiClient | None = None) -> str:
-    """Fetch a contract's items once, remembering known faults.
-
-    Order: items already stored -> no call; failure remembered -> no call; else one page walk.
-
-    Args:
-        contract: An item exchange or auction.
-        client: The ESI client.
-
-    Returns:
-        ``"stored"``, ``"remembered"``, ``"fetched"`` or ``"failed:<reason>"``.
-
-    Raises:
-        EsiError: A transient failure (lockdown, 5xx, timeout...): nothing is remembered.
-    """
-    if contract.items_status == ItemsStatus.FETCHED:
-        return "stored"
-    if contract.items_status == ItemsStatus.FAILED or contract_failure_get(
-        contract_id=contract.contract_id, kind=FetchKind.ITEMS
-    ):
-        return "remembered"
-    client = client or EsiClient()
-    try:
-        raw = client.get_all_pages(f"/contracts/public/items/{contract.contract_id}")
-    except EsiError as exc:
-        reason = _fault_reason(exc)
-        if reason is None:
-            raise
-        with transaction.atomic():
-            contract_failure_remember(
-                contract=contract, kind=FetchKind.ITEMS, reason=reason, status=exc.status or 0, detail=str(exc)
-            )
-            contract.items_status = ItemsStatus.FAILED
-            contract.items_fetched_at = timezone.now()
-            contract.save(update_fields=["items_status", "items_fetched_at"])
-        contract_cache_set(
-            contract_id=contract.contract_id, entry=_contract_entry(contract, None), date_expired=contract.date_expired
-        )
-        return f"failed:{reason}"
-    items = [EsiContractItem.model_validate(r) for r in raw]
-    rows = [
-        ContractItem(
-            record_id=i.record_id,
-            contract_id=contract.contract_id,
-            type_id=i.type_id,
-            quantity=i.quantity,
-            is_included=i.is_included,
-            is_blueprint_copy=bool(i.is_blueprint_copy),
-            item_id=i.item_id,
-            material_efficiency=i.material_efficiency,
-            time_efficiency=i.time_efficiency,
-            runs=i.runs,
-        )
-        for i in items
-    ]
-    with transaction.atomic():
-        ContractItem.objects.filter(contract_id=contract.contract_id).delete()
-        ContractItem.objects.bulk_create(rows)
-        contract.items_status = ItemsStatus.FETCHED
-        contract.items_fetched_at = timezone.now()
-        contract.save(update_fields=["items_status", "items_fetched_at"])
-    contract_cache_set(
-        contract_id=contract.contract_id,
-        entry=_contract_entry(contract, [_item_payload(r) for r in sorted(rows, key=lambda r: r.record_id)]),
-        date_expired=contract.date_expired,
-    )
-    return "fetched"
-
-
-def contract_bids_fetch(*, contract: Contract, client: EsiClient | None = None) -> float | None:
-    """Fetch an auction's bids and keep the highest as ``current_bid``.
-
-    Args:
-        contract: An auction.
-        client: The ESI client.
-
-    Returns:
-        The current bid (None without bids, or when the call is remembered as failing).
-
-    Raises:
-        EsiError: A transient failure.
-    """
-    if contract_failure_get(contract_id=contract.contract_id, kind=FetchKind.BIDS):
-        return contract.current_bid
-    client = client or EsiClient()
-    try:
-        bids = client.get_all_pages(f"/contracts/public/bids/{contract.contract_id}")
-    except EsiError as exc:
-        reason = _fault_reason(exc)
-        if reason is None:
-            raise
-        contract_failure_remember(
-            contract=contract, kind=FetchKind.BIDS, reason=reason, status=exc.status or 0, detail=str(exc)
-        )
-        return contract.current_bid
-    amounts = [float(b["amount"]) for b in bids if isinstance(b, dict) and "amount" in b]
-    contract.current_bid = max(amounts) if amounts else None
-    contract.bids_fetched_at = timezone.now()
-    contract.save(update_fields=["current_bid", "bids_fetched_at"])
-    return contract.current_bid
 
 
 # ----------------------------------------------------------------------------- region refresh
@@ -540,108 +279,6 @@ def _bids_fetch_due(*, report: RefreshReport, live_ids: list[int], client: EsiCl
             return exc.code
         report.bids_fetched += 1
     return None
-
-
-# ----------------------------------------------------------------------------- valuation
-# The whole valuation in one statement: the price table arrives as three comma-joined texts (cheap to
-# send), item lines are joined to it and summed per contract, and every contract in scope is updated.
-VALUATE_SQL = """
-WITH prices AS (
-    SELECT * FROM unnest(
-        string_to_array(%(type_ids)s, ',')::int[],
-        string_to_array(%(splits)s, ',')::float8[],
-        string_to_array(%(one_sided)s, ',')::bool[]
-    ) AS p(type_id, split, one_sided)
-),
-scope AS (
-    SELECT c.contract_id, c.price, c.reward,
-           CASE WHEN c.type = 'auction' AND c.current_bid IS NOT NULL THEN c.current_bid ELSE c.price END AS paid
-    FROM contracts_contract c
-    WHERE {where}
-),
-lines AS (
-    SELECT i.contract_id,
-           sum(CASE WHEN i.is_included AND NOT i.is_blueprint_copy THEN i.quantity * p.split END) AS included,
-           sum(CASE WHEN NOT i.is_included AND NOT i.is_blueprint_copy THEN i.quantity * p.split END) AS requested,
-           count(*) AS item_lines,
-           count(*) FILTER (WHERE NOT i.is_blueprint_copy AND p.split IS NULL) AS no_price_lines,
-           count(*) FILTER (WHERE i.is_blueprint_copy) AS blueprint_copy_lines,
-           count(*) FILTER (WHERE NOT i.is_blueprint_copy AND p.one_sided) AS one_sided_lines
-    FROM contracts_contractitem i
-    JOIN scope s ON s.contract_id = i.contract_id
-    LEFT JOIN prices p ON p.type_id = i.type_id
-    GROUP BY i.contract_id
-),
-valued AS (
-    SELECT s.contract_id, s.paid, s.reward,
-           coalesce(l.included, 0) AS included,
-           coalesce(l.requested, 0) AS requested,
-           coalesce(l.item_lines, 0) AS item_lines,
-           coalesce(l.no_price_lines, 0) AS no_price_lines,
-           coalesce(l.blueprint_copy_lines, 0) AS blueprint_copy_lines,
-           coalesce(l.one_sided_lines, 0) AS one_sided_lines
-    FROM scope s LEFT JOIN lines l ON l.contract_id = s.contract_id
-)
-UPDATE contracts_contract c SET
-    included_value = v.included,
-    requested_value = v.requested,
-    items_value = v.included - v.requested,
-    profit = v.included - v.requested + v.reward - v.paid,
-    profit_pct = CASE WHEN v.paid > 0 THEN 100.0 * (v.included - v.requested + v.reward - v.paid) / v.paid END,
-    item_lines = v.item_lines,
-    no_price_lines = v.no_price_lines,
-    blueprint_copy_lines = v.blueprint_copy_lines,
-    one_sided_lines = v.one_sided_lines,
-    valued_at = %(now)s
-FROM valued v
-WHERE c.contract_id = v.contract_id
-"""
-
-
-def contracts_valuate(
-    *,
-    region_id: int | None = None,
-    contract_ids: Iterable[int] | None = None,
-    price_lookup: PriceLookup | None = None,
-) -> int:
-    """Value cached contracts against the Jita split and store the results, set-based in PostgreSQL.
-
-    The Jita splits (:class:`contracts.valuation.PriceTable`, the same one the
-    breakdown uses) go to PostgreSQL as three texts; one ``UPDATE`` joins every
-    item line to them, sums per contract and writes all contracts in scope. The
-    definitions are those of :mod:`contracts.valuation` (tests compare both with
-    a brute-force reference).
-
-    Args:
-        region_id: Only this region's active item exchanges and auctions (all regions when None).
-        contract_ids: Only these contracts.
-        price_lookup: Price source (defaults to ``CONTRACTS_PRICE_LOOKUP``, the market snapshots).
-
-    Returns:
-        How many contracts were valued.
-    """
-    where = ["c.type IN ('item_exchange', 'auction')", "c.is_active"]
-    params: dict[str, Any] = {"now": timezone.now()}
-    if region_id is not None:
-        where.append("c.region_id = %(region_id)s")
-        params["region_id"] = region_id
-    if contract_ids is not None:
-        where.append("c.contract_id = ANY(string_to_array(%(contract_ids)s, ',')::bigint[])")
-        params["contract_ids"] = ",".join(str(int(c)) for c in contract_ids)
-    clause = " AND ".join(where)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT i.type_id FROM contracts_contractitem i "  # noqa: S608 (fixed clauses)
-            f"JOIN contracts_contract c ON c.contract_id = i.contract_id WHERE {clause}",
-            params,
-        )
-        type_ids = [int(r[0]) for r in cursor.fetchall()]
-        table = PriceTable.from_best_prices(jita_prices_get(type_ids=type_ids, price_lookup=price_lookup))
-        params["type_ids"] = ",".join(map(str, table.type_ids.tolist()))
-        params["splits"] = ",".join(map(repr, table.split.tolist()))
-        params["one_sided"] = ",".join("t" if x else "f" for x in table.one_sided.tolist())
-        cursor.execute(VALUATE_SQL.format(where=clause), params)
-        return int(cursor.rowcount)
 
 
 # ----------------------------------------------------------------------------- couriers

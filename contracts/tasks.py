@@ -8,7 +8,8 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from contracts.services import contracts_region_refresh, contracts_valuate
+from contracts.services import contracts_region_refresh
+from contracts.valuation import contracts_valuate
 from esi.client import for_each_region
 from jobs.services import job_create, job_running
 

@@ -1,4 +1,7 @@
-"""Contract valuation against the Jita split, vectorised with numpy (no per-line Python loop).
+"""Contract valuation against the Jita split: vectorised with numpy, and set-based in PostgreSQL.
+
+The numpy version (:func:`contracts_value`) values a contract's lines for its breakdown;
+:func:`contracts_valuate` values every cached contract in one SQL statement (same definitions).
 
 Definitions (documented in the README, section "Contracts"):
 
@@ -16,13 +19,16 @@ Definitions (documented in the README, section "Contracts"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.db import connection
+from django.utils import timezone
 
-from contracts.prices import BestPricesLike
+from contracts.prices import BestPricesLike, PriceLookup, jita_prices_get
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -228,3 +234,104 @@ def contracts_value(
         one_sided_lines=np.bincount(idx, weights=valued.one_sided, minlength=n).astype(np.int64),
     )
     return valued, totals
+
+
+# The whole valuation in one statement: the price table arrives as three comma-joined texts (cheap to
+# send), item lines are joined to it and summed per contract, and every contract in scope is updated.
+VALUATE_SQL = """
+WITH prices AS (
+    SELECT * FROM unnest(
+        string_to_array(%(type_ids)s, ',')::int[],
+        string_to_array(%(splits)s, ',')::float8[],
+        string_to_array(%(one_sided)s, ',')::bool[]
+    ) AS p(type_id, split, one_sided)
+),
+scope AS (
+    SELECT c.contract_id, c.price, c.reward,
+           CASE WHEN c.type = 'auction' AND c.current_bid IS NOT NULL THEN c.current_bid ELSE c.price END AS paid
+    FROM contracts_contract c
+    WHERE {where}
+),
+lines AS (
+    SELECT i.contract_id,
+           sum(CASE WHEN i.is_included AND NOT i.is_blueprint_copy THEN i.quantity * p.split END) AS included,
+           sum(CASE WHEN NOT i.is_included AND NOT i.is_blueprint_copy THEN i.quantity * p.split END) AS requested,
+           count(*) AS item_lines,
+           count(*) FILTER (WHERE NOT i.is_blueprint_copy AND p.split IS NULL) AS no_price_lines,
+           count(*) FILTER (WHERE i.is_blueprint_copy) AS blueprint_copy_lines,
+           count(*) FILTER (WHERE NOT i.is_blueprint_copy AND p.one_sided) AS one_sided_lines
+    FROM contracts_contractitem i
+    JOIN scope s ON s.contract_id = i.contract_id
+    LEFT JOIN prices p ON p.type_id = i.type_id
+    GROUP BY i.contract_id
+),
+valued AS (
+    SELECT s.contract_id, s.paid, s.reward,
+           coalesce(l.included, 0) AS included,
+           coalesce(l.requested, 0) AS requested,
+           coalesce(l.item_lines, 0) AS item_lines,
+           coalesce(l.no_price_lines, 0) AS no_price_lines,
+           coalesce(l.blueprint_copy_lines, 0) AS blueprint_copy_lines,
+           coalesce(l.one_sided_lines, 0) AS one_sided_lines
+    FROM scope s LEFT JOIN lines l ON l.contract_id = s.contract_id
+)
+UPDATE contracts_contract c SET
+    included_value = v.included,
+    requested_value = v.requested,
+    items_value = v.included - v.requested,
+    profit = v.included - v.requested + v.reward - v.paid,
+    profit_pct = CASE WHEN v.paid > 0 THEN 100.0 * (v.included - v.requested + v.reward - v.paid) / v.paid END,
+    item_lines = v.item_lines,
+    no_price_lines = v.no_price_lines,
+    blueprint_copy_lines = v.blueprint_copy_lines,
+    one_sided_lines = v.one_sided_lines,
+    valued_at = %(now)s
+FROM valued v
+WHERE c.contract_id = v.contract_id
+"""
+
+
+def contracts_valuate(
+    *,
+    region_id: int | None = None,
+    contract_ids: Iterable[int] | None = None,
+    price_lookup: PriceLookup | None = None,
+) -> int:
+    """Value cached contracts against the Jita split and store the results, set-based in PostgreSQL.
+
+    The Jita splits (:class:`contracts.valuation.PriceTable`, the same one the
+    breakdown uses) go to PostgreSQL as three texts; one ``UPDATE`` joins every
+    item line to them, sums per contract and writes all contracts in scope. The
+    definitions are those of :mod:`contracts.valuation` (tests compare both with
+    a brute-force reference).
+
+    Args:
+        region_id: Only this region's active item exchanges and auctions (all regions when None).
+        contract_ids: Only these contracts.
+        price_lookup: Price source (defaults to ``CONTRACTS_PRICE_LOOKUP``, the market snapshots).
+
+    Returns:
+        How many contracts were valued.
+    """
+    where = ["c.type IN ('item_exchange', 'auction')", "c.is_active"]
+    params: dict[str, Any] = {"now": timezone.now()}
+    if region_id is not None:
+        where.append("c.region_id = %(region_id)s")
+        params["region_id"] = region_id
+    if contract_ids is not None:
+        where.append("c.contract_id = ANY(string_to_array(%(contract_ids)s, ',')::bigint[])")
+        params["contract_ids"] = ",".join(str(int(c)) for c in contract_ids)
+    clause = " AND ".join(where)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT i.type_id FROM contracts_contractitem i "  # noqa: S608 (fixed clauses)
+            f"JOIN contracts_contract c ON c.contract_id = i.contract_id WHERE {clause}",
+            params,
+        )
+        type_ids = [int(r[0]) for r in cursor.fetchall()]
+        table = PriceTable.from_best_prices(jita_prices_get(type_ids=type_ids, price_lookup=price_lookup))
+        params["type_ids"] = ",".join(map(str, table.type_ids.tolist()))
+        params["splits"] = ",".join(map(repr, table.split.tolist()))
+        params["one_sided"] = ",".join("t" if x else "f" for x in table.one_sided.tolist())
+        cursor.execute(VALUATE_SQL.format(where=clause), params)
+        return int(cursor.rowcount)

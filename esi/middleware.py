@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from esi.client import web_request_serving
+from esi.webmode import web_request_serving
 
 
 def esi_web_request_middleware(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:

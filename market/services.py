@@ -212,7 +212,7 @@ def market_character_station_get(*, user: Any) -> int:
     Raises:
         InvalidInputError: When the character is in space or in a player structure.
     """
-    from accounts.services import character_esi_get
+    from accounts.tokens import character_esi_get
 
     answer = character_esi_get(user=user, path="/characters/{character_id}/location")
     station_id = answer.data.get("station_id") if isinstance(answer.data, dict) else None

@@ -4,4 +4,4 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 py="$here/.venv/bin/python"
 [ -x "$py" ] || py="$(command -v python3)"
-exec "$py" "$here/scripts/services.py" "$@"
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$py" -m scripts.servers "$@"

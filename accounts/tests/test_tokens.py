@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts import crypto, sso
 from accounts.models import EveToken
-from accounts.services import character_access_token_get
 from accounts.tests.conftest import CHARACTER_ID, CLIENT_SECRET, ENCRYPTION_KEY, FakeSso, login
+from accounts.tokens import character_access_token_fresh
 from evesite.testing.fakeserver import FakeResponse
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_valid_access_token_is_served_without_calling_sso(fake_sso: FakeSso) -> 
     """A token far from expiry comes from the database; SSO is not asked."""
     _, user = _logged_in(fake_sso)
     calls = fake_sso.server.count("POST", "/v2/oauth/token")
-    character_id, token = character_access_token_get(user=user)
+    character_id, token = character_access_token_fresh(user=user)
     assert character_id == CHARACTER_ID
     assert sso.access_token_validate(access_token=token).character_id == CHARACTER_ID
     assert fake_sso.server.count("POST", "/v2/oauth/token") == calls
@@ -75,7 +75,7 @@ def test_refresh_before_expiry_stores_the_newest_refresh_token(fake_sso: FakeSso
     _, user = _logged_in(fake_sso)
     (first_refresh,) = fake_sso.valid_refresh_tokens
     _expire(user)
-    character_id, new_access = character_access_token_get(user=user)
+    character_id, new_access = character_access_token_fresh(user=user)
     assert character_id == CHARACTER_ID
     refreshes = [r for r in fake_sso.server.matching("POST", "/v2/oauth/token") if b"refresh_token" in r.body]
     assert len(refreshes) == 1
@@ -95,9 +95,9 @@ def test_refresh_before_expiry_stores_the_newest_refresh_token(fake_sso: FakeSso
     assert token.access_token_expires_at > timezone.now() + timedelta(minutes=15)
 
     # Fresh again: no further refresh; a second expiry refreshes with the newest token.
-    assert character_access_token_get(user=user)[1] == new_access
+    assert character_access_token_fresh(user=user)[1] == new_access
     _expire(user)
-    character_access_token_get(user=user)
+    character_access_token_fresh(user=user)
     last = fake_sso.server.matching("POST", "/v2/oauth/token")[-1]
     assert {k: v[0] for k, v in last.form().items()}["refresh_token"] == newest
 
@@ -108,10 +108,10 @@ def test_rejected_refresh_token_deletes_the_tokens_and_asks_for_login(fake_sso: 
     fake_sso.valid_refresh_tokens.clear()
     _expire(user)
     with pytest.raises(sso.SsoLoginRequiredError):
-        character_access_token_get(user=user)
+        character_access_token_fresh(user=user)
     assert not EveToken.objects.filter(character__user=user).exists()
     with pytest.raises(sso.SsoLoginRequiredError):
-        character_access_token_get(user=user)
+        character_access_token_fresh(user=user)
 
 
 def test_refresh_retries_a_5xx_then_succeeds(fake_sso: FakeSso) -> None:
@@ -120,7 +120,7 @@ def test_refresh_retries_a_5xx_then_succeeds(fake_sso: FakeSso) -> None:
     real = fake_sso._token
     fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=503), real)
     _expire(user)
-    character_access_token_get(user=user)
+    character_access_token_fresh(user=user)
     assert fake_sso.server.count("POST", "/v2/oauth/token") == 3  # login, 503, retry
 
 
@@ -131,7 +131,7 @@ def test_refresh_gives_up_after_the_retries(fake_sso: FakeSso, settings: Any) ->
     fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=502))
     _expire(user)
     with pytest.raises(sso.SsoError) as raised:
-        character_access_token_get(user=user)
+        character_access_token_fresh(user=user)
     assert raised.value.status_code == 502
     assert fake_sso.server.count("POST", "/v2/oauth/token") == 3  # login + 2 attempts
     assert EveToken.objects.filter(character__user=user).exists()
@@ -141,7 +141,7 @@ def test_user_without_character_needs_login(db: None) -> None:
     """A password-only user has no token: the service says to log in with EVE."""
     user = get_user_model().objects.create_user("admin-only", password="x")
     with pytest.raises(sso.SsoLoginRequiredError):
-        character_access_token_get(user=user)
+        character_access_token_fresh(user=user)
 
 
 def test_logout_requires_login(db: None) -> None:
@@ -167,7 +167,7 @@ def test_no_secret_or_token_in_logs(
     fake_sso.next_sign = None
     fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=503), fake_sso._token)
     _expire(user)
-    character_access_token_get(user=user)
+    character_access_token_fresh(user=user)
     from accounts.tasks import revoke_refresh_token
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -222,7 +222,7 @@ def test_abandoned_login_nonces_are_purged(fake_sso: FakeSso) -> None:
 
 def test_esi_call_with_an_expiring_token_refreshes_first(fake_sso: FakeSso, settings: Any) -> None:
     """An authenticated ESI call made near expiry refreshes the token and sends the new one to ESI."""
-    from accounts.services import character_esi_get
+    from accounts.tokens import character_esi_get
 
     settings.ESI_BASE_URL = fake_sso.server.url
     settings.ESI_BUCKET_CAPACITY = 1000.0

@@ -18,8 +18,8 @@ from social_django.models import UserSocialAuth
 
 from accounts import crypto, sso
 from accounts.models import EveCharacter, EveToken, SavedRoute, UserSettings
-from accounts.services import character_access_token_get
 from accounts.tests.conftest import CHARACTER_ID, FakeSso, login
+from accounts.tokens import character_access_token_fresh
 from universe.models import SolarSystem
 
 pytestmark = pytest.mark.django_db
@@ -200,5 +200,5 @@ def test_a_refresh_naming_a_new_owner_drops_the_token(fake_sso: FakeSso) -> None
         access_token_expires_at=timezone.now() + timedelta(seconds=5)
     )
     with pytest.raises(sso.SsoLoginRequiredError):
-        character_access_token_get(user=seller)
+        character_access_token_fresh(user=seller)
     assert not EveToken.objects.filter(character__user=seller).exists()

@@ -10,8 +10,9 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 
 from contracts.cache import contract_cache_get, contract_cache_key
+from contracts.fetch import _fault_reason, contract_items_fetch
 from contracts.models import Contract, ContractFetchFailure, ContractItem, FailureReason, ItemsStatus
-from contracts.services import _fault_reason, contract_items_fetch, contracts_region_refresh
+from contracts.services import contracts_region_refresh
 from contracts.tests.conftest import THE_FORGE, serve_items, serve_region, shift_dates
 from esi import limits
 from esi.client import EsiClient

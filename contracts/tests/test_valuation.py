@@ -300,7 +300,7 @@ def _sql_example_check(
     from django.utils import timezone
 
     from contracts.models import Contract, ContractItem, ItemsStatus
-    from contracts.services import contracts_valuate
+    from contracts.valuation import contracts_valuate
 
     Contract.objects.all().delete()
     now = timezone.now()

@@ -27,8 +27,9 @@ def main(argv: list[str]) -> int:
     """
     django.setup()
     from esi import limits
-    from esi.client import EsiClient, LockdownGuardAdapter
+    from esi.client import EsiClient
     from esi.errors import EsiError, EsiLockdownError
+    from esi.transport import LockdownGuardAdapter
 
     checks: list[float] = []
 

@@ -17,9 +17,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from django_redis import get_redis_connection
 
-from contracts.cache import contract_cache_get, contract_cache_many, contract_cache_set
+from contracts.cache import contract_cache_get, contract_cache_many, contract_cache_set, contract_entry
 from contracts.models import Contract, ContractType, ItemsStatus
-from contracts.services import _contract_entry
 
 #: Calls of :func:`_planted`; unpickling the payloads below would append to it.
 PLANTED_CALLS: list[str] = []
@@ -98,7 +97,7 @@ def test_contract_entries_survive_json() -> None:
         items_status=ItemsStatus.FETCHED,
     )
     items = [{"record_id": 1, "type_id": 587, "quantity": 2, "is_included": True, "is_blueprint_copy": None}]
-    entry = _contract_entry(contract, items)
+    entry = contract_entry(contract, items)
     assert contract_cache_set(contract_id=7, entry=entry, date_expired=contract.date_expired) > 0
     assert contract_cache_get(7) == entry
     assert contract_cache_many([7, 8]) == {7: entry}

@@ -124,7 +124,7 @@ def pilot_login(*, settings: Any, username: str, character_id: int, access_token
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from accounts.services import eve_character_login_store
+    from accounts.tokens import eve_character_login_store
 
     settings.TOKEN_ENCRYPTION_KEY = "market-test-key-" + "x" * 32
     user = get_user_model().objects.create_user(username=username)

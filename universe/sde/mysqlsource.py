@@ -6,13 +6,12 @@ statements are parsed (multi-row ``VALUES``, quoting, backslash escapes,
 ``NULL``); their rows are spilled in batches to a temporary file per table,
 so a dump of any size never sits in memory and each table is read back
 quickly. A tar archive (``sde-*-TRANQUILITY/*.sql``) is walked once, member
-by member, in stream mode.
+by member, in stream mode. The statement syntax is in :mod:`universe.sde.mysqlsyntax`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from universe.sde.compressed import (
     tar_members,
     text_lines,
 )
+from universe.sde.mysqlsyntax import CREATE_TABLE_START, INSERT_START, InsertParser, column_list, create_table_columns
 from universe.sde.sources import ClosingDump, register_format
 
 BATCH = 5000
@@ -47,127 +47,6 @@ WANTED_TABLES: tuple[str, ...] = (
     "staStations",
     "mapDenormalize",
 )
-
-_INSERT = re.compile(
-    r"\s*(?:INSERT|REPLACE)(?:\s+(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*\s+INTO\s+"
-    r"(?:`[^`]+`\.|\w+\.)?(?:`(?P<qname>[^`]+)`|(?P<name>\w+))\s*"
-    r"(?:\((?P<cols>[^)]*)\)\s*)?VALUES\s*",
-    re.IGNORECASE,
-)
-_CREATE = re.compile(
-    r"\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:`[^`]+`\.|\w+\.)?(?:`(?P<qname>[^`]+)`|(?P<name>\w+))",
-    re.IGNORECASE,
-)
-_STRING = r"'(?:[^'\\]|\\.|'')*+'" + r'|"(?:[^"\\]|\\.|"")*+"'
-# One parenthesised row of VALUES (strings may hold parentheses, commas and newlines).
-_ROW = re.compile(r"\s*,?\s*\((?P<body>(?:" + _STRING + r"""|[^'"()]++)*+)\)""", re.DOTALL)
-# One value inside a row: a string (optionally after a character-set introducer such as _binary) or a bare word.
-_FIELD = re.compile(
-    r"""\s*(?:_\w+\s*(?=['"]))?(?:(""" + _STRING + r""")|([^,\s'"]+(?:\s+[^,\s'"]+)*))\s*(?:,|$)""",
-    re.DOTALL,
-)
-_END = re.compile(r"\s*;\s*$")
-_ESCAPE = re.compile(r"\\(.)|''|\"\"", re.DOTALL)
-_ESCAPES = {"0": "\x00", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "%": "\\%", "_": "\\_"}
-_NOT_COLUMNS = {"PRIMARY", "KEY", "UNIQUE", "INDEX", "CONSTRAINT", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK"}
-
-
-def _unescape_match(match: re.Match[str]) -> str:
-    """Replace one MySQL escape sequence.
-
-    Args:
-        match: A match of ``_ESCAPE``.
-
-    Returns:
-        The character it stands for.
-    """
-    text = match.group(0)
-    if text in ("''", '""'):
-        return text[0]
-    char = match.group(1)
-    return _ESCAPES.get(char, char)
-
-
-def unescape(text: str) -> str:
-    """Decode the body of a MySQL string literal.
-
-    Args:
-        text: The characters between the quotes.
-
-    Returns:
-        The string value.
-    """
-    if "\\" not in text and "''" not in text and '""' not in text:
-        return text
-    return _ESCAPE.sub(_unescape_match, text)
-
-
-def _identifiers(text: str) -> list[str]:
-    r"""Split a comma-separated list of (back-quoted) column names.
-
-    Args:
-        text: E.g. ``typeID``, ``groupID`` in back-quotes.
-
-    Returns:
-        The names.
-    """
-    return [part.strip().strip("`").strip() for part in text.split(",") if part.strip()]
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split a CREATE TABLE body at commas outside parentheses and quotes.
-
-    Args:
-        text: The text between the statement's outer parentheses.
-
-    Returns:
-        One definition per column, key or constraint.
-    """
-    parts: list[str] = []
-    depth = 0
-    quote = ""
-    start = 0
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
-def create_table_columns(statement: str) -> list[str]:
-    """Read the column names of a ``CREATE TABLE`` statement.
-
-    Args:
-        statement: The whole statement.
-
-    Returns:
-        The column names in order.
-    """
-    body = statement[statement.index("(") + 1 : statement.rindex(")")]
-    columns: list[str] = []
-    for definition in _split_top_level(body):
-        if definition.startswith("`"):
-            columns.append(definition[1 : definition.index("`", 1)])
-            continue
-        word = definition.split(None, 1)[0]
-        if word.upper() not in _NOT_COLUMNS:
-            columns.append(word.strip('"'))
-    return columns
 
 
 @dataclass
@@ -207,60 +86,6 @@ class _Spill:
         if self.handle is not None:
             self.handle.close()
             self.handle = None
-
-
-class _InsertParser:
-    """Parses the VALUES of one INSERT statement, fed line by line."""
-
-    def __init__(self, spill: _Spill, columns: list[str] | None, origin: str) -> None:
-        """Start a statement.
-
-        Args:
-            spill: Where its rows go.
-            columns: The statement's own column list, if it has one.
-            origin: File and table, named in errors.
-        """
-        self.spill = spill
-        self.width = len(columns) if columns else (len(spill.columns) if spill.columns else None)
-        self.origin = origin
-        self.pending = ""
-
-    def feed(self, text: str) -> bool:
-        """Parse more of the statement.
-
-        Args:
-            text: The next piece of text (a line, or the rest of the first line).
-
-        Returns:
-            True once the statement's closing ``;`` was read.
-
-        Raises:
-            DumpFormatError: On a syntax error or a row of the wrong width.
-        """
-        if self.pending:
-            text = self.pending + text
-            self.pending = ""
-        pos = 0
-        match_row = _ROW.match
-        while (match := match_row(text, pos)) is not None:
-            row = [
-                unescape(quoted[1:-1]) if quoted else (None if word.upper() == "NULL" else word)
-                for quoted, word in _FIELD.findall(match.group("body"))
-            ]
-            if self.width is not None and len(row) != self.width:
-                raise DumpFormatError(
-                    f"{self.origin}: a row has {len(row)} values but the table has {self.width} columns"
-                )
-            self.spill.add(row)
-            pos = match.end()
-        rest = text[pos:]
-        if _END.match(rest):
-            return True
-        stripped = rest.strip().lstrip(",").lstrip()
-        if stripped and not stripped.startswith("("):
-            raise DumpFormatError(f"{self.origin}: unexpected {stripped[:20]!r} in INSERT")
-        self.pending = rest
-        return False
 
 
 class MysqlDump(ClosingDump):
@@ -347,7 +172,7 @@ class MysqlDump(ClosingDump):
         for line in iterator:
             head = line.lstrip()[:7].upper()
             if head.startswith(("INSERT", "REPLACE")):
-                match = _INSERT.match(line)
+                match = INSERT_START.match(line)
                 if match is None:
                     continue
                 name = match.group("qname") or match.group("name")
@@ -355,12 +180,13 @@ class MysqlDump(ClosingDump):
                     self._skip_statement(line, iterator)
                     continue
                 spill = self._spill_for(name)
-                columns = _identifiers(match.group("cols")) if match.group("cols") else None
+                columns = column_list(match.group("cols")) if match.group("cols") else None
                 if columns is not None:
                     if spill.columns is not None and spill.columns != columns:
                         raise DumpFormatError(f"{origin}: INSERTs into {name} name different columns")
                     spill.columns = columns
-                parser = _InsertParser(spill, columns, f"{origin}: table {name}")
+                width = len(columns) if columns else (len(spill.columns) if spill.columns else None)
+                parser = InsertParser(spill.add, width, f"{origin}: table {name}")
                 done = parser.feed(line[match.end() :])
                 while not done:
                     more = next(iterator, None)
@@ -368,7 +194,7 @@ class MysqlDump(ClosingDump):
                         raise DumpFormatError(f"{origin}: the INSERT into {name} is cut short")
                     done = parser.feed(more)
             elif head.startswith("CREATE"):
-                match = _CREATE.match(line)
+                match = CREATE_TABLE_START.match(line)
                 if match is None:
                     continue
                 name = match.group("qname") or match.group("name")

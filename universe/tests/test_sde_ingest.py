@@ -19,9 +19,11 @@ from evesite.graph import graph_query
 from universe import graph_ingest
 from universe import models as m
 from universe.graph import GATE_TYPE, SYSTEM_LABEL, SolarSystem, owned_properties
+from universe.ingest.rows import columns_plan, rows_convert
+from universe.ingest.specs import SPECS
 from universe.sde.csvsource import CsvFolderDump
 from universe.sde.sources import DumpFormatError
-from universe.services import SPECS, _converted_rows, _plan, sde_ingest
+from universe.services import sde_ingest
 from universe.tests.sde_synthetic import LY, base, snapshot, write_dump
 
 pytestmark = pytest.mark.django_db
@@ -347,8 +349,8 @@ def test_old_fuzzwork_invtypes_parses(shared_dir: Path) -> None:
     dump = CsvFolderDump(shared_dir / "fuzzwork-2019")
     spec = next(s for s in SPECS if s.table == "invTypes")
     columns, rows = dump.rows("invTypes")
-    plan, only = _plan(spec, columns, "invTypes")
-    converted = list(_converted_rows(spec, rows, plan, only, "invTypes"))
+    plan, only = columns_plan(spec, columns, "invTypes")
+    converted = list(rows_convert(spec, rows, plan, only, "invTypes"))
     assert len(converted) == 35711
     by_id = {row[0]: row for row in converted}
     names = [f.column for f in spec.fields]

@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evesite.exceptions import DomainError
 from universe.graph_ingest import JITA_ID
+from universe.ingest.report import IngestReport
 from universe.sde.sources import dump_find_latest
-from universe.services import IngestReport, sde_graph_rebuild, sde_ingest
+from universe.services import sde_graph_rebuild, sde_ingest
 
 
 class Command(BaseCommand):
