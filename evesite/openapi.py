@@ -77,6 +77,27 @@ def _bounds(path: str, parameter: dict[str, Any]) -> None:
     schema.setdefault("maximum", INT64_MAX)
 
 
+# Strings never carry NUL (DRF refuses it in query strings, schema_parse in bodies; PostgreSQL cannot store it).
+NO_NUL = "^[^\\x00]*$"
+NOT_BLANK_NO_NUL = "^[^\\x00]*\\S[^\\x00]*$"
+
+
+def _no_nul(node: Any) -> None:
+    """State on every free-text string schema that it may not contain NUL."""
+    if isinstance(node, list):
+        for item in node:
+            _no_nul(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "string" and "enum" not in node and "format" not in node:
+            pattern = node.get("pattern")
+            if pattern is None:
+                node["pattern"] = NO_NUL
+            elif pattern == "\\S":
+                node["pattern"] = NOT_BLANK_NO_NUL
+        for value in node.values():
+            _no_nul(value)
+
+
 def _exact_numbers(node: Any) -> None:
     """Write bounds exactly: drf-pydantic's Decimals render as floats (2**63 for the int64 maximum)."""
     if isinstance(node, list):
@@ -131,6 +152,8 @@ def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any
         The document.
     """
     _exact_numbers(result)
+    _no_nul(result.get("paths", {}))
+    _no_nul(result.get("components", {}).get("schemas", {}))
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     views = {(path, method.lower()): _view(view, method.lower()) for path, _, method, view in generator.endpoints}
     for path, item in result.get("paths", {}).items():

@@ -72,6 +72,17 @@ def _ascii_integers(*, serializer: serializers.Serializer, data: dict[str, Any])
         raise serializers.ValidationError(wrong)
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL in a string or a key (PostgreSQL cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def schema_parse(*, schema: type[S], data: Any) -> S:
     """Validate request input (a query string or a JSON body) into a schema.
 
@@ -91,6 +102,8 @@ def schema_parse(*, schema: type[S], data: Any) -> S:
     """
     if not isinstance(data, QueryDict):
         # A JSON body: its types are the schema's (``false`` is not a number, ``"5"`` is not an integer).
+        if _has_nul(data):
+            raise serializers.ValidationError({"non_field_errors": ["Null characters are not allowed."]})
         return schema.model_validate_json(json.dumps(data), strict=True)
     plain = _plain(data)
     serializer = schema.drf_serializer(data=plain)
