@@ -55,6 +55,11 @@ run: services
 	elif [ $$status -ne 0 ]; then exit $$status; fi
 	exec $(VENV)/bin/honcho start -f Procfile --env /dev/null
 
+# The git pre-commit hook (.pre-commit-config.yaml): whitespace, ruff, ruff format and mypy from the venv.
+.PHONY: hooks
+hooks: install
+	$(VENV)/bin/pre-commit install
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
