@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pydantic
 from django.http import HttpResponse
 from django.utils import translation
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
-from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -16,53 +16,49 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evesite.health import health_public, health_status
+from evesite.schemas import Schema, schema_dump
+
+_STORE = '"ok" or "failing"; staff read the error instead of "failing".'
 
 
-@extend_schema_field({"oneOf": [{"type": "number", "format": "double"}, {"type": "string"}]})
-class _AgeOrStateField(serializers.Field):
-    """Schema-only field: a number of seconds, or a state such as ``"missing"``."""
+class Health(Schema):
+    """The state of each datastore and of the background pipeline."""
+
+    postgres: str = pydantic.Field(description=_STORE)
+    redis: str = pydantic.Field(description=_STORE)
+    neo4j: str = pydantic.Field(description=_STORE)
+    apoc: str = pydantic.Field(
+        description='"ok" or "failing". Staff read APOC\'s version instead of "ok", and "unavailable" '
+        '(Neo4j down) or the error instead of "failing".'
+    )
+    worker: str = pydantic.Field(
+        description='"ok" when a Celery worker answered a ping within 2 s, "no reply", "unknown" while Redis '
+        'is down, or "failing" when the broker failed (staff read its error). Cached for 10 s. '
+        "Never makes the answer 503."
+    )
+    beat: pydantic.JsonValue = pydantic.Field(
+        description='A number: seconds since Celery beat\'s last tick; or a text: "missing" when beat never ran '
+        'against this Redis, "unknown" while Redis is down, "failing" when it cannot be read (staff read the '
+        "error). Never makes the answer 503."
+    )
+    sde: str = pydantic.Field(
+        description='"ok" when an SDE is ingested, "missing" when not (run `manage.py ingest_data`), '
+        '"unknown" while PostgreSQL is down, "failing" when it cannot be read (staff read the error). '
+        "Never makes the answer 503."
+    )
+    market_snapshot_oldest_age_seconds: float | None = pydantic.Field(
+        description="Age in seconds of the oldest current market snapshot among MARKET_SNAPSHOT_REGIONS; "
+        "null while one of them has none (see market_snapshot_missing_regions) or PostgreSQL is down."
+    )
+    market_snapshot_missing_regions: list[int] | None = pydantic.Field(
+        description="MARKET_SNAPSHOT_REGIONS without a snapshot yet; null while PostgreSQL is down."
+    )
 
 
-def _health_fields() -> dict[str, Any]:
-    """The fields of the health answer (both statuses).
+class HealthFailing(Health):
+    """The same, when a datastore is down (503)."""
 
-    Returns:
-        Serializer fields for ``inline_serializer``.
-    """
-    return {
-        "postgres": serializers.CharField(help_text='"ok" or "failing"; staff read the error instead of "failing".'),
-        "redis": serializers.CharField(help_text='"ok" or "failing"; staff read the error instead of "failing".'),
-        "neo4j": serializers.CharField(help_text='"ok" or "failing"; staff read the error instead of "failing".'),
-        "apoc": serializers.CharField(
-            help_text='"ok" or "failing". Staff read APOC\'s version instead of "ok", and "unavailable" '
-            '(Neo4j down) or the error instead of "failing".'
-        ),
-        "worker": serializers.CharField(
-            help_text='"ok" when a Celery worker answered a ping within 2 s, "no reply", "unknown" while Redis '
-            'is down, or "failing" when the broker failed (staff read its error). Cached for 10 s. '
-            "Never makes the answer 503."
-        ),
-        "beat": _AgeOrStateField(
-            help_text='Seconds since Celery beat\'s last tick; "missing" when beat never ran against this Redis, '
-            '"unknown" while Redis is down, "failing" when it cannot be read (staff read the error). '
-            "Never makes the answer 503."
-        ),
-        "sde": serializers.CharField(
-            help_text='"ok" when an SDE is ingested, "missing" when not (run `manage.py ingest_data`), '
-            '"unknown" while PostgreSQL is down, "failing" when it cannot be read (staff read the error). '
-            "Never makes the answer 503."
-        ),
-        "market_snapshot_oldest_age_seconds": serializers.FloatField(
-            allow_null=True,
-            help_text="Age in seconds of the oldest current market snapshot among MARKET_SNAPSHOT_REGIONS; "
-            "null while one of them has none (see market_snapshot_missing_regions) or PostgreSQL is down.",
-        ),
-        "market_snapshot_missing_regions": serializers.ListField(
-            child=serializers.IntegerField(),
-            allow_null=True,
-            help_text="MARKET_SNAPSHOT_REGIONS without a snapshot yet; null while PostgreSQL is down.",
-        ),
-    }
+    failing: list[str] = pydantic.Field(description="The failing datastores among postgres, redis, neo4j and apoc.")
 
 
 class HealthApi(APIView):
@@ -103,19 +99,7 @@ class HealthApi(APIView):
     @extend_schema(
         description="Anyone gets each part's state; an error text (and APOC's version) only reaches staff "
         'logged in with a session. Anonymous and non-staff callers read "failing" instead of an error.',
-        responses={
-            200: inline_serializer("Health", fields=_health_fields()),
-            503: inline_serializer(
-                "HealthFailing",
-                fields={
-                    **_health_fields(),
-                    "failing": serializers.ListField(
-                        child=serializers.CharField(),
-                        help_text="The failing datastores among postgres, redis, neo4j and apoc.",
-                    ),
-                },
-            ),
-        },
+        responses={200: Health.drf_serializer, 503: HealthFailing.drf_serializer},
     )
     def get(self, request: Request) -> Response:
         """Answer 200 when every datastore is up, else 503 naming the failing ones.
@@ -133,8 +117,8 @@ class HealthApi(APIView):
         if not self._caller_is_staff(request):
             status = health_public(status, failing)
         if failing:
-            return Response({**status, "failing": failing}, status=503)
-        return Response(status)
+            return Response(schema_dump(schema=HealthFailing, value={**status, "failing": failing}), status=503)
+        return Response(schema_dump(schema=Health, value=status))
 
 
 class SchemaApi(SpectacularAPIView):
