@@ -32,12 +32,6 @@ class AppraisalIn(Schema):
         None, description="Percent taken from the buy value; default: your settings, else the site's."
     )
 
-    @pydantic.field_validator("text")
-    @classmethod
-    def _storable(cls, value: str) -> str:
-        """Drop NUL characters: PostgreSQL cannot store them (lone surrogates are invalid JSON already)."""
-        return value.replace("\x00", "")
-
 
 class AppraisalMarketOut(Schema):
     """Where and from which prices the paste was valued."""
