@@ -102,7 +102,12 @@ def schema_parse(*, schema: type[S], data: Any) -> S:
     """
     if not isinstance(data, QueryDict):
         # A JSON body: its types are the schema's (``false`` is not a number, ``"5"`` is not an integer).
-        if _has_nul(data):
+        known = (
+            {key: value for key, value in data.items() if key in schema.model_fields}
+            if isinstance(data, dict)
+            else data
+        )
+        if _has_nul(known):  # unknown fields are ignored, whatever they hold
             raise serializers.ValidationError({"non_field_errors": ["Null characters are not allowed."]})
         return schema.model_validate_json(json.dumps(data), strict=True)
     plain = _plain(data)
