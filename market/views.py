@@ -154,7 +154,7 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         url_path="stations/<str:station_id>/scan",
         url_name="station-scan",
         throttle_classes=SCAN_THROTTLES,
-        error_statuses=(401,),  # ``current`` needs a logged-in character
+        error_statuses=(401, 502),  # ``current`` needs a logged-in character, and asks ESI where it is
     )
     def station_scan(self, request: Request, station_id: str) -> Response:
         """Rank station trades (top 30 by default) from the stored snapshot of the station's region.
