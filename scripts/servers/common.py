@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATE_DIR = Path(os.environ.get("SERVICES_DIR", ROOT / ".services")).resolve()
@@ -111,3 +112,22 @@ def apt_install(*packages: str) -> None:
         _apt_updated = True
     log(f"installing {' '.join(missing)} from Debian's packages")
     run(as_root([*env_cmd, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]), quiet=True)
+
+
+def loopback_address(name: str, url: str, default_port: int) -> tuple[str, int] | None:
+    """The loopback host and port a service's URL names, or None (logged) when it is not local.
+
+    Args:
+        name: The service, for the log line.
+        url: Its URL.
+        default_port: The port when the URL has none.
+
+    Returns:
+        (host, port) with ``localhost`` read as 127.0.0.1, or None for a remote host (left alone).
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+    if host not in LOCAL_HOSTS:
+        log(f"{name}: {host} is not local, left alone")
+        return None
+    return ("127.0.0.1" if host in ("", "localhost") else host), port

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from scripts.servers.common import LOCAL_HOSTS, ROOT, STATE_DIR, apt_install, log, port_open, run, wait_for
+from scripts.servers.common import ROOT, STATE_DIR, apt_install, log, loopback_address, port_open, run, wait_for
 
 NEO4J_POMS = ROOT / "scripts" / "neo4j"
 
@@ -102,12 +102,11 @@ def neo4j_up(url: str) -> None:
     Args:
         url: The NEO4J_BOLT_URL.
     """
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 7687
-    if host not in LOCAL_HOSTS:
-        log(f"neo4j: {host} is not local, left alone")
+    address = loopback_address("neo4j", url, 7687)
+    if address is None:
         return
-    host = "127.0.0.1" if host in ("", "localhost") else host
+    host, port = address
+    parts = urlsplit(url)
     user, password = unquote(parts.username or "neo4j"), unquote(parts.password or "password")
     if port_open(host, port):
         wait_for("neo4j", lambda: neo4j_ready(host, port, user, password))

@@ -7,7 +7,7 @@ import signal
 import socket
 from urllib.parse import urlsplit
 
-from scripts.servers.common import LOCAL_HOSTS, STATE_DIR, apt_install, log, port_open, run, wait_for
+from scripts.servers.common import STATE_DIR, apt_install, log, loopback_address, port_open, run, wait_for
 
 
 def redis_ping(host: str, port: int) -> bool:
@@ -31,12 +31,10 @@ def redis_up(url: str) -> None:
     Args:
         url: The REDIS_URL.
     """
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
-    if host not in LOCAL_HOSTS:
-        log(f"redis: {host} is not local, left alone")
+    address = loopback_address("redis", url, 6379)
+    if address is None:
         return
-    host = "127.0.0.1" if host in ("", "localhost") else host
+    host, port = address
     if port_open(host, port):
         wait_for("redis", lambda: redis_ping(host, port))
         log(f"redis: already answering on {host}:{port}")
