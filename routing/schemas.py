@@ -70,3 +70,15 @@ class SystemRisk(Schema):
     reasons: list[str]
     kills_last_hour: int
     penalty: float = pydantic.Field(description="Extra weight of every gate into the system.")
+
+
+class RouteSummary(Schema):
+    """A route in numbers, counted over the systems entered (high-sec ``security >= 0.45``, null-sec ``<= 0``)."""
+
+    mode: RouteMode
+    jumps: int = pydantic.Field(ge=0)
+    min_security: float = pydantic.Field(description="Lowest raw SDE security entered (the system's own at 0 jumps).")
+    high_sec_jumps: int = pydantic.Field(ge=0)
+    low_sec_jumps: int = pydantic.Field(ge=0)
+    null_sec_jumps: int = pydantic.Field(ge=0)
+    max_risk: RiskLevel | None = pydantic.Field(description="The most dangerous risk level entered, if any.")
