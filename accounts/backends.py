@@ -17,7 +17,7 @@ from django.conf import settings
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import AuthConfigurationError, AuthResponseError
 
-from accounts import sso
+from accounts import sso, sso_jwt
 from accounts.sso_config import sso_not_configured_error, sso_not_configured_response
 
 _SECRET_KEYS = ("access_token", "refresh_token", "id_token", "token_type", "expires_in")
@@ -130,7 +130,7 @@ class EveOnlineSsoV2(BaseOAuth2PKCE):
             AuthResponseError: When the token fails validation.
         """
         try:
-            claims = sso.access_token_validate(access_token=access_token)
+            claims = sso_jwt.access_token_validate(access_token=access_token)
         except sso.SsoTokenInvalidError as error:
             raise AuthResponseError(
                 self, error.message, code=error.reason, claim=error.claim, stage="token_validation"

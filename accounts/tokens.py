@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from accounts import sso
+from accounts import sso, sso_jwt
 from accounts.crypto import TokenDecryptionError, token_decrypt, token_encrypt
 from accounts.models import EveCharacter, EveToken
 from esi.client import EsiClient, EsiResponse
@@ -99,7 +99,7 @@ def _token_refresh(token: EveToken) -> str | None:
         logger.warning("EVE character %d: stored refresh token unusable (%s)", token.character.character_id, error)
         token.delete()
         return None
-    claims = sso.access_token_validate(access_token=answer.access_token)
+    claims = sso_jwt.access_token_validate(access_token=answer.access_token)
     if claims.character_id != token.character.character_id:
         raise sso.SsoError("EVE SSO refreshed a token for another character")
     if claims.owner_hash and token.character.owner_hash not in ("", claims.owner_hash):

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts import crypto, sso
+from accounts import crypto, sso, sso_jwt
 from accounts.models import EveToken
 from accounts.tests.conftest import CHARACTER_ID, CLIENT_SECRET, ENCRYPTION_KEY, FakeSso, login
 from accounts.tokens import character_access_token_fresh
@@ -66,7 +66,7 @@ def test_valid_access_token_is_served_without_calling_sso(fake_sso: FakeSso) -> 
     calls = fake_sso.server.count("POST", "/v2/oauth/token")
     character_id, token = character_access_token_fresh(user=user)
     assert character_id == CHARACTER_ID
-    assert sso.access_token_validate(access_token=token).character_id == CHARACTER_ID
+    assert sso_jwt.access_token_validate(access_token=token).character_id == CHARACTER_ID
     assert fake_sso.server.count("POST", "/v2/oauth/token") == calls
 
 

@@ -21,89 +21,21 @@ from pathlib import Path
 from typing import IO
 
 from universe.sde.compressed import COMPRESSIONS, PGDUMP, DumpFormatError, content_kinds, decompress_to
+from universe.sde.pgtext import (
+    BOOLEANS,
+    COPY_LINE,
+    CREATE_TABLE,
+    ENCODINGS,
+    copy_field,
+    copy_identifiers,
+    ddl_columns,
+    qualified_name,
+)
 from universe.sde.sources import ClosingDump, register_format
 
 PREFERRED_SCHEMAS = ("evesde", "public")
 
 _TOC_LINE = re.compile(r"^(?P<id>\d+);\s+\d+\s+\d+\s+(?P<kind>TABLE DATA|TABLE)\s+(?P<schema>\S+)\s+(?P<name>\S+)\s")
-_COPY_LINE = re.compile(r"^COPY\s+.+?\s+\((?P<cols>.*)\)\s+FROM\s+stdin;\s*$")
-_IDENT = re.compile(r'"((?:[^"]|"")*)"|([^,\s]+)')
-_CREATE_TABLE = re.compile(r"^CREATE (?:UNLOGGED )?TABLE (\S+) \((.*?)\n\);", re.MULTILINE | re.DOTALL)
-_QUALIFIED = re.compile(r'"((?:[^"]|"")*)"|([^".\s]+)')
-_COPY_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.DOTALL)
-_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_ENCODINGS = {"UTF8": "utf-8", "SQL_ASCII": "utf-8", "LATIN1": "latin-1", "WIN1252": "cp1252"}
-_BOOLEANS = {"t": "1", "f": "0"}
-
-
-def _copy_unescape_match(match: re.Match[str]) -> str:
-    """Replace one COPY text escape.
-
-    Args:
-        match: A match of ``_COPY_ESCAPE``.
-
-    Returns:
-        The character it stands for.
-    """
-    octal, hexa, char = match.groups()
-    if octal is not None:
-        return chr(int(octal, 8))
-    if hexa is not None:
-        return chr(int(hexa, 16))
-    return _COPY_ESCAPES.get(char, char)
-
-
-def copy_field(text: str) -> str | None:
-    r"""Decode one field of PostgreSQL's COPY text format.
-
-    Args:
-        text: The field as written between tabs.
-
-    Returns:
-        The value, or None for ``\N``.
-    """
-    if text == "\\N":
-        return None
-    if "\\" not in text:
-        return text
-    return _COPY_ESCAPE.sub(_copy_unescape_match, text)
-
-
-def copy_identifiers(text: str) -> list[str]:
-    """Split the column list of a COPY statement.
-
-    Args:
-        text: E.g. ``"typeID", "groupID", published``.
-
-    Returns:
-        The column names, unquoted.
-    """
-    return [quoted.replace('""', '"') if quoted else plain for quoted, plain in _IDENT.findall(text)]
-
-
-def _ddl_columns(body: str) -> tuple[list[str], set[str]]:
-    """Read column names and boolean columns from the body of a CREATE TABLE.
-
-    Args:
-        body: The text between the statement's parentheses, one definition per line.
-
-    Returns:
-        (column names, names of boolean columns).
-    """
-    columns: list[str] = []
-    booleans: set[str] = set()
-    for raw in body.splitlines():
-        line = raw.strip().rstrip(",")
-        if not line or line.upper().startswith(("CONSTRAINT ", "PRIMARY KEY", "UNIQUE ", "CHECK ")):
-            continue
-        match = _IDENT.match(line)
-        if match is None:
-            continue
-        name = match.group(1).replace('""', '"') if match.group(1) else match.group(2)
-        columns.append(name)
-        if line[match.end() :].strip().lower().startswith("boolean"):
-            booleans.add(name)
-    return columns, booleans
 
 
 @dataclass(frozen=True)
@@ -287,14 +219,10 @@ class PgDump(ClosingDump):
         listing.write_text("".join(e.line + "\n" for es in self._tables.values() for e in es), encoding="utf-8")
         ddl = self._run(["--schema-only", "-L", str(listing)])
         parsed: dict[tuple[str, str], tuple[list[str], set[str]]] = {}
-        for match in _CREATE_TABLE.finditer(ddl):
-            parts = [
-                quoted.replace('""', '"') if quoted else plain for quoted, plain in _QUALIFIED.findall(match.group(1))
-            ]
-            if not parts:
-                continue
-            schema, name = (parts[0], parts[-1]) if len(parts) > 1 else ("", parts[0])
-            parsed[(schema, name)] = _ddl_columns(match.group(2))
+        for match in CREATE_TABLE.finditer(ddl):
+            qualified = qualified_name(match.group(1))
+            if qualified is not None:
+                parsed[qualified] = ddl_columns(match.group(2))
         return parsed
 
     def rows(self, table: str) -> tuple[list[str], Iterator[tuple[str | None, ...]]]:
@@ -338,8 +266,8 @@ class PgDump(ClosingDump):
             line = raw.decode(encoding, errors="replace")
             if line.startswith("SET client_encoding"):
                 declared = line.split("'")[1] if "'" in line else "UTF8"
-                encoding = _ENCODINGS.get(declared.upper(), "utf-8")
-            match = _COPY_LINE.match(line)
+                encoding = ENCODINGS.get(declared.upper(), "utf-8")
+            match = COPY_LINE.match(line)
             if match is not None:
                 columns = copy_identifiers(match.group("cols"))
                 break
@@ -395,7 +323,7 @@ class PgDump(ClosingDump):
                     )
                 if has_booleans:
                     fields = [
-                        _BOOLEANS.get(v, v) if flag and v is not None else v
+                        BOOLEANS.get(v, v) if flag and v is not None else v
                         for v, flag in zip(fields, flags, strict=True)
                     ]
                 yield tuple(fields)

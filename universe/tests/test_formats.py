@@ -35,7 +35,8 @@ from psycopg import sql
 
 from universe.sde.compressed import DumpFormatError, sniff
 from universe.sde.mysqlsource import MysqlDump
-from universe.sde.pgdumpsource import PgDump, copy_field
+from universe.sde.pgdumpsource import PgDump
+from universe.sde.pgtext import copy_field
 from universe.sde.sources import open_dump
 from universe.sde.sqlitesource import SqliteDump
 
