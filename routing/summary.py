@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from routing.security import HIGH_SEC_MIN
+from universe.security import HIGH_SEC_MIN
 
 # Most dangerous first, as routing.selectors.RISK_LEVELS.
 _RISK_ORDER: tuple[str, ...] = ("critical", "high", "elevated")

@@ -1,5 +1,9 @@
 """API routes of universe, mounted under /api/."""
 
-from django.urls import URLPattern, URLResolver
+from evesite.routers import singleton_router
+from universe.views import UniverseSearchViewSet
 
-urlpatterns: list[URLPattern | URLResolver] = []
+router = singleton_router()
+router.register("universe/search", UniverseSearchViewSet, basename="universe-search")
+
+urlpatterns = router.urls
