@@ -20,6 +20,8 @@ from universe.models import Station
 
 logger = logging.getLogger(__name__)
 
+_PERCENT_MAX = 100.0
+
 
 def _station_check(station_id: int | None) -> None:
     """Check that a home station exists (NPC stations must be in the SDE; structures are trusted)."""
@@ -38,7 +40,7 @@ def _mode_check(mode: str) -> str:
 
 def _percent_check(name: str, value: float) -> float:
     """Return a percentage as a float, or raise InvalidInputError outside 0-100."""
-    if not 0.0 <= float(value) <= 100.0:
+    if not 0.0 <= float(value) <= _PERCENT_MAX:
         raise InvalidInputError(f"{name} must be a percentage between 0 and 100.", field=name)
     return float(value)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -179,7 +180,7 @@ def token_refresh(*, refresh_token: str) -> TokenResponse:
     )
     if response.status_code in (400, 401, 403):
         raise SsoGrantRejectedError(f"EVE SSO rejected the refresh token (HTTP {response.status_code})")
-    if response.status_code != 200:
+    if response.status_code != HTTPStatus.OK:
         raise SsoError(f"EVE SSO token refresh answered HTTP {response.status_code}")
     try:
         return TokenResponse.model_validate(response.json())
@@ -209,5 +210,5 @@ def token_revoke(*, refresh_token: str, retries: int | None = None) -> None:
     )
     if response.status_code in _RETRY_STATUSES:
         raise SsoUnavailableError(f"EVE SSO token revocation answered HTTP {response.status_code}")
-    if response.status_code != 200:
+    if response.status_code != HTTPStatus.OK:
         raise SsoError(f"EVE SSO token revocation answered HTTP {response.status_code}")

@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 import jwt
@@ -57,7 +58,7 @@ def _jwks_fetch() -> list[dict[str, Any]]:
         SsoError: When the JWKS cannot be fetched or parsed.
     """
     response = sso_request("GET", jwks_url(), what="JWKS fetch")
-    if response.status_code != 200:
+    if response.status_code != HTTPStatus.OK:
         raise SsoError(f"EVE SSO JWKS fetch answered HTTP {response.status_code}")
     try:
         keys = Jwks.model_validate(response.json()).keys

@@ -35,6 +35,7 @@ _BPC_MARK = re.compile(r"\s*\(copy\)", re.IGNORECASE)
 _BPO_MARK = re.compile(r"\s*\(original\)", re.IGNORECASE)
 _OFFLINE = re.compile(r"\s*/\s*offline$", re.IGNORECASE)
 _QTY_X = re.compile(r"(.+?)x$", re.IGNORECASE)  # "10x"
+_GROUP_DIGITS = 3  # digits in each space-separated group of a quantity ("1 000 000")
 _X_QTY = re.compile(r"x(.+)$", re.IGNORECASE)  # "x10"
 # Readings of a line by how many tokens a quantity may span ("1 000 000" is three).
 _MAX_QTY_TOKENS = 4
@@ -135,7 +136,7 @@ def _group_span(following: list[str], most: int) -> int:
     """How many tokens a quantity may span: one, plus the 3-digit groups that follow it (``1 000 000``)."""
     span = 1
     for token in following[: _MAX_QTY_TOKENS - 1]:
-        if len(token) != 3 or not token.isdigit():
+        if len(token) != _GROUP_DIGITS or not token.isdigit():
             break
         span += 1
     return min(span, most)

@@ -9,6 +9,7 @@ called, so the same failing call is never made twice.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,12 +26,12 @@ logger = logging.getLogger(__name__)
 
 def _fault_reason(exc: EsiError) -> FailureReason | None:
     """Return the permanent fault to remember for a per-contract error, or None when it is transient."""
-    if isinstance(exc, EsiPayloadError) and exc.status == 204:
+    if isinstance(exc, EsiPayloadError) and exc.status == HTTPStatus.NO_CONTENT:
         return FailureReason.EMPTY
     if isinstance(exc, EsiHttpError):
-        if exc.status == 404:
+        if exc.status == HTTPStatus.NOT_FOUND:
             return FailureReason.NOT_FOUND
-        if exc.status == 403:
+        if exc.status == HTTPStatus.FORBIDDEN:
             # The client may pass ESI's error text along (``body``/``detail``); tell the two 403s apart by it.
             text = " ".join(str(getattr(exc, name, "") or "") for name in ("body", "detail", "message")).lower()
             if "accepted" in text:

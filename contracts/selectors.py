@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from contracts.models import Contract, ContractFetchFailure, ContractItem, Contr
 from contracts.prices import PriceLookup, jita_prices_get
 from contracts.valuation import Lines, PriceTable, contracts_value
 from evesite.exceptions import InvalidInputError, NotFoundError
+from universe.models import ItemType, Station
 
 # ``ordering`` values the list accepts (a leading ``-`` sorts descending; NULLs always last).
 ORDERINGS = ("profit", "profit_pct", "items_value", "price", "date_expired", "date_issued", "reward", "isk_per_jump")
@@ -102,8 +104,6 @@ def locations_get(*, location_ids: Iterable[int | None]) -> dict[int, Location]:
     Returns:
         A location for every id given (unknown ones with None fields).
     """
-    from universe.models import Station
-
     wanted = {int(i) for i in location_ids if i is not None}
     found = {
         s.id: Location(
@@ -129,8 +129,6 @@ def type_names_get(*, type_ids: Iterable[int]) -> dict[int, str]:
     Returns:
         Names by type id (unknown types are absent).
     """
-    from universe.models import ItemType
-
     return dict(ItemType.objects.filter(id__in=set(type_ids)).values_list("id", "name"))
 
 
@@ -229,7 +227,7 @@ def contract_detail_get(*, contract_id: int, price_lookup: PriceLookup | None = 
             {
                 **item,
                 "type_name": names.get(int(item["type_id"])),
-                "jita_split": None if split != split else split,
+                "jita_split": None if math.isnan(split) else split,
                 "line_value": float(valued.value[n]),
                 "flags": flags,
             }
@@ -238,7 +236,7 @@ def contract_detail_get(*, contract_id: int, price_lookup: PriceLookup | None = 
     def _num(values: np.ndarray) -> float | None:
         """Read the one contract's value (None for NaN)."""
         v = float(values[0])
-        return None if v != v else v
+        return None if math.isnan(v) else v
 
     has_items = contract.type in (ContractType.ITEM_EXCHANGE, ContractType.AUCTION)
     total = {

@@ -25,6 +25,8 @@ from contracts.valuation import contracts_valuate
 from esi.client import EsiClient
 from esi.errors import EsiError, EsiLockdownError, EsiRateLimitError
 from esi.models import PublicContract
+from routing.services import route_find
+from universe.models import Station
 
 logger = logging.getLogger(__name__)
 
@@ -293,16 +295,12 @@ def contracts_courier_routes(*, region_id: int | None = None) -> int:
     Returns:
         How many couriers got their jumps.
     """
-    from universe.models import Station
-
     couriers = Contract.objects.filter(type=ContractType.COURIER, is_active=True, route_jumps__isnull=True)
     if region_id is not None:
         couriers = couriers.filter(region_id=region_id)
     rows = list(couriers.only("contract_id", "start_location_id", "end_location_id"))
     if not rows:
         return 0
-    from routing.services import route_find  # Neo4j-backed: loaded only when there are couriers
-
     station_ids = {i for r in rows for i in (r.start_location_id, r.end_location_id) if i is not None}
     systems = dict(Station.objects.filter(id__in=station_ids).values_list("id", "system_id"))
     jumps_by_pair: dict[tuple[int, int], int | None] = {}

@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import time
+from http import HTTPStatus
 
 from django.conf import settings
 from requests.structures import CaseInsensitiveDict
@@ -23,8 +24,23 @@ from esi.webmode import in_web_request
 
 logger = logging.getLogger("esi")
 
-_bucket_lock = threading.Lock()
-_bucket: limits.TokenBucket | None = None
+
+class _BucketHolder:
+    """This process's token bucket, rebuilt when the settings change."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.bucket: limits.TokenBucket | None = None
+
+    def get(self, *, capacity: float, rate: float) -> limits.TokenBucket:
+        """Return the bucket for these settings, replacing one built for others."""
+        with self.lock:
+            if self.bucket is None or self.bucket.capacity != capacity or self.bucket.rate != rate:
+                self.bucket = limits.TokenBucket(capacity=capacity, rate=rate)
+            return self.bucket
+
+
+_process_buckets = _BucketHolder()
 
 
 def budget_owner(token: str | None) -> str:
@@ -41,13 +57,9 @@ def budget_owner(token: str | None) -> str:
 
 def _process_bucket() -> limits.TokenBucket:
     """Return this process's token bucket, rebuilt when the settings changed."""
-    global _bucket
-    capacity = float(settings.ESI_BUCKET_CAPACITY)
-    rate = float(settings.ESI_BUCKET_REFILL_PER_SECOND)
-    with _bucket_lock:
-        if _bucket is None or _bucket.capacity != capacity or _bucket.rate != rate:
-            _bucket = limits.TokenBucket(capacity=capacity, rate=rate)
-        return _bucket
+    return _process_buckets.get(
+        capacity=float(settings.ESI_BUCKET_CAPACITY), rate=float(settings.ESI_BUCKET_REFILL_PER_SECOND)
+    )
 
 
 def budgets_wait(path: str, owner: str, not_before: float | None) -> None:
@@ -110,7 +122,7 @@ def budgets_record(path: str, owner: str, status: int, headers: CaseInsensitiveD
         # A huge reset would keep every call waiting or refused for as long: capped like Retry-After.
         reset = min(reset, math.ceil(float(settings.ESI_MAX_RETRY_AFTER_SECONDS)))
         limits.error_limit_record(remain=remain, reset=reset)
-    elif status >= 400:
+    elif status >= HTTPStatus.BAD_REQUEST:
         limits.error_limit_spend()
     group = headers.get("X-Ratelimit-Group")
     remaining = int_header(headers, "X-Ratelimit-Remaining")

@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -204,7 +205,7 @@ class EsiClient:
         status, resp_headers, body, received = answer.status, answer.headers, answer.body, answer.received
 
         now = time.time()
-        if status == 304:
+        if status == HTTPStatus.NOT_MODIFIED:
             if entry is None:
                 raise EsiError("ESI answered 304 to a request without If-None-Match.", status=304, url=url)
             merged = {**entry["headers"], **{k: v for k, v in resp_headers.items() if k.lower() != "content-length"}}
@@ -212,9 +213,9 @@ class EsiClient:
             entry["expires_at"] = expires_at(CaseInsensitiveDict(merged), now)
             cache_entry_store(key, entry, now)
             return response_from_entry(entry, url, path, received_at=received)
-        if not 200 <= status < 300:
+        if not HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
             raise EsiError(f"ESI answered an unexpected {status}.", status=status, url=url)
-        if status == 204 or (not body and status != 200):
+        if status == HTTPStatus.NO_CONTENT or (not body and status != HTTPStatus.OK):
             # No Content (e.g. the items of a contract that is no longer public): nothing to parse or validate.
             return EsiResponse(
                 data=None,
@@ -237,12 +238,12 @@ class EsiClient:
         try:
             data = json.loads(body)
         except ValueError as exc:
-            logger.error("ESI sent a body that is not JSON for %s (status %d)", url, status)
+            logger.exception("ESI sent a body that is not JSON for %s (status %d)", url, status)
             raise EsiPayloadError("ESI sent a body that is not valid JSON.", status=status, url=url) from exc
         try:
             models = payload_validate(path=path, data=data)
         except ValidationError as exc:
-            logger.error("ESI payload of %s does not fit its model: %s", url, exc.errors()[:3])
+            logger.exception("ESI payload of %s does not fit its model: %s", url, exc.errors()[:3])
             raise EsiPayloadError(
                 f"ESI payload does not fit its model ({exc.error_count()} errors).", status=status, url=url
             ) from exc

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, NoReturn
 
 import requests
@@ -31,6 +32,8 @@ logger = logging.getLogger("esi")
 LOG_FORMAT = "[ESI] Method: %s | URL: %s | Status: %s | Limit-Remain: %s"
 # What the log line shows when ESI sent no X-ESI-Error-Limit-Remain header.
 NO_REMAIN = "-"
+# ESI's own status for "error limited" (not in the HTTP registry).
+ESI_ERROR_LIMITED = 420
 
 
 class LockdownGuardAdapter(HTTPAdapter):
@@ -112,19 +115,19 @@ def esi_exchange(session: requests.Session, *, url: str, headers: dict[str, str]
         esi_fail(url=url, status=None, label="connection-error", headers=None, started=started, cause=exc)
     status = answer.status_code
     resp_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(answer.headers)
-    if status >= 400:
+    if status >= HTTPStatus.BAD_REQUEST:
         _lock(url=url, status=status, label=str(status), headers=resp_headers)
     try:
         body = answer.content
     except requests.RequestException as exc:
         answer.close()
-        if status >= 400:
+        if status >= HTTPStatus.BAD_REQUEST:
             body = b""
         else:
             esi_fail(url=url, status=None, label="timeout", headers=None, started=started, cause=exc)
     received = time.monotonic()
     remain = budgets_record(path, owner, status, resp_headers)
-    level = logging.INFO if status < 400 else logging.CRITICAL
+    level = logging.INFO if status < HTTPStatus.BAD_REQUEST else logging.CRITICAL
     logger.log(level, LOG_FORMAT, "GET", url, status, NO_REMAIN if remain is None else remain)
     limits.call_record(
         {
@@ -134,10 +137,10 @@ def esi_exchange(session: requests.Session, *, url: str, headers: dict[str, str]
             "status": status,
             "limit_remain": remain,
             "duration_ms": round((received - started) * 1000, 1),
-            "error": status >= 400,
+            "error": status >= HTTPStatus.BAD_REQUEST,
         }
     )
-    if status >= 400:
+    if status >= HTTPStatus.BAD_REQUEST:
         esi_fail(
             url=url, status=status, label=str(status), headers=resp_headers, started=started, logged=True, locked=True
         )
@@ -159,9 +162,9 @@ def lockdown_seconds(status: int | None, headers: CaseInsensitiveDict[str] | Non
     hold = float(settings.ESI_LOCKDOWN_SECONDS)
     upstream = 0.0
     if headers is not None:
-        if status == 429:
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
             upstream = float(int_header(headers, "Retry-After") or 0)
-        if status == 420:
+        if status == ESI_ERROR_LIMITED:
             upstream = float(int_header(headers, "X-ESI-Error-Limit-Reset") or 0)
     hold = max(hold, min(upstream, float(settings.ESI_MAX_RETRY_AFTER_SECONDS)))
     return float(settings.ESI_ERROR_SLEEP_SECONDS) + hold

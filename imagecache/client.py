@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import requests
 import urllib3
@@ -182,16 +183,16 @@ def _checked_body(response: requests.Response, *, url: str, what: str, deadline:
     """
     with response:
         status = response.status_code
-        logger.log(logging.INFO if status < 400 else logging.WARNING, LOG_FORMAT, "GET", url, status)
-        if status == 404:
+        logger.log(logging.INFO if status < HTTPStatus.BAD_REQUEST else logging.WARNING, LOG_FORMAT, "GET", url, status)
+        if status == HTTPStatus.NOT_FOUND:
             raise ImageNotFoundUpstreamError(f"The image server has no {what} image.")
-        if 300 <= status < 400:
+        if HTTPStatus.MULTIPLE_CHOICES <= status < HTTPStatus.BAD_REQUEST:
             location = response.headers.get("Location", "nowhere")
             raise ImageUpstreamError(
                 f"The image server answered {status} (a redirect to {location}, not followed) for {url}.",
                 upstream_status=status,
             )
-        if status != 200:
+        if status != HTTPStatus.OK:
             raise ImageUpstreamError(f"The image server answered {status} for {url}.", upstream_status=status)
         declared_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if not declared_type.startswith("image/"):

@@ -67,8 +67,8 @@ def _etag_matches(header: str, etag: str) -> bool:
     Returns:
         True when the client's copy is current.
     """
-    for candidate in header.split(","):
-        candidate = candidate.strip()
+    for raw in header.split(","):
+        candidate = raw.strip()
         if candidate == "*" or candidate.removeprefix("W/") == etag:
             return True
     return False

@@ -43,7 +43,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _layer(module: str) -> int | None:
-    return LAYER_OF.get(module.split(".")[-1])
+    return LAYER_OF.get(module.rsplit(".", maxsplit=1)[-1])
 
 
 def graph_build() -> tuple[dict[str, set[str]], list[str]]:

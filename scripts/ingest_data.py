@@ -7,14 +7,14 @@ import os
 import sys
 from pathlib import Path
 
+from django.core.management import execute_from_command_line
+
 
 def main() -> None:
     """Run the management command with this script's arguments."""
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["manage.py", "ingest_data", *sys.argv[1:]])
 
 

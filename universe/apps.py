@@ -8,6 +8,10 @@ from typing import Any
 from django.apps import AppConfig
 from django.core.signals import setting_changed
 from django.db.models.signals import post_migrate
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+from evesite.graph import graph_configure, graph_setting_changed
+from universe.graph import graph_schema_install
 
 logger = logging.getLogger("universe")
 
@@ -23,10 +27,6 @@ def graph_schema_after_migrate(*, plan: list[Any] | None = None, **kwargs: Any) 
     """
     if plan is None:
         return
-    from neo4j.exceptions import Neo4jError, ServiceUnavailable
-
-    from universe.graph import graph_schema_install
-
     try:
         graph_schema_install()
     except (ServiceUnavailable, Neo4jError, OSError) as exc:
@@ -42,8 +42,6 @@ class UniverseConfig(AppConfig):
 
     def ready(self) -> None:
         """Configure neomodel from settings, follow changes of them, and install the graph schema after migrate."""
-        from evesite.graph import graph_configure, graph_setting_changed
-
         graph_configure()
         setting_changed.connect(graph_setting_changed, dispatch_uid="evesite.graph.setting_changed")
         post_migrate.connect(graph_schema_after_migrate, sender=self, dispatch_uid="universe.graph_schema")

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.crypto import token_encrypt
 from accounts.models import EveCharacter, EveToken, SavedRoute, UserSettings
 from accounts.selectors import user_settings_get
 from universe.models import SolarSystem, Station
@@ -230,8 +233,6 @@ def test_another_users_route_answers_404(
 
 def test_selector_for_other_apps(alice: tuple[APIClient, Any]) -> None:
     """user_settings_get: None for anonymous users and users without settings, the row otherwise."""
-    from django.contrib.auth.models import AnonymousUser
-
     _, user = alice
     assert user_settings_get(user=AnonymousUser()) is None
     assert user_settings_get(user=None) is None
@@ -245,10 +246,7 @@ def test_selector_for_other_apps(alice: tuple[APIClient, Any]) -> None:
 
 def test_admin_pages_never_show_tokens(settings: Any) -> None:
     """The admin lists characters, settings and routes, and never renders an encrypted or plain token."""
-    from django.utils import timezone
-
     settings.TOKEN_ENCRYPTION_KEY = "admin-test-key"
-    from accounts.crypto import token_encrypt
 
     admin_user = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
     character = EveCharacter.objects.create(user=admin_user, character_id=90000001, name="Admin Pilot")

@@ -20,6 +20,7 @@ from django.test import Client
 from django_redis import get_redis_connection
 
 from accounts import crypto
+from accounts.tasks import revoke_refresh_token
 from accounts.tests.conftest import CHARACTER_ID, CLIENT_SECRET, FakeSso, login
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 
@@ -98,8 +99,6 @@ def test_logout_never_waits_on_a_slow_sso(fake_sso: FakeSso, django_capture_on_c
 
 def test_queued_task_revokes_the_token_at_sso(fake_sso: FakeSso, django_capture_on_commit_callbacks: Any) -> None:
     """The message logout puts on the Redis broker holds no plain token; running it revokes at SSO."""
-    from accounts.tasks import revoke_refresh_token
-
     client, _, refresh_token = _logged_in(fake_sso)
     broker = redis.Redis.from_url(django_settings.CELERY_BROKER_URL, decode_responses=True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -135,8 +134,6 @@ def test_failing_sso_is_one_warning_after_the_retries(
     fake_sso: FakeSso, settings: Any, django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """SSO answering 500: logout already succeeded; the task retries, then logs one warning and does not raise."""
-    from accounts.tasks import revoke_refresh_token
-
     settings.EVE_SSO_RETRIES = 2
     client, user, refresh_token = _logged_in(fake_sso)
     fake_sso.server.add("POST", REVOKE, FakeResponse(status=500))
@@ -164,8 +161,6 @@ def test_unreachable_sso_and_refused_revocation(
     fake_sso: FakeSso, settings: Any, django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A connection error is retried like a 5xx; a 4xx (bad client secret) is not retried. Each: one warning."""
-    from accounts.tasks import revoke_refresh_token
-
     settings.EVE_SSO_RETRIES = 1
     client, _, _ = _logged_in(fake_sso)
     kwargs = _queued_kwargs(_logout(client, django_capture_on_commit_callbacks)[2])

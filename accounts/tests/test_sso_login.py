@@ -12,6 +12,7 @@ from django.contrib.sessions.backends.cache import KEY_PREFIX
 from django.core.cache import cache
 from django.test import Client
 from django_redis import get_redis_connection
+from rest_framework.test import APIClient
 from social_django.models import UserSocialAuth
 
 from accounts.crypto import token_decrypt
@@ -144,6 +145,7 @@ def _forged(fake_sso: FakeSso, other_rsa_key: Any) -> None:
     ],
 )
 def test_invalid_access_tokens_are_rejected(
+    *,
     fake_sso: FakeSso,
     other_rsa_key: Any,
     settings: Any,
@@ -211,8 +213,6 @@ def test_login_info_and_csrf_protected_begin(fake_sso: FakeSso) -> None:
 
 def test_character_transfer_clears_the_previous_owners_data(fake_sso: FakeSso, systems: dict) -> None:
     """Same owner keeps settings and routes; a new owner hash lands on a fresh user without them (test_transfer.py)."""
-    from rest_framework.test import APIClient
-
     client = Client()
     assert login(client, fake_sso).status_code == 302
     api = APIClient()

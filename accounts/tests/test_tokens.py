@@ -14,11 +14,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from social_django.models import Nonce
 
 from accounts import crypto, sso, sso_jwt
 from accounts.models import EveToken
-from accounts.tests.conftest import CHARACTER_ID, CLIENT_SECRET, ENCRYPTION_KEY, FakeSso, login
-from accounts.tokens import character_access_token_fresh
+from accounts.tasks import purge_sso_nonces, revoke_refresh_token
+from accounts.tests.conftest import CHARACTER_ID, CLIENT_SECRET, ENCRYPTION_KEY, FakeSso, login, login_start
+from accounts.tokens import character_access_token_fresh, character_esi_get
 from evesite.testing.fakeserver import FakeResponse
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +170,6 @@ def test_no_secret_or_token_in_logs(
     fake_sso.server.add("POST", "/v2/oauth/token", FakeResponse(status=503), fake_sso._token)
     _expire(user)
     character_access_token_fresh(user=user)
-    from accounts.tasks import revoke_refresh_token
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client.post("/api/auth/logout/")
@@ -205,11 +206,6 @@ def test_encryption_needs_the_key(settings: Any) -> None:
 
 def test_abandoned_login_nonces_are_purged(fake_sso: FakeSso) -> None:
     """A login started and never completed leaves a nonce; the beat task removes it once old, not before."""
-    from social_django.models import Nonce
-
-    from accounts.tasks import purge_sso_nonces
-    from accounts.tests.conftest import login_start
-
     login_start(Client())
     assert Nonce.objects.count() == 1
     assert purge_sso_nonces() == 0
@@ -222,8 +218,6 @@ def test_abandoned_login_nonces_are_purged(fake_sso: FakeSso) -> None:
 
 def test_esi_call_with_an_expiring_token_refreshes_first(fake_sso: FakeSso, settings: Any) -> None:
     """An authenticated ESI call made near expiry refreshes the token and sends the new one to ESI."""
-    from accounts.tokens import character_esi_get
-
     settings.ESI_BASE_URL = fake_sso.server.url
     settings.ESI_BUCKET_CAPACITY = 1000.0
     settings.ESI_BUCKET_REFILL_PER_SECOND = 1000.0

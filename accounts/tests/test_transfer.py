@@ -20,6 +20,7 @@ from accounts import crypto, sso
 from accounts.models import EveCharacter, EveToken, SavedRoute, UserSettings
 from accounts.tests.conftest import CHARACTER_ID, FakeSso, login
 from accounts.tokens import character_access_token_fresh
+from accounts.user_sessions import user_sessions_delete
 from universe.models import SolarSystem
 
 pytestmark = pytest.mark.django_db
@@ -174,8 +175,6 @@ def test_a_session_missing_from_the_index_ends_at_its_next_request(fake_sso: Fak
 
 def test_the_session_index_follows_logins_and_logouts(fake_sso: FakeSso) -> None:
     """Each login adds its session, logout removes it, expired sessions are dropped; deleting ends the rest."""
-    from accounts.user_sessions import user_sessions_delete
-
     redis = get_redis_connection("default")
     first, user = _logged_in(fake_sso)
     second, _ = _logged_in(fake_sso)

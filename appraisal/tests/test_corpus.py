@@ -191,7 +191,7 @@ def test_a_quantity_deeper_than_the_sell_book(jita_book: Station) -> None:
     ],
 )
 def test_min_volume_of_buy_orders(
-    jita_book: Station, text: str, sell: float, buy: float, sell_unfilled: int, buy_unfilled: int
+    *, jita_book: Station, text: str, sell: float, buy: float, sell_unfilled: int, buy_unfilled: int
 ) -> None:
     body = appraise(text)
     quantity = body["lines"][0]["quantity"]

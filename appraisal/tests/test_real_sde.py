@@ -10,6 +10,8 @@ from django.db.models import Count
 from django.db.models.functions import Lower
 from rest_framework.test import APIClient
 
+from appraisal.parser import name_key
+from appraisal.selectors import appraisal_types_get
 from appraisal.tests.conftest import EMP_S, HOBGOBLIN_I, TRITANIUM
 from universe.models import ItemType, Station
 
@@ -93,9 +95,6 @@ def test_hundreds_of_real_names_in_every_format(jita_book: Station) -> None:
 
 def test_among_types_sharing_a_name_the_published_market_one_wins(jita_book: Station) -> None:
     """The SDE repeats 700-odd names (in any case); a paste of one gets the type a trader means."""
-    from appraisal.parser import name_key
-    from appraisal.selectors import appraisal_types_get
-
     rows = ItemType.objects.values_list("id", "name", "published", "market_group_id")
     by_key: dict[str, list[tuple[bool, bool, int]]] = {}
     for type_id, name, published, market_group in rows:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from django.test import Client
 from django_redis import get_redis_connection
 
 from contracts.models import Contract
-from contracts.schemas import ContractItemLine
+from contracts.schemas import ContractItemLine, ContractOrdering
+from contracts.selectors import ORDERINGS
 from contracts.services import contracts_region_refresh
+from contracts.tasks import contracts_revalue_task
 from contracts.tests.conftest import JITA_STATION, THE_FORGE, order, serve_items, serve_region, shift_dates
 from contracts.tests.test_refresh import FAULTS, _lockdown_clear
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from market.services import market_snapshot_store
+from routing.services import route_find
+from universe.models import Station
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +44,6 @@ def _list(client: Client, params: dict[str, Any]) -> Any:
 @pytest.fixture
 def market_snapshot(settings: Any) -> None:
     """Store The Forge's snapshot with the Jita orders through the market app, and value from it."""
-    from market.services import market_snapshot_store
-
     settings.CONTRACTS_PRICE_LOOKUP = "market.selectors.market_station_best_prices"
     market_snapshot_store(region_id=THE_FORGE, orders=JITA_ORDERS)
 
@@ -152,9 +155,6 @@ def test_detail_breakdown_from_redis_then_postgres_without_esi(cached: Any, esi:
 
 def test_couriers_listed_with_route_jumps_and_isk_per_jump(cached: Any, esi: FakeHttpServer) -> None:
     """The Derelik courier to Jita carries reward, collateral, the routing engine's jumps and ISK per jump."""
-    from routing.services import route_find
-    from universe.models import Station
-
     calls = esi.count()
     rows = _list(Client(), {"region_id": DERELIK, "type": "courier"}).json()["results"]
     assert [r["contract_id"] for r in rows] == [190762629]
@@ -184,9 +184,6 @@ def test_auction_priced_at_its_current_bid(cached: Any) -> None:
 
 def test_revalue_task_follows_a_new_jita_snapshot(cached: Any) -> None:
     """A new snapshot (1334 now buy 12 M / sell 14 M -> 13 M) changes the stored profit once the task runs."""
-    from contracts.tasks import contracts_revalue_task
-    from market.services import market_snapshot_store
-
     assert Contract.objects.get(contract_id=190123973).profit == 2_200_001.0
     market_snapshot_store(region_id=THE_FORGE, orders=[order(1334, 12e6, buy=True), order(1334, 14e6, buy=False)])
     assert (
@@ -198,11 +195,6 @@ def test_revalue_task_follows_a_new_jita_snapshot(cached: Any) -> None:
 
 def test_ordering_choices_follow_the_selector() -> None:
     """The documented orderings are the selector's, each ascending or descending."""
-    from typing import get_args
-
-    from contracts.schemas import ContractOrdering
-    from contracts.selectors import ORDERINGS
-
     assert get_args(ContractOrdering) == (*ORDERINGS, *(f"-{o}" for o in ORDERINGS))
 
 

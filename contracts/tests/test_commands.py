@@ -7,16 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from contracts.models import Contract, ItemsStatus
-from contracts.services import contracts_region_refresh
+from contracts.services import REGION_LOCK_PREFIX, contracts_region_refresh
 from contracts.tests.conftest import THE_FORGE, serve_items, serve_region, shift_dates
 from esi import limits
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from evesite.testing.output import TtyStringIO
+from universe.models import Constellation, Region, SolarSystem, Station
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +35,6 @@ def market_regions(db: None) -> None:
 
     Each market region gets one system and one NPC station; rows already ingested from the real SDE are kept.
     """
-    from universe.models import Constellation, Region, SolarSystem, Station
-
     for region_id, name, constellation_id, system_id, system, station_id in (
         (THE_FORGE, "The Forge", 20000020, 30000142, "Jita", 60003760),
         (DERELIK, "Derelik", 20000001, 30000001, "Tanoo", 60012163),
@@ -242,10 +242,6 @@ def test_a_lockdown_already_set_fails_without_a_request(esi: FakeHttpServer, sam
 @pytest.mark.usefixtures("market_regions", "jita_orders")
 def test_a_region_being_refreshed_elsewhere_is_reported_and_fails(esi: FakeHttpServer, samples: dict[str, Any]) -> None:
     """When another run holds the region's lock, the summary says so and the command exits non-zero."""
-    from django.core.cache import cache
-
-    from contracts.services import REGION_LOCK_PREFIX
-
     _serve(esi, samples, THE_FORGE)
     assert cache.add(f"{REGION_LOCK_PREFIX}{THE_FORGE}", "elsewhere", timeout=60)
     out = io.StringIO()

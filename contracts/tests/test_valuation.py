@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.models import Contract, ContractItem, ItemsStatus
 from contracts.prices import BestPrices, best_prices_from_orders
 from contracts.tests.conftest import JITA_STATION, THE_FORGE, order
-from contracts.valuation import Lines, PriceTable, contracts_value, jita_split
+from contracts.valuation import Lines, PriceTable, contracts_valuate, contracts_value, jita_split
 
 
 def test_jita_split_both_sides_one_side_and_none() -> None:
@@ -297,11 +299,6 @@ def _sql_example_check(
     contracts: list[dict[str, Any]], lines: list[dict[str, Any]], prices: dict[int, BestPrices]
 ) -> None:
     """Store one generated example, value it in SQL and compare with the reference."""
-    from django.utils import timezone
-
-    from contracts.models import Contract, ContractItem, ItemsStatus
-    from contracts.valuation import contracts_valuate
-
     Contract.objects.all().delete()
     now = timezone.now()
     Contract.objects.bulk_create(

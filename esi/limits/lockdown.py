@@ -12,6 +12,9 @@ from esi.limits.connection import redis_connection
 from esi.limits.stats import STATS_KEY
 
 LOCKDOWN_KEY = "ESI_GLOBAL_LOCKDOWN"
+# What Redis's PTTL answers for a missing key and for a key without expiry.
+_PTTL_MISSING = -2
+_PTTL_NO_EXPIRY = -1
 
 # Set the lockdown unless a longer one (or one without expiry) is already there; stamp Redis's own clock.
 _LOCKDOWN_EXTEND = """
@@ -40,9 +43,9 @@ def lockdown_ttl() -> float | None:
         Seconds left, ``math.inf`` for a key without expiry, or None when there is no lockdown.
     """
     left = int(redis_connection().pttl(LOCKDOWN_KEY))
-    if left == -2:
+    if left == _PTTL_MISSING:
         return None
-    if left == -1:
+    if left == _PTTL_NO_EXPIRY:
         return math.inf
     return left / 1000.0
 

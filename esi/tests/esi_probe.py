@@ -26,10 +26,11 @@ def main(argv: list[str]) -> int:
         The exit code.
     """
     django.setup()
-    from esi import limits
-    from esi.client import EsiClient
-    from esi.errors import EsiError, EsiLockdownError
-    from esi.transport import LockdownGuardAdapter
+    # The esi modules need the app registry: they can only be imported once Django is set up.
+    from esi import limits  # noqa: PLC0415
+    from esi.client import EsiClient  # noqa: PLC0415
+    from esi.errors import EsiError, EsiLockdownError  # noqa: PLC0415
+    from esi.transport import LockdownGuardAdapter  # noqa: PLC0415
 
     checks: list[float] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -19,10 +20,11 @@ from esi.errors import (
     EsiInconsistentPagesError,
     EsiLockdownError,
     EsiPayloadError,
+    EsiRateLimitError,
     EsiTimeoutError,
 )
-from esi.limits import LOCKDOWN_KEY
-from evesite.exceptions import DomainError
+from esi.limits import LOCKDOWN_KEY, error_limit_get
+from evesite.exceptions import DomainError, api_exception_handler
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse, RecordedRequest
 
 ORDER = {
@@ -87,8 +89,6 @@ def test_one_error_sets_lockdown_and_sleeps(esi_server: FakeHttpServer, settings
 
 def test_key_is_set_before_the_sleep(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
     """During the error sleep another client is already refused (the key exists at once)."""
-    import threading
-
     settings.ESI_ERROR_SLEEP_SECONDS = 1.0
     esi_server.add("GET", "/boom", FakeResponse(status=500))
     esi_server.add("GET", "/status", FakeResponse(json={}))
@@ -150,8 +150,6 @@ def test_upstream_wait_is_capped(
 
 def test_a_huge_error_limit_reset_is_capped(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
     """The error-limit window a 2xx answer reports is kept no longer than ESI_MAX_RETRY_AFTER_SECONDS."""
-    from esi.limits import error_limit_get
-
     settings.ESI_MAX_RETRY_AFTER_SECONDS = 40.0
     headers = {"X-ESI-Error-Limit-Remain": "5", "X-ESI-Error-Limit-Reset": "999999"}
     esi_server.add("GET", "/status", FakeResponse(json={}, headers=headers))
@@ -430,8 +428,6 @@ def test_rate_limit_group_low_makes_client_wait(esi_server: FakeHttpServer, sett
 
 def test_rate_limit_wait_too_long_refuses_with_429(esi_server: FakeHttpServer, settings: SettingsWrapper) -> None:
     """A wait beyond ESI_MAX_WAIT_SECONDS raises EsiRateLimitError (HTTP 429) and sends nothing."""
-    from esi.errors import EsiRateLimitError
-
     settings.ESI_MAX_WAIT_SECONDS = 0.5
     headers = {**_group_headers(1, used=2), "X-Ratelimit-Limit": "150/15m"}
     esi_server.add("GET", "/markets/prices", FakeResponse(json=[], headers=headers))
@@ -568,8 +564,6 @@ def test_no_content_is_none_and_not_a_walk(esi_server: FakeHttpServer) -> None:
 
 def test_lockdown_error_becomes_http_429_with_retry_after(esi_server: FakeHttpServer) -> None:
     """The project's exception handler turns the lockdown into 429 with Retry-After = TTL rounded up."""
-    from evesite.exceptions import api_exception_handler
-
     get_redis_connection("default").set(LOCKDOWN_KEY, "test", px=12_300)
     with pytest.raises(EsiLockdownError) as info:
         EsiClient().get("/status")
@@ -593,7 +587,6 @@ def test_420_reset_lengthens_lockdown(esi_server: FakeHttpServer, settings: Sett
         EsiClient().get("/status")
     assert info.value.status == 420
     assert get_redis_connection("default").pttl(LOCKDOWN_KEY) / 1000 > 44
-    from esi.limits import error_limit_get
 
     state = error_limit_get()
     assert state is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 from django_redis import get_redis_connection
@@ -179,8 +180,6 @@ def test_lockdown_set_never_shortens() -> None:
 
 def test_lockdown_check_passes_without_key() -> None:
     """Without the key the check passes and returns Redis's clock."""
-    import time
-
     assert abs(limits.lockdown_check() - time.time()) < 5
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import pytest
-from pydantic import BaseModel, TypeAdapter
+from django.conf import settings
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from esi.models import (
     ROUTE_MODELS,
@@ -166,8 +167,6 @@ def test_real_samples_validate(shared_dir: Path) -> None:
 
 def test_invalid_payload_is_refused() -> None:
     """A wrong type or a missing required field fails validation (the check can fail)."""
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError):
         payload_validate(path="/universe/system_kills", data=[{"system_id": 1, "ship_kills": "many"}])
     with pytest.raises(ValidationError):
@@ -192,8 +191,6 @@ def _normalise(path: str) -> str:
 
 def test_every_esi_path_in_the_project_is_in_the_spec(shared_dir: Path) -> None:
     """Each ESI path literal in the apps' code (outside tests) is a path of the spec, without /latest/."""
-    from django.conf import settings
-
     spec = _spec(str(shared_dir))
     shapes = {_normalise(p) for p in spec["paths"]}
     roots = {p.split("/")[1] for p in spec["paths"]}

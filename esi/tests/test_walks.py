@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from esi import walks
+from esi.errors import EsiRateLimitError
 from esi.limits import redis_connection
 
 
@@ -42,8 +43,6 @@ def test_walks_take_turns_with_the_region_delay(settings: Any, monkeypatch: pyte
 
 def test_a_walk_that_waits_too_long_is_refused(settings: Any) -> None:
     """With the slot held elsewhere longer than ESI_WALK_WAIT_SECONDS, the walk raises a retry-later error."""
-    from esi.errors import EsiRateLimitError
-
     settings.ESI_WALK_WAIT_SECONDS = 0.3
     held = redis_connection().lock(walks.WALK_LOCK_KEY, timeout=5)
     assert held.acquire(blocking=False)

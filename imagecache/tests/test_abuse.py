@@ -17,6 +17,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from imagecache import lru
 from imagecache.models import ImageCache
 from imagecache.tasks import refresh_stale_images
 from imagecache.testing import make_png
@@ -258,8 +259,6 @@ def test_a_download_trims_a_bounded_number_of_rows(
     image_server: FakeHttpServer, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a lowered cap one request deletes at most REQUEST_TRIM_ROWS rows; the task deletes the rest."""
-    from imagecache import lru
-
     monkeypatch.setattr(lru, "REQUEST_TRIM_ROWS", 2)
     png = make_png(width=16, height=16, noise_seed=2)
     for hours, type_id in enumerate((43, 44, 45, 46), start=2):

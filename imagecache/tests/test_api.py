@@ -6,14 +6,17 @@ import logging
 import time
 
 import pytest
+import redis
 from django.db import connection
 from django.test import Client
+from django_redis import get_redis_connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from evesite.testing.ports import free_port
+from imagecache import services
 from imagecache.models import ImageCache
-from imagecache.services import image_etag
+from imagecache.services import LOCK_PREFIX, image_etag
 from imagecache.testing import streaming_image_server
 from imagecache.tests.conftest import store_image
 
@@ -318,10 +321,6 @@ def test_waiting_for_a_stuck_download_gives_up_with_502(
     image_server: FakeHttpServer, settings: SettingsWrapper, png: bytes
 ) -> None:
     """When another holder keeps the download lock past IMAGE_LOCK_WAIT_SECONDS, the waiter answers 502."""
-    from django_redis import get_redis_connection
-
-    from imagecache.services import LOCK_PREFIX
-
     settings.IMAGE_LOCK_WAIT_SECONDS = 0.3
     get_redis_connection("default").set(LOCK_PREFIX + "type:40:64", "another-process", px=10_000)
     image_server.add("GET", "/types/40/icon", _png_answer(png))
@@ -337,10 +336,6 @@ def test_redis_down_on_a_miss_is_503_but_hits_still_work(
     image_server: FakeHttpServer, png: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the lock's Redis unreachable a miss is a 503 without an upstream request; stored images still serve."""
-    import redis
-
-    from imagecache import services
-
     image_server.add("GET", r"/types/\d+/icon", _png_answer(png), regex=True)
     assert Client().get("/api/images/type/42").status_code == 200
     dead_port = free_port()

@@ -9,12 +9,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_redis import get_redis_connection
 
 from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from imagecache.models import ImageCache
 from imagecache.selectors import image_stale_list
-from imagecache.services import image_etag
+from imagecache.services import LOCK_PREFIX, image_etag
 from imagecache.tasks import refresh_stale_images
 from imagecache.testing import make_png
 from imagecache.tests.conftest import store_image
@@ -104,10 +105,6 @@ def test_task_is_idempotent(rows: dict[str, ImageCache], image_server: FakeHttpS
 
 def test_refresh_skips_an_image_being_downloaded(rows: dict[str, ImageCache], image_server: FakeHttpServer) -> None:
     """A refresh does not race a request that holds the image's download lock."""
-    from django_redis import get_redis_connection
-
-    from imagecache.services import LOCK_PREFIX
-
     get_redis_connection("default").set(LOCK_PREFIX + "type:34:64", "someone", px=10_000)
     image_server.add("GET", r"/.*", FakeResponse(body=NEW_PNG, headers={"Content-Type": "image/png"}), regex=True)
     report = refresh_stale_images()

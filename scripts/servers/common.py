@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -89,7 +90,10 @@ def wait_for(what: str, probe: object, timeout: float = 120.0) -> None:
     sys.exit(f"[services] {what} did not answer within {timeout:.0f} s")
 
 
-_apt_updated = False
+@functools.cache
+def _apt_update() -> None:
+    """Refresh apt's package lists (once per run)."""
+    run(as_root(["apt-get", "update", "-qq"]))
 
 
 def apt_install(*packages: str) -> None:
@@ -98,7 +102,6 @@ def apt_install(*packages: str) -> None:
     Args:
         packages: Package names.
     """
-    global _apt_updated
     missing = [
         p
         for p in packages
@@ -107,9 +110,7 @@ def apt_install(*packages: str) -> None:
     if not missing:
         return
     env_cmd = ["env", "DEBIAN_FRONTEND=noninteractive"]
-    if not _apt_updated:
-        run(as_root(["apt-get", "update", "-qq"]))
-        _apt_updated = True
+    _apt_update()
     log(f"installing {' '.join(missing)} from Debian's packages")
     run(as_root([*env_cmd, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]), quiet=True)
 

@@ -88,7 +88,7 @@ def neo4j_ready(host: str, port: int, user: str, password: str) -> bool:
     if not port_open(host, port):
         return False
     try:
-        from neo4j import GraphDatabase
+        from neo4j import GraphDatabase  # noqa: PLC0415 (optional: services start before the virtualenv exists)
     except ImportError:  # no virtualenv yet: the open port must do
         return True
     with GraphDatabase.driver(f"bolt://{host}:{port}", auth=(user, password)) as driver:

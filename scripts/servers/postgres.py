@@ -10,6 +10,9 @@ from urllib.parse import unquote, urlsplit
 
 from scripts.servers.common import LOCAL_HOSTS, apt_install, as_root, log, run, wait_for
 
+# The column of pg_lsclusters' output that holds a cluster's status (version, name, port, status, ...).
+_STATUS = 3
+
 
 def pg_host(url: str) -> str:
     """Read the host of a PostgreSQL URL: a name, an address, or a percent-encoded socket directory.
@@ -92,8 +95,8 @@ def pg_cluster_for_port(port: int) -> tuple[str, str, str] | None:
     out = run(["pg_lsclusters", "--no-header"], check=False, quiet=True).stdout
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) >= 4 and parts[2] == str(port):
-            return parts[0], parts[1], parts[3]
+        if len(parts) > _STATUS and parts[2] == str(port):
+            return parts[0], parts[1], parts[_STATUS]
     return None
 
 

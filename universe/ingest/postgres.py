@@ -149,7 +149,7 @@ def tables_load(dump: DumpSource, tables: dict[str, str], report: IngestReport, 
                 """Append the packaged volume of a type row (None when unknown)."""
                 return (*row, volumes.get(row[0]))
 
-        converted = rows_convert(spec, raw_rows, plan, only_index, where, extra)
+        converted = rows_convert(spec=spec, rows=raw_rows, plan=plan, only_index=only_index, where=where, extra=extra)
         with progress.bar(spec.table) as bar:
             count = _copy_table(cursor, spec, model_columns, converted, bar)
         if count == 0:

@@ -79,7 +79,41 @@ def columns_plan(
     return plan, only_index
 
 
+def _row_kept(spec: TableSpec, raw: Sequence[str | None], only_index: int | None, number: int, where: str) -> bool:
+    """Apply the spec's row filter (``only``) to a raw row."""
+    if only_index is None:
+        return True
+    if only_index >= len(raw):
+        raise DumpFormatError(f"{where}: row {number}: too few fields")
+    try:
+        return bool(CONVERTERS["int"](raw[only_index]) == spec.only[1])  # type: ignore[index]
+    except ValueError:
+        return False
+
+
+def _row_values(
+    raw: Sequence[str | None], plan: list[tuple[int | None, Converter, Field]], number: int, where: str
+) -> list[Any]:
+    """Convert one raw row's fields, filling defaults and refusing NULL where it is not allowed."""
+    out: list[Any] = []
+    for pos, convert, fld in plan:
+        value = None
+        if pos is not None:
+            try:
+                value = convert(raw[pos])
+            except (ValueError, TypeError) as exc:
+                raise DumpFormatError(f"{where}: row {number}, column {fld.sources[0]}: {exc}") from None
+        if value is None:
+            if fld.default is not None:
+                value = fld.default
+            elif not fld.nullable:
+                raise DumpFormatError(f"{where}: row {number}: column {fld.sources[0]} is empty")
+        out.append(value)
+    return out
+
+
 def rows_convert(
+    *,
     spec: TableSpec,
     rows: Iterable[Sequence[str | None]],
     plan: list[tuple[int | None, Converter, Field]],
@@ -105,32 +139,11 @@ def rows_convert(
     """
     width = max((pos for pos, _, _ in plan if pos is not None), default=-1)
     for number, raw in enumerate(rows, start=2):
-        if only_index is not None:
-            if only_index >= len(raw):
-                raise DumpFormatError(f"{where}: row {number}: too few fields")
-            try:
-                keep = CONVERTERS["int"](raw[only_index]) == spec.only[1]  # type: ignore[index]
-            except ValueError:
-                keep = False
-            if not keep:
-                continue
+        if not _row_kept(spec, raw, only_index, number, where):
+            continue
         if width >= len(raw):
             raise DumpFormatError(f"{where}: row {number}: {len(raw)} fields, expected at least {width + 1}")
-        out: list[Any] = []
-        for pos, convert, fld in plan:
-            value = None
-            if pos is not None:
-                try:
-                    value = convert(raw[pos])
-                except (ValueError, TypeError) as exc:
-                    raise DumpFormatError(f"{where}: row {number}, column {fld.sources[0]}: {exc}") from None
-            if value is None:
-                if fld.default is not None:
-                    value = fld.default
-                elif not fld.nullable:
-                    raise DumpFormatError(f"{where}: row {number}: column {fld.sources[0]} is empty")
-            out.append(value)
-        row = tuple(out)
+        row = tuple(_row_values(raw, plan, number, where))
         yield extra(row) if extra is not None else row
 
 

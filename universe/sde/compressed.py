@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from evesite.exceptions import InvalidInputError
+from universe.sde.errors import DumpFormatError
+from universe.sde.sources import register_format
 
 CHUNK = 1 << 20
 HEAD_BYTES = 4096
@@ -48,13 +49,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PGDMP", PGDUMP),
 )
 _MYSQL_MARKERS = (b"-- MySQL dump", b"-- MariaDB dump", b"/*!40101 SET", b"CREATE TABLE `", b"INSERT INTO `")
+# A tar header spells "ustar" at this offset.
+_USTAR_OFFSET = 257
 _DAMAGE = (EOFError, OSError, zlib.error, lzma.LZMAError, tarfile.TarError, ValueError)
-
-
-class DumpFormatError(InvalidInputError):
-    """A dump file is unreadable: unknown format, truncated, corrupt, or missing a table or column."""
-
-    code = "bad_dump"
 
 
 def sniff_bytes(head: bytes) -> str:
@@ -73,8 +70,13 @@ def sniff_bytes(head: bytes) -> str:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
-    if len(head) >= 262 and head[257:262] == b"ustar":
+    if head.startswith(b"ustar", _USTAR_OFFSET):
         return TAR
+    return _text_kind(head)
+
+
+def _text_kind(head: bytes) -> str:
+    """Name the format of data with no binary magic: a SQL dump, other text, or ``unknown``."""
     if b"PostgreSQL database dump" in head[:HEAD_BYTES]:
         return PGSQL_TEXT
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
@@ -366,11 +368,5 @@ def _refuse_archive(path: Path) -> None:
     raise DumpFormatError(f"{path}: the {outer} file holds no SDE dump (its content looks like {inner})")
 
 
-def _register() -> None:
-    """Register the fallback for archives no dump format recognised."""
-    from universe.sde.sources import register_format
-
-    register_format("archive", _is_other_archive, _refuse_archive)
-
-
-_register()
+# The fallback for archives no dump format recognised.
+register_format("archive", _is_other_archive, _refuse_archive)

@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import IO
 
@@ -41,6 +42,7 @@ DUMP_NAMES: tuple[str, ...] = (
 META_DIR = ".fuzzwork"
 CHUNK = 1 << 20
 _MISSING = {404, 410}
+_MD5_HEX_DIGITS = 32
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def _get(session: requests.Session, url: str, headers: dict[str, str]) -> reques
             if attempt == attempts:
                 raise UpstreamError(f"{url}: Fuzzwork did not answer ({type(exc).__name__})") from exc
         else:
-            if response.status_code < 500 or attempt == attempts:
+            if response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR or attempt == attempts:
                 return response
             response.close()
         time.sleep(settings.FUZZWORK_RETRY_DELAY_SECONDS)
@@ -156,11 +158,11 @@ def _published_md5(session: requests.Session, url: str) -> str | None:
         UpstreamError: When the md5 file exists but is not an md5.
     """
     with _get(session, url + ".md5", {}) as response:
-        if response.status_code != 200:
+        if response.status_code != HTTPStatus.OK:
             return None
         text = response.content.decode("ascii", errors="replace").strip()
     digest = text.split()[0].lower() if text else ""
-    if len(digest) != 32 or any(c not in "0123456789abcdef" for c in digest):
+    if len(digest) != _MD5_HEX_DIGITS or any(c not in "0123456789abcdef" for c in digest):
         raise UpstreamError(f"{url}.md5: not an md5 checksum")
     return digest
 
@@ -206,14 +208,15 @@ def _stream_to_temp(
                 digest.update(chunk)
                 written += len(chunk)
                 bar.update(len(chunk))
-        if expected is not None and written != expected:
-            raise UpstreamError(f"{response.url}: download cut short ({written} of {expected} bytes)")
     except requests.RequestException as exc:
         tmp.unlink(missing_ok=True)
         raise UpstreamError(f"{response.url}: download failed ({type(exc).__name__})") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if expected is not None and written != expected:
+        tmp.unlink(missing_ok=True)
+        raise UpstreamError(f"{response.url}: download cut short ({written} of {expected} bytes)")
     return tmp, digest.hexdigest(), written
 
 
@@ -257,10 +260,10 @@ def dump_download(
             with _get(session, url, headers) as response:
                 if response.status_code in _MISSING:
                     continue
-                if response.status_code == 304 and meta:
+                if response.status_code == HTTPStatus.NOT_MODIFIED and meta:
                     target = folder / name
                     return DownloadResult(target, url, False, bool(meta.get("md5")), target.stat().st_size)
-                if response.status_code != 200:
+                if response.status_code != HTTPStatus.OK:
                     raise UpstreamError(f"{url}: Fuzzwork answered HTTP {response.status_code}")
                 tmp, md5, size = _stream_to_temp(response, folder, name, progress)
                 validators = {

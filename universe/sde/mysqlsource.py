@@ -123,7 +123,7 @@ class MysqlDump(ClosingDump):
             DumpFormatError: When it holds no MySQL dump.
         """
         kind, inner = content_kinds(self.path)
-        if kind == TAR or inner == TAR:
+        if TAR in (kind, inner):
             found = False
             for member, stream in tar_members(self.path):
                 if not member.name.endswith(".sql"):
@@ -172,39 +172,47 @@ class MysqlDump(ClosingDump):
         for line in iterator:
             head = line.lstrip()[:7].upper()
             if head.startswith(("INSERT", "REPLACE")):
-                match = INSERT_START.match(line)
-                if match is None:
-                    continue
-                name = match.group("qname") or match.group("name")
-                if name.lower() not in self._wanted:
-                    self._skip_statement(line, iterator)
-                    continue
-                spill = self._spill_for(name)
-                columns = column_list(match.group("cols")) if match.group("cols") else None
-                if columns is not None:
-                    if spill.columns is not None and spill.columns != columns:
-                        raise DumpFormatError(f"{origin}: INSERTs into {name} name different columns")
-                    spill.columns = columns
-                width = len(columns) if columns else (len(spill.columns) if spill.columns else None)
-                parser = InsertParser(spill.add, width, f"{origin}: table {name}")
-                done = parser.feed(line[match.end() :])
-                while not done:
-                    more = next(iterator, None)
-                    if more is None:
-                        raise DumpFormatError(f"{origin}: the INSERT into {name} is cut short")
-                    done = parser.feed(more)
+                self._scan_insert(line, iterator, origin)
             elif head.startswith("CREATE"):
-                match = CREATE_TABLE_START.match(line)
-                if match is None:
-                    continue
-                name = match.group("qname") or match.group("name")
-                statement = self._collect_statement(line, iterator, origin)
-                if name.lower() in self._wanted:
-                    spill = self._spill_for(name)
-                    try:
-                        spill.columns = create_table_columns(statement)
-                    except ValueError as exc:
-                        raise DumpFormatError(f"{origin}: unreadable CREATE TABLE {name}") from exc
+                self._scan_create(line, iterator, origin)
+
+    def _scan_insert(self, line: str, iterator: Iterator[str], origin: str) -> None:
+        """Keep the rows of an INSERT (or REPLACE) into a wanted table; skip any other."""
+        match = INSERT_START.match(line)
+        if match is None:
+            return
+        name = match.group("qname") or match.group("name")
+        if name.lower() not in self._wanted:
+            self._skip_statement(line, iterator)
+            return
+        spill = self._spill_for(name)
+        columns = column_list(match.group("cols")) if match.group("cols") else None
+        if columns is not None:
+            if spill.columns is not None and spill.columns != columns:
+                raise DumpFormatError(f"{origin}: INSERTs into {name} name different columns")
+            spill.columns = columns
+        width = len(columns) if columns else (len(spill.columns) if spill.columns else None)
+        parser = InsertParser(spill.add, width, f"{origin}: table {name}")
+        done = parser.feed(line[match.end() :])
+        while not done:
+            more = next(iterator, None)
+            if more is None:
+                raise DumpFormatError(f"{origin}: the INSERT into {name} is cut short")
+            done = parser.feed(more)
+
+    def _scan_create(self, line: str, iterator: Iterator[str], origin: str) -> None:
+        """Keep the columns of a wanted table's CREATE TABLE."""
+        match = CREATE_TABLE_START.match(line)
+        if match is None:
+            return
+        name = match.group("qname") or match.group("name")
+        statement = self._collect_statement(line, iterator, origin)
+        if name.lower() in self._wanted:
+            spill = self._spill_for(name)
+            try:
+                spill.columns = create_table_columns(statement)
+            except ValueError as exc:
+                raise DumpFormatError(f"{origin}: unreadable CREATE TABLE {name}") from exc
 
     @staticmethod
     def _collect_statement(first: str, iterator: Iterator[str], origin: str) -> str:

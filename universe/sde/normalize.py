@@ -9,6 +9,7 @@ ValueError for text it cannot read.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -74,7 +75,7 @@ def to_float(raw: str | None) -> float | None:
     if raw is None or is_null(raw):
         return None
     value = float(raw.strip())
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(f"not a finite number: {raw!r}")
     return value
 

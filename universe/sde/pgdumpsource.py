@@ -62,6 +62,18 @@ def pg_restore_binary() -> str:
     return found
 
 
+def _archive_path(path: Path, tmp_dir: Path) -> Path:
+    """Return the custom-format archive of a dump: the file itself, or its decompressed copy in ``tmp_dir``."""
+    kind, inner = content_kinds(path)
+    if kind in COMPRESSIONS:
+        if inner != PGDUMP:
+            raise DumpFormatError(f"{path}: the {kind} file does not hold a PostgreSQL dump")
+        return decompress_to(path, tmp_dir / "dump.pgdump", kind)
+    if kind != PGDUMP:
+        raise DumpFormatError(f"{path}: not a PostgreSQL custom-format dump")
+    return path
+
+
 class PgDump(ClosingDump):
     """Tables of a PostgreSQL custom-format dump, plain or compressed."""
 
@@ -78,14 +90,7 @@ class PgDump(ClosingDump):
         self.name = str(path)
         self._tmp = tempfile.TemporaryDirectory(prefix="sde-pgdump-")
         try:
-            kind, inner = content_kinds(path)
-            self._archive = path
-            if kind in COMPRESSIONS:
-                if inner != PGDUMP:
-                    raise DumpFormatError(f"{path}: the {kind} file does not hold a PostgreSQL dump")
-                self._archive = decompress_to(path, Path(self._tmp.name) / "dump.pgdump", kind)
-            elif kind != PGDUMP:
-                raise DumpFormatError(f"{path}: not a PostgreSQL custom-format dump")
+            self._archive = _archive_path(path, Path(self._tmp.name))
             self._ddl: dict[tuple[str, str], tuple[list[str], set[str]]] | None = None
             self._processes: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
             self._data: dict[str, list[_Entry]] = {}

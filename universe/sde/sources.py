@@ -25,6 +25,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
+from universe.sde.errors import DumpFormatError
+
 __all__ = [
     "FORMATS",
     "FORMAT_MODULES",
@@ -270,8 +272,3 @@ def _safe_detect(fmt: DumpFormat, path: Path) -> bool:
         return fmt.detect(path)
     except (OSError, DumpFormatError):
         return False
-
-
-# Imported last: the format modules (compressed.py among them) import this
-# module to register themselves, so everything above must exist first.
-from universe.sde.compressed import DumpFormatError  # noqa: E402

@@ -43,7 +43,7 @@ _SYS_COLS = [
 LY = 9460730472580800.0
 
 
-def _system(region: int, const: int, sid: int, name: str, x: float, sec: float, cls: str | None) -> list[Any]:
+def _system(region: int, const: int, sid: int, name: str, *, x: float, sec: float, cls: str | None) -> list[Any]:
     """One mapSolarSystems row.
 
     Args:
@@ -189,10 +189,10 @@ BASE: dict[str, Table] = {
     "mapSolarSystems": (
         _SYS_COLS,
         [
-            _system(10000001, 20000002, 30000001, "Aaa", 1.0e16, 0.9, "B"),
-            _system(10000001, 20000002, 30000002, "Bbb", 1.2e16, 0.45, None),
-            _system(10000002, 20000004, 30000003, "Ccc", -1.0e16, -0.2, "A"),
-            _system(10000002, 20000004, 30000004, "Ddd", -1.1e16, 0.1, None),
+            _system(10000001, 20000002, 30000001, "Aaa", x=1.0e16, sec=0.9, cls="B"),
+            _system(10000001, 20000002, 30000002, "Bbb", x=1.2e16, sec=0.45, cls=None),
+            _system(10000002, 20000004, 30000003, "Ccc", x=-1.0e16, sec=-0.2, cls="A"),
+            _system(10000002, 20000004, 30000004, "Ddd", x=-1.1e16, sec=0.1, cls=None),
         ],
     ),
     "mapSolarSystemJumps": (

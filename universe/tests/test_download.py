@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from evesite.exceptions import UpstreamError
 from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse, RecordedRequest
 from universe.sde.download import DUMP_NAMES, META_DIR, dump_download
+from universe.selectors import sde_counts
 
 BODY = bytes(range(256)) * 4096  # 1 MiB: more than one chunk
 ETAG = '"abc123"'
@@ -198,10 +200,6 @@ def test_fuzzwork_defaults_are_pinned() -> None:
 @pytest.mark.django_db
 def test_command_download_of_a_damaged_dump_changes_nothing(fuzzwork: FakeHttpServer, sde_universe: Path) -> None:
     """``ingest_data --download`` fetches the dump, finds it truncated, exits with one line; the SDE is untouched."""
-    from django.core.management import CommandError, call_command
-
-    from universe.selectors import sde_counts
-
     name = DUMP_NAMES[0]
     damaged = bz2.compress(b"SQLite format 3\x00" + bytes(range(256)) * 2000)[:-40]
     _serve_dump(fuzzwork, name, body=damaged, md5=_md5(damaged))

@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import lzma
+import sqlite3
 import subprocess
 import tarfile
 import tempfile
@@ -33,12 +34,17 @@ from hypothesis import settings as settings_hypothesis
 from hypothesis import strategies as st
 from psycopg import sql
 
+from evesite.graph import graph_query
+from universe import models as m
+from universe.graph import GATE_TYPE, SYSTEM_LABEL
 from universe.sde.compressed import DumpFormatError, sniff
 from universe.sde.mysqlsource import MysqlDump
 from universe.sde.pgdumpsource import PgDump
 from universe.sde.pgtext import copy_field
 from universe.sde.sources import open_dump
 from universe.sde.sqlitesource import SqliteDump
+from universe.services import sde_ingest
+from universe.tests.sde_synthetic import base, snapshot, write_dump
 
 # The tables ingestion needs, plus one it does not (to prove readers skip or tolerate it).
 NEEDED = (
@@ -206,8 +212,6 @@ def build_sqlite(path: Path, tables: dict[str, Table]) -> Path:
     Returns:
         ``path``.
     """
-    import sqlite3
-
     conn = sqlite3.connect(path)
     for table in tables.values():
         cols = ", ".join(f'"{c}" {_SQLITE_TYPES[t]}' for c, t in zip(table.columns, table.types, strict=True))
@@ -307,11 +311,12 @@ def _scratch_drop(name: str) -> None:
         try:
             with psycopg.connect(**_pg_conninfo(), autocommit=True) as admin:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            return
         except psycopg.errors.InsufficientPrivilege:
             if attempt == 19:
                 raise
             time.sleep(0.5)
+        else:
+            return
 
 
 def _mysql_literal(value: str | None, kind: str) -> str:
@@ -477,7 +482,7 @@ def test_every_format_reads_like_the_csv(
 ) -> None:
     """Each needed table yields the CSV's columns and exactly its rows."""
     reader = open_reader(dumps[key])
-    expected = {"sqlite": "SqliteDump", "pgdump": "PgDump", "mysql": "MysqlDump"}[key.split(".")[0]]
+    expected = {"sqlite": "SqliteDump", "pgdump": "PgDump", "mysql": "MysqlDump"}[key.split(".", maxsplit=1)[0]]
     assert type(reader).__name__ == expected
     with reader:
         for name in NEEDED:
@@ -686,8 +691,6 @@ def _database_snapshot() -> dict[str, list[tuple[Any, ...]]]:
     Returns:
         Rows of all fields, keyed by model name.
     """
-    from universe import models as m
-
     snapshot: dict[str, list[tuple[Any, ...]]] = {}
     for model in (
         m.Region,
@@ -712,9 +715,6 @@ def _graph_snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     Returns:
         (sorted system rows, sorted gate rows).
     """
-    from evesite.graph import graph_query
-    from universe.graph import GATE_TYPE, SYSTEM_LABEL
-
     props = ", ".join(f"s.{p} AS {p}" for p in SYSTEM_PROPERTIES)
     systems = sorted(tuple(row.values()) for row in graph_query(f"MATCH (s:{SYSTEM_LABEL}) RETURN {props}"))
     gates = sorted(
@@ -738,8 +738,6 @@ def test_ingesting_a_dump_gives_the_same_contents_as_the_csv(
     the other formats are compared reader-against-CSV above, which is what
     the loader consumes.
     """
-    from universe.services import sde_ingest
-
     before = _database_snapshot()
     graph_before = _graph_snapshot()
     assert len(before["ItemType"]) == 48037
@@ -776,8 +774,6 @@ def _synthetic_tables(folder: Path) -> dict[str, Table]:
     Returns:
         Tables by name.
     """
-    from universe.tests.sde_synthetic import base, write_dump
-
     csv_folder = write_dump(folder, base())
     return {path.stem: read_csv(path) for path in sorted(csv_folder.glob("*.csv"))}
 
@@ -802,9 +798,6 @@ def _write_mysql_gz(path: Path, tables: dict[str, Table]) -> Path:
 @pytest.mark.django_db
 def test_four_formats_of_one_synthetic_dump_ingest_identically(tmp_path: Path) -> None:
     """CSV, SQLite (bzip2), PostgreSQL (evesde) and MySQL (gzip) of the same data give identical rows and graph."""
-    from universe.services import sde_ingest
-    from universe.tests.sde_synthetic import snapshot
-
     tables = _synthetic_tables(tmp_path / "csv")
     sde_ingest(source=tmp_path / "csv")
     expected = snapshot(with_run=False)
@@ -826,9 +819,6 @@ def test_four_formats_of_one_synthetic_dump_ingest_identically(tmp_path: Path) -
 @pytest.mark.parametrize("fmt", ["sqlite", "mysql"])
 def test_wrong_columns_in_a_dump_are_one_line_errors_and_change_nothing(tmp_path: Path, fmt: str) -> None:
     """A dump whose invTypes lacks typeName is refused, naming the file and the column; nothing changes."""
-    from universe.services import sde_ingest
-    from universe.tests.sde_synthetic import snapshot
-
     tables = _synthetic_tables(tmp_path / "csv")
     sde_ingest(source=tmp_path / "csv")
     before = snapshot()

@@ -350,7 +350,7 @@ def test_old_fuzzwork_invtypes_parses(shared_dir: Path) -> None:
     spec = next(s for s in SPECS if s.table == "invTypes")
     columns, rows = dump.rows("invTypes")
     plan, only = columns_plan(spec, columns, "invTypes")
-    converted = list(rows_convert(spec, rows, plan, only, "invTypes"))
+    converted = list(rows_convert(spec=spec, rows=rows, plan=plan, only_index=only, where="invTypes"))
     assert len(converted) == 35711
     by_id = {row[0]: row for row in converted}
     names = [f.column for f in spec.fields]

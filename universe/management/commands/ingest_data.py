@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from evesite.exceptions import DomainError
 from universe.graph_ingest import JITA_ID
 from universe.ingest.report import IngestReport
+from universe.sde.download import dump_download
 from universe.sde.sources import dump_find_latest
 from universe.services import sde_graph_rebuild, sde_ingest
 
@@ -64,35 +65,42 @@ class Command(BaseCommand):
             SystemExit: With ``--if-present --missing-status N`` (N > 0), when EVE_DATA_DIR holds no dump.
         """
         quiet: bool = options["quiet"]
-        source: Path | None = options["source"]
         try:
             if options["graph_only"]:
                 report = sde_graph_rebuild(quiet=quiet, out=self._stream())
-                if not quiet:
-                    self._summary(report)
-                return
-            if options["download"]:
-                source = self._download(quiet)
-            if source is None:
-                data_dir = Path(settings.EVE_DATA_DIR)
-                source = dump_find_latest(data_dir)
+            else:
+                source = self._source(options)
                 if source is None:
-                    if options["if_present"]:
-                        if not quiet:
-                            self.stdout.write(f"No SDE dump in {data_dir}: nothing to ingest.")
-                        if options["missing_status"]:
-                            raise SystemExit(options["missing_status"])
-                        return
-                    raise CommandError(f"{data_dir}: no SDE dump found (use --source PATH or --download)")
-            elif not source.exists():
-                raise CommandError(f"{source}: no such file or folder")
-            if not quiet:
-                self.stdout.write(f"Ingesting {source}")
-            report = sde_ingest(source=source, quiet=quiet, out=self._stream())
+                    return
+                if not quiet:
+                    self.stdout.write(f"Ingesting {source}")
+                report = sde_ingest(source=source, quiet=quiet, out=self._stream())
         except DomainError as exc:
             raise CommandError(" ".join(exc.message.split())) from exc
         if not quiet:
             self._summary(report)
+
+    def _source(self, options: dict[str, Any]) -> Path | None:
+        """The dump to ingest (downloaded first with ``--download``), or None to exit quietly (``--if-present``)."""
+        quiet: bool = options["quiet"]
+        source: Path | None = options["source"]
+        if options["download"]:
+            source = self._download(quiet)
+        if source is not None:
+            if not source.exists():
+                raise CommandError(f"{source}: no such file or folder")
+            return source
+        data_dir = Path(settings.EVE_DATA_DIR)
+        source = dump_find_latest(data_dir)
+        if source is not None:
+            return source
+        if not options["if_present"]:
+            raise CommandError(f"{data_dir}: no SDE dump found (use --source PATH or --download)")
+        if not quiet:
+            self.stdout.write(f"No SDE dump in {data_dir}: nothing to ingest.")
+        if options["missing_status"]:
+            raise SystemExit(options["missing_status"])
+        return None
 
     def _stream(self) -> IO[str]:
         """The raw stream under ``self.stdout`` (tqdm needs one that does not add line ends).
@@ -112,8 +120,6 @@ class Command(BaseCommand):
         Returns:
             The local dump file.
         """
-        from universe.sde.download import dump_download
-
         out = self._stream()
         tty = out.isatty()
         result = dump_download(progress=out if tty and not quiet else None)
