@@ -467,3 +467,29 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 65536)
 DB_WEB_STATEMENT_TIMEOUT_MS = env_int("DB_WEB_STATEMENT_TIMEOUT_MS", 10000)
 # Neo4j transaction timeout of the route queries a web request runs.
 NEO4J_QUERY_TIMEOUT_SECONDS = env_float("NEO4J_QUERY_TIMEOUT_SECONDS", 5.0)
+
+# ---- route-aware hauling scans and jump tables (issue 17; routing/jumps*.py, market/haul*.py)
+# Most on-the-fly source trees one scan may compute (avoid lists, systems without NPC stations, a jump table
+# being rebuilt); beyond it a scan with avoid answers 400, one waiting for a rebuilt table 503.
+ROUTING_JUMPS_MAX_TREES = env_int("ROUTING_JUMPS_MAX_TREES", 400)
+# How long the graph's fingerprint is trusted in Redis (the ingestion hook and every build refresh it).
+ROUTING_JUMPS_STATE_SECONDS = env_int("ROUTING_JUMPS_STATE_SECONDS", 60)
+# A plain (avoid_risk=false) table whose risk changed keeps its routes; its max_risk is rebuilt after this long
+# (scans recompute max_risk of the rows they answer meanwhile).
+ROUTING_JUMPS_RISK_SUMMARY_SECONDS = env_float("ROUTING_JUMPS_RISK_SUMMARY_SECONDS", 900.0)
+# Sources per block of the vectorised tree walk (memory: about 40 bytes per source and routed system).
+ROUTING_JUMPS_SOURCE_BLOCK = env_int("ROUTING_JUMPS_SOURCE_BLOCK", 512)
+
+# ---- market history and daily volume (issue 18; market/history*.py)
+# Fetch ESI's daily market history of the types that have orders in each snapshotted region (beat, hourly).
+MARKET_HISTORY_ENABLED = env_bool("MARKET_HISTORY_ENABLED", True)
+# Regions whose history the beat keeps fresh (the snapshotted hubs by default; each needs a current snapshot).
+MARKET_HISTORY_REGIONS = env_int_list("MARKET_HISTORY_REGIONS", MARKET_SNAPSHOT_REGIONS)
+# avg_daily_volume: summed volume of the last N calendar days ending at the region's latest history date, / N.
+MARKET_HISTORY_DAYS = env_int("MARKET_HISTORY_DAYS", 30)
+# Days of history stored per type (older days of ESI's ~13 months are not kept); at least MARKET_HISTORY_DAYS.
+MARKET_HISTORY_KEEP_DAYS = env_int("MARKET_HISTORY_KEEP_DAYS", 90)
+# Types fetched per hold of the ESI walk slot (one stored transaction each): order walks get the slot in between.
+MARKET_HISTORY_BATCH_TYPES = env_int("MARKET_HISTORY_BATCH_TYPES", 50)
+# A region's history job holds it this long past its last batch (a dead worker frees it).
+MARKET_HISTORY_LOCK_SECONDS = env_int("MARKET_HISTORY_LOCK_SECONDS", 900)

@@ -81,3 +81,9 @@ class MarketTypeSummary(models.Model):
     def __str__(self) -> str:
         """Return ``type in region``."""
         return f"{self.type_id} in {self.region_id}"
+
+
+# Market history (issue 18) lives in its own module; imported here so that Django registers its models.
+from market.history_models import MarketHistory, MarketHistoryType  # noqa: E402
+
+__all__ = ["MarketHistory", "MarketHistoryType", "MarketOrder", "MarketSnapshot", "MarketTypeSummary"]

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from evesite.schemas import Schema, count_field, id_field, percent_field
 from jobs.schemas import JobOut
+from routing.schemas import RouteMode, RouteSummary
 
 
 class TradeFilters(Schema):
@@ -29,6 +30,45 @@ class TradeFilters(Schema):
     )
 
 
+_MAX_JUMPS = 32767  # the jump tables store smallints
+
+
+class HaulParams(Schema):
+    """Route, cargo and wallet parameters of the hauling scans and the profit breakdown (issue 17).
+
+    Any of ``route_mode``, ``avoid``, ``avoid_risk``, ``origin``, ``max_jumps``, ``max_jumps_to_start`` or
+    ``sort=profit_per_jump`` makes the answer routed: rows get ``jumps``, ``route`` and ``profit_per_jump``
+    (rows without a route are dropped). ``cargo_m3``/``budget_isk`` cap the units of every row.
+    """
+
+    route_mode: RouteMode | None = pydantic.Field(
+        None, description="Route mode of jumps; default: the user's setting, else secure."
+    )
+    avoid: str | None = pydantic.Field(
+        None,
+        max_length=1000,
+        description="Comma-separated system ids or names never entered; default: the user's avoid list.",
+    )
+    avoid_risk: bool | None = pydantic.Field(None, description="Add the kill-risk penalties (default false).")
+    origin: str | None = pydantic.Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"\S",
+        description="Where the trip starts: a system or station id or name, `current` (the logged-in character's "
+        "station) or `home` (the saved home station); rows get jumps_to_start.",
+    )
+    cargo_m3: float | None = pydantic.Field(None, ge=0, allow_inf_nan=False, description="Cargo hold (m3).")
+    budget_isk: float | None = pydantic.Field(None, ge=0, allow_inf_nan=False, description="Wallet (ISK).")
+    max_jumps: int | None = pydantic.Field(None, ge=0, le=_MAX_JUMPS, description="Most jumps from A to B.")
+    max_jumps_to_start: int | None = pydantic.Field(
+        None, ge=0, le=_MAX_JUMPS, description="Most jumps from the origin to A (ignored without origin)."
+    )
+    sort: Literal["profit_pct", "total_profit", "profit_per_jump"] = pydantic.Field(
+        "profit_pct", description="Order of the rows (descending; ties as the profit_pct order)."
+    )
+
+
 class ScanQuery(TradeFilters):
     """A scan's rates, filters and row count."""
 
@@ -43,7 +83,11 @@ class ScanQuery(TradeFilters):
         return value
 
 
-class RegionScanQuery(ScanQuery):
+class HaulScanQuery(ScanQuery, HaulParams):
+    """Hauling scan parameters (region and global)."""
+
+
+class RegionScanQuery(HaulScanQuery):
     """Region scan parameters."""
 
     refresh: bool = pydantic.Field(
@@ -51,7 +95,7 @@ class RegionScanQuery(ScanQuery):
     )
 
 
-class ProfitInput(TradeFilters):
+class ProfitInput(TradeFilters, HaulParams):
     """One item between two stations (the same station means station trading), with optional scan filters."""
 
     buy_station_id: int = id_field(description="Where the item is bought.")
@@ -86,6 +130,12 @@ class TradeRow(Schema):
     volume_m3: float | None = pydantic.Field(description="units x packaged volume (else volume).")
     depth_units: int = pydantic.Field(description="Units tradable walking both books while each unit profits.")
     depth_profit: float = pydantic.Field(description="Profit of those units.")
+    jumps: int | None = pydantic.Field(None, description="Jumps from A's system to B's (routed scans).")
+    jumps_to_start: int | None = pydantic.Field(None, description="Jumps from the origin to A (with origin).")
+    profit_per_jump: float | None = pydantic.Field(
+        None, description="total_profit / max(jumps_to_start + jumps, 1) (routed scans)."
+    )
+    route: RouteSummary | None = pydantic.Field(None, description="The route from A to B (routed scans).")
 
 
 class Snapshot(Schema):
@@ -182,3 +232,7 @@ class ProfitBreakdown(Schema):
     passes_filters: bool | None = pydantic.Field(
         description="Whether a scan with the given filters lists this trade (null without filters)."
     )
+    jumps: int | None = pydantic.Field(None, description="Jumps between the stations' systems (routed).")
+    jumps_to_start: int | None = pydantic.Field(None, description="Jumps from the origin to the buy station.")
+    profit_per_jump: float | None = pydantic.Field(None, description="total_profit / max(jumps_to_start + jumps, 1).")
+    route: RouteSummary | None = pydantic.Field(None, description="The route (routed).")

@@ -345,6 +345,10 @@ class ProfitBreakdown:
     profitable: bool
     reason: str
     passes_filters: bool | None = None
+    jumps: int | None = None
+    jumps_to_start: int | None = None
+    profit_per_jump: float | None = None
+    route: Any = None  # routing.summary.RouteSummary when routed
 
 
 _BEST_ORDERS_SQL = """

@@ -50,7 +50,7 @@ FILTERS: dict[str, str] = {
 # from MarketTypeSummary (built when a snapshot is stored); an order can only be in a profitable
 # pair when it beats the best opposite price of its type (exact pruning: an index range with a
 # tiny slack, then the very test of the definition). Then the best order per (type, station, side).
-_HAULING_PAIRS = """
+HAULING_PAIRS = """
 lim AS (
     SELECT s.type_id, MAX(s.max_bid) AS max_bid, MIN(s.min_ask) AS min_ask,
            MAX(s.max_bid) * %(keep)s::float8 AS ask_cap,
@@ -148,13 +148,13 @@ pairs AS (
 )"""
 
 # Per-unit profit of walking a sell order ``s`` against a buy order ``d``.
-_UNIT_PROFIT: dict[Kind, str] = {
+UNIT_PROFIT: dict[Kind, str] = {
     "hauling": "d.price * %(keep)s::float8 - s.price",
     "station": "s.price * %(net)s::float8 - d.price * %(gross)s::float8",
 }
 
-# Ranking, filters, and the depth walk of the top rows only (index lookups per row via LATERAL).
-_RANK_AND_DEPTH = """
+# Ranking and filters.
+_RANKED = """
 ranked AS (
     SELECT r.*, ROW_NUMBER() OVER (
                ORDER BY r.profit_pct DESC, r.total_profit DESC, r.type_id, r.from_id, r.to_id) AS rank
@@ -170,7 +170,12 @@ ranked AS (
         LEFT JOIN universe_solarsystem ts ON ts.id = p.to_system_id
     ) r
     {filter_where}
-),
+),"""
+
+# The depth walk of the top rows only (index lookups per row via LATERAL), and the answer's columns
+# (``extra_select``: more columns of ``top``, after :data:`COLUMNS`; ``top_source``: ``top t`` or a relation
+# joined with it).
+DEPTH_AND_SELECT = """
 top AS (SELECT * FROM ranked WHERE rank <= %(limit)s),
 sell_book AS (
     SELECT t.rank, s.price, s.vol, s.cum
@@ -214,8 +219,8 @@ SELECT t.rank, t.type_id, it.name AS type_name,
        t.bid, t.ask, t.bid_order_id, t.ask_order_id, t.units,
        t.profit_per_unit, t.total_profit, t.profit_pct, t.volume_m3,
        CAST(COALESCE(dp.depth_units, 0) AS BIGINT) AS depth_units,
-       CAST(COALESCE(dp.depth_profit, 0) AS DOUBLE PRECISION) AS depth_profit
-FROM top t
+       CAST(COALESCE(dp.depth_profit, 0) AS DOUBLE PRECISION) AS depth_profit{extra_select}
+FROM {top_source}
 LEFT JOIN depth dp ON dp.rank = t.rank
 LEFT JOIN universe_itemtype it ON it.id = t.type_id
 LEFT JOIN universe_station fst ON fst.id = t.from_id
@@ -290,7 +295,7 @@ def trade_sql(
     if pair:
         scope.append("o.type_id = %(type_id)s")
         summary_scope.append("s.type_id = %(type_id)s")
-    pairs = (_HAULING_PAIRS if kind == "hauling" else _STATION_PAIRS).format(
+    pairs = (HAULING_PAIRS if kind == "hauling" else _STATION_PAIRS).format(
         scope=" AND ".join(scope) or "TRUE", summary_scope=" AND ".join(summary_scope) or "TRUE"
     )
     if pair and kind == "hauling":
@@ -300,8 +305,9 @@ def trade_sql(
             "      AND a.location_id = %(from_id)s AND b.location_id = %(to_id)s",
         )
     filter_where = ("WHERE " + " AND ".join(FILTERS[n] for n in names)) if names else ""
-    rank = _RANK_AND_DEPTH.format(filter_where=filter_where, unit_profit=_UNIT_PROFIT[kind])
-    return "WITH" + pairs + "," + rank
+    ranked = _RANKED.format(filter_where=filter_where)
+    depth = DEPTH_AND_SELECT.format(unit_profit=UNIT_PROFIT[kind], extra_select="", top_source="top t")
+    return "WITH" + pairs + "," + ranked + depth
 
 
 def duckdb_sql(sql: str) -> str:

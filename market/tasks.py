@@ -51,3 +51,42 @@ def market_snapshot_regions_task(region_ids: list[int] | None = None) -> list[in
     except EsiError as exc:
         logger.warning("market: snapshot job %s failed: %s", job.pk, exc.message)
         return []
+
+
+@shared_task(name="market.history_region", ignore_result=True)
+def market_history_region_task(job_id: str) -> dict[str, object] | None:
+    """Run a region's history job (safe to deliver twice: the job runs once; a rerun resumes, skipping fresh types).
+
+    ESI errors end the job as failed and are not retried here: the client has set the lockdown; the beat
+    queues the region again later.
+
+    Args:
+        job_id: The ``market.history_region`` job.
+
+    Returns:
+        The job's result, or None.
+    """
+    from market.history import market_history_region_run
+
+    try:
+        return market_history_region_run(job_id=job_id)
+    except EsiError as exc:
+        logger.warning("market: history job %s failed: %s", job_id, exc.message)
+        return None
+
+
+@shared_task(name="market.history_regions", ignore_result=True)
+def market_history_regions_task(region_ids: list[int] | None = None) -> list[str]:
+    """Queue the history job of each of ``MARKET_HISTORY_REGIONS`` (or the given regions) that has a snapshot.
+
+    Idempotent: a region whose job is queued or running keeps it.
+
+    Args:
+        region_ids: Regions (the setting when None).
+
+    Returns:
+        The job ids.
+    """
+    from market.history import market_history_regions_enqueue
+
+    return [str(job.pk) for job in market_history_regions_enqueue(region_ids=region_ids)]

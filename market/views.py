@@ -16,13 +16,16 @@ from rest_framework.response import Response
 
 from accounts.sso import SsoLoginRequiredError
 from evesite.admission import ExpensiveAdmissionMixin
-from evesite.exceptions import InvalidInputError, ServiceUnavailableError
+from evesite.exceptions import InvalidInputError, NotFoundError, ServiceUnavailableError
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import ExpensiveRateThrottle, throttles_with
 from jobs.selectors import job_data
 from market import refresh, selectors, services
+from market.haul import HaulQuery, avoid_resolve, market_haul_scan, market_profit_haul, origin_system_resolve
 from market.models import MarketSnapshot
 from market.schemas import (
+    HaulParams,
+    HaulScanQuery,
     ProfitBreakdown,
     ProfitInput,
     RegionScanQuery,
@@ -31,6 +34,8 @@ from market.schemas import (
     ScanResponse,
     TradeFilters,
 )
+from routing.jumps import JumpState, jump_state_current, jump_tables_stale
+from routing.jumps_build import jump_tables_rebuild_queue
 from universe.selectors import station_region_get
 
 # Station ids (structures too) have at most 13 digits; 18 always fit in 64 bits, and the schema says so.
@@ -62,6 +67,63 @@ def _trade_query(request: Request, params: ScanQuery, *, default_limit: int) -> 
         limit=default_limit if params.limit is None else params.limit,
         **_filters(params),
     )
+
+
+_ROUTE_PARAMS = ("route_mode", "avoid", "avoid_risk", "origin", "max_jumps", "max_jumps_to_start")
+
+
+def _haul_query(request: Request, params: HaulParams) -> tuple[HaulQuery, JumpState | None]:
+    """Resolve a scan's route, cargo and wallet parameters (defaults from the user's settings).
+
+    Args:
+        request: The request (for the user and ``origin=current``).
+        params: Validated parameters.
+
+    Returns:
+        The query, and the graph state when routed (a rebuild of outdated jump tables is queued).
+
+    Raises:
+        SsoLoginRequiredError: For ``origin=current`` or ``home`` without a logged-in user (HTTP 401).
+        NotFoundError: For ``origin=home`` without a saved home station, or an unknown origin or avoided system.
+    """
+    routed = any(getattr(params, name) is not None for name in _ROUTE_PARAMS) or params.sort == "profit_per_jump"
+    if not routed:
+        return HaulQuery(cargo_m3=params.cargo_m3, budget_isk=params.budget_isk, sort=params.sort), None
+    from accounts.selectors import user_settings_get
+
+    saved = user_settings_get(user=request.user)
+    origin = None
+    if params.origin is not None:
+        ref = params.origin.strip()
+        if ref.lower() in ("current", "home") and not request.user.is_authenticated:
+            raise SsoLoginRequiredError(f"Log in with EVE Online to use origin={ref.lower()}.")
+        if ref.lower() == "current":
+            ref = str(services.market_character_station_get(user=request.user))
+        elif ref.lower() == "home":
+            if saved is None or saved.home_station_id is None:
+                raise NotFoundError("origin=home: no home station is saved in your settings.", origin="home")
+            ref = str(saved.home_station_id)
+        origin = origin_system_resolve(ref=ref)
+    if params.avoid is not None:
+        avoid = avoid_resolve(text=params.avoid)
+    else:
+        avoid = tuple(sorted({int(a) for a in (saved.avoid or [])})) if saved is not None else ()
+    query = HaulQuery(
+        routed=True,
+        route_mode=params.route_mode or (str(saved.default_route_mode) if saved is not None else "secure"),
+        avoid=avoid,
+        avoid_risk=bool(params.avoid_risk),
+        origin_system=origin,
+        cargo_m3=params.cargo_m3,
+        budget_isk=params.budget_isk,
+        max_jumps=params.max_jumps,
+        max_jumps_to_start=params.max_jumps_to_start,
+        sort=params.sort,
+    )
+    state = jump_state_current()
+    if jump_tables_stale(state=state):
+        jump_tables_rebuild_queue(label=state.label)
+    return query, state
 
 
 def _answer(
@@ -126,6 +188,15 @@ _PENDING = {
     ),
     404: OpenApiResponse(description="The station or region is not in the SDE (nothing was asked of ESI)."),
 }
+
+
+_ROUTED = {
+    404: OpenApiResponse(description="An unknown origin or avoided system (named), or an unknown station or region."),
+    401: OpenApiResponse(description="origin=current or origin=home without a logged-in user."),
+    502: OpenApiResponse(description="origin=current: ESI did not tell where the character is."),
+}
+# Routed scans: 401/502 for origin=current (ESI is asked where the character is), 404 for unknown systems.
+ROUTED_STATUSES = (401, 404, 502)
 
 
 class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
@@ -198,11 +269,16 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         responses={
             200: ScanResponse.drf_serializer,
             **_PENDING,
+            **_ROUTED,
             403: OpenApiResponse(description="refresh=true by a non-staff user."),
         },
     )
     @action(
-        detail=False, url_path="regions/<int:region_id>/scan", url_name="region-scan", throttle_classes=SCAN_THROTTLES
+        detail=False,
+        url_path="regions/<int:region_id>/scan",
+        url_name="region-scan",
+        throttle_classes=SCAN_THROTTLES,
+        error_statuses=ROUTED_STATUSES,
     )
     def region_scan(self, request: Request, region_id: int) -> Response:
         """Rank hauling trades within a region (top 50 by default) from its stored snapshot.
@@ -223,21 +299,28 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         query = _trade_query(request, params, default_limit=settings.MARKET_SCAN_LIMIT)
         if params.refresh and not request.user.is_staff:
             raise PermissionDenied("refresh=true is for staff; scans queue a refresh by themselves when stale.")
+        haul, graph_state = _haul_query(request, params)
         state = refresh.market_region_snapshot_state(region_id=region_id, force=params.refresh)
 
         def body(snapshot: MarketSnapshot) -> dict[str, Any]:
             """Scan the region."""
-            rows = selectors.market_hauling_scan(query=query, region_id=region_id)
+            rows = market_haul_scan(query=query, haul=haul, region_id=region_id, state=graph_state).rows
             return _answer(kind="hauling", scope=f"region:{region_id}", query=query, snapshots=[snapshot], rows=rows)
 
         return _region_answer(state=state, body=body)
 
     @extend_schema(
         operation_id="market_global_scan",
-        parameters=[ScanQuery.drf_serializer],
-        responses=ScanResponse.drf_serializer,
+        parameters=[HaulScanQuery.drf_serializer],
+        responses={200: ScanResponse.drf_serializer, **_ROUTED},
     )
-    @action(detail=False, url_path="global/scan", url_name="global-scan", throttle_classes=SCAN_THROTTLES)
+    @action(
+        detail=False,
+        url_path="global/scan",
+        url_name="global-scan",
+        throttle_classes=SCAN_THROTTLES,
+        error_statuses=ROUTED_STATUSES,
+    )
     def global_scan(self, request: Request) -> Response:
         """Rank hauling trades over every region's current snapshot (top 50 by default).
 
@@ -247,17 +330,20 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         Returns:
             The ranked trades.
         """
-        params = schema_parse(schema=ScanQuery, data=request.query_params)
+        params = schema_parse(schema=HaulScanQuery, data=request.query_params)
         query = _trade_query(request, params, default_limit=settings.MARKET_SCAN_LIMIT)
+        haul, graph_state = _haul_query(request, params)
         snapshots = selectors.market_snapshots_current_list()
-        rows = selectors.market_hauling_scan(query=query)
+        rows = market_haul_scan(query=query, haul=haul, state=graph_state).rows
         body = _answer(kind="hauling", scope="global", query=query, snapshots=snapshots, rows=rows)
         return Response(schema_dump(schema=ScanResponse, value=body))
 
     @extend_schema(
-        operation_id="market_profit", request=ProfitInput.drf_serializer, responses=ProfitBreakdown.drf_serializer
+        operation_id="market_profit",
+        request=ProfitInput.drf_serializer,
+        responses={200: ProfitBreakdown.drf_serializer, **_ROUTED},
     )
-    @action(detail=False, methods=["post"], url_path="profit", url_name="profit")
+    @action(detail=False, methods=["post"], url_path="profit", url_name="profit", error_statuses=ROUTED_STATUSES)
     def profit(self, request: Request) -> Response:
         """Explain buying ``type_id`` at ``buy_station_id`` and selling it at ``sell_station_id`` (stored snapshots).
 
@@ -277,4 +363,6 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
             broker_fee=broker_fee if values.broker_fee is None else values.broker_fee,
             filters=_filters(values),
         )
+        haul, graph_state = _haul_query(request, values)
+        breakdown = market_profit_haul(breakdown=breakdown, haul=haul, state=graph_state)
         return Response(schema_dump(schema=ProfitBreakdown, value=breakdown))

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from routing.models import KillFeedCursor
+from routing.models import JumpTable, KillFeedCursor
 
 
 @admin.register(KillFeedCursor)
@@ -11,3 +11,12 @@ class KillFeedCursorAdmin(admin.ModelAdmin):
 
     list_display = ("name", "next_sequence", "updated_at")
     readonly_fields = ("updated_at",)
+
+
+@admin.register(JumpTable)
+class JumpTableAdmin(admin.ModelAdmin):
+    """The jump tables of the route-aware scans (built by ``manage.py build_jump_table`` or the Celery task)."""
+
+    list_display = ("label", "mode", "avoid_risk", "sources", "seconds", "graph_key", "risk_key", "built_at")
+    readonly_fields = ("label", "mode", "avoid_risk", "sources", "seconds", "graph_key", "risk_key", "built_at")
+    exclude = ("systems",)

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from evesite.exceptions import UpstreamError
-from routing import services
+from routing import jumps_build, services
 
 logger = logging.getLogger("routing")
 
@@ -47,19 +47,48 @@ def zkill_feed_poll() -> int:
 
 @shared_task(name="routing.risk_graph_sync", ignore_result=True)
 def risk_graph_sync() -> int:
-    """Write the current risk to the graph (expires old flags).
+    """Write the current risk to the graph (expires old flags), then queue the check of the jump tables.
+
+    Only a real change of the risk (a level or penalty, see ``routing.jumps_graph.risk_key_of``) rebuilds.
 
     Returns:
         The number of flagged systems.
     """
-    return services.risk_graph_sync().flagged
+    flagged = services.risk_graph_sync().flagged
+    jump_tables_refresh.delay()
+    return flagged
 
 
 @shared_task(name="routing.route_weights_refresh", ignore_result=True)
 def route_weights_refresh() -> int:
-    """Recompute every gate's weights (after an SDE ingestion).
+    """Recompute every gate's weights (after an SDE ingestion), then queue the check of the jump tables.
 
     Returns:
         The number of gates written.
     """
-    return services.route_weights_refresh()
+    gates = services.route_weights_refresh()
+    jump_tables_refresh.delay()
+    return gates
+
+
+@shared_task(name="routing.jump_tables_build", ignore_result=True)
+def jump_tables_build(force: bool = False) -> int:
+    """Build the jump tables that do not match the graph and risk now (one build at a time).
+
+    Args:
+        force: Rebuild every table.
+
+    Returns:
+        How many tables were built.
+    """
+    return sum(1 for r in jumps_build.jump_tables_build(force=force) if r.built)
+
+
+@shared_task(name="routing.jump_tables_refresh", ignore_result=True)
+def jump_tables_refresh() -> int:
+    """Rebuild the jump tables the graph or the risk outdated (nothing when every table matches).
+
+    Returns:
+        How many tables were built.
+    """
+    return sum(1 for r in jumps_build.jump_tables_refresh() if r.built)

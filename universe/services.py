@@ -32,6 +32,7 @@ from universe.ingest.report import IngestProgress, IngestReport
 from universe.ingest.rows import table_lookup
 from universe.ingest.specs import REQUIRED_TABLES
 from universe.sde.sources import DumpFormatError, dump_find_latest, open_dump
+from universe.signals import graph_replaced
 
 
 def _resolve_source(source: Path | None) -> Path:
@@ -130,6 +131,7 @@ def sde_graph_rebuild(
 def _graph_replace(report: IngestReport, progress: IngestProgress, label: str) -> None:
     """Replace the gate graph (:func:`universe.graph_ingest.graph_replace`); copy its figures into the report."""
     graph: GraphReport = graph_replace(label=label, bar=progress.bar)
+    transaction.on_commit(lambda: graph_replaced.send(sender=None, label=label))
     report.graph_nodes = graph.nodes
     report.graph_relationships = graph.relationships
     report.graph_written = graph.written

@@ -59,7 +59,7 @@ def test_orders_filter_by_typed_ids_and_side(staff: Client, orders: None) -> Non
     assert _order_ids(staff.get(url).content.decode()) == {1000, 1001, 1002, 1003, 2000, 2001, 2002, 2003}
     assert _order_ids(staff.get(url, {"region_id": FORGE}).content.decode()) == {1000, 1001, 1002, 1003}
     assert _order_ids(staff.get(url, {"station_id": AMARR_8, "type_id": 35}).content.decode()) == {2002, 2003}
-    both = staff.get(url, {"type_id": 34, "is_buy_order__exact": "1"}).content.decode()
+    both = staff.get(url, {"type_id": "34", "is_buy_order__exact": "1"}).content.decode()
     assert _order_ids(both) == {1001, 2001}
     # The other filters ride along in each box's form; a value that is no id keeps nothing (never a 500).
     assert 'type="hidden" name="type_id" value="34"' in both

@@ -1,0 +1,241 @@
+"""Reads of the cargo planner: the two stations, their stored books, the defaults of a trip."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+
+from evesite.exceptions import NotFoundError
+from evesite.schemas import INT64_MAX
+from market.models import MarketSnapshot
+from market.planner import Books
+from market.selectors import market_snapshot_current_get
+
+# Mode of a trip's route when the user saved none (routes default to ``shortest``; hauling to ``secure``).
+DEFAULT_ROUTE_MODE = "secure"
+
+
+@dataclass(frozen=True)
+class HaulStation:
+    """A station of the SDE, with its system and region."""
+
+    station_id: int
+    station_name: str
+    system_id: int
+    system_name: str | None
+    security: float | None
+    region_id: int
+
+
+def _station_lookup(ref: int | str) -> HaulStation | None:
+    """Find one station by id (a number, or digits) or by name (case-insensitive, exact)."""
+    from universe.models import Station
+
+    text = str(ref).strip()
+    if isinstance(ref, int) or (text.isascii() and text.isdigit()):
+        number = int(text)
+        found = Station.objects.filter(id=number) if 0 < number <= INT64_MAX else Station.objects.none()
+    else:
+        found = Station.objects.filter(name__iexact=text)
+    row = found.values("id", "name", "system_id", "system__name", "system__security", "region_id").first()
+    if row is None:
+        return None
+    return HaulStation(
+        station_id=int(row["id"]),
+        station_name=str(row["name"]),
+        system_id=int(row["system_id"]),
+        system_name=row["system__name"],
+        security=row["system__security"],
+        region_id=int(row["region_id"]),
+    )
+
+
+def haul_stations_resolve(*, origin: int | str, destination: int | str) -> tuple[HaulStation, HaulStation]:
+    """Resolve the two stations of a trip.
+
+    Args:
+        origin: Where the cargo is bought: a station id or name.
+        destination: Where it is sold.
+
+    Returns:
+        Both stations.
+
+    Raises:
+        NotFoundError: Naming every one of the two that the SDE does not have.
+    """
+    found = {"from": _station_lookup(origin), "to": _station_lookup(destination)}
+    missing = {"from": origin, "to": destination}
+    unknown = [f"{side} {missing[side]!r}" for side, station in found.items() if station is None]
+    if unknown:
+        raise NotFoundError(
+            f"Unknown station: {', '.join(unknown)}.",
+            stations=[str(missing[side]) for side, station in found.items() if station is None],
+        )
+    return cast(HaulStation, found["from"]), cast(HaulStation, found["to"])
+
+
+def haul_route_defaults(*, user: Any) -> tuple[str, list[int]]:
+    """Return the route mode and avoid list of a trip when the request gives none: the user's, else ``secure``.
+
+    Args:
+        user: The requesting user (anonymous allowed).
+
+    Returns:
+        (mode, avoided system ids).
+    """
+    try:
+        from accounts.selectors import user_settings_get
+    except ImportError:  # pragma: no cover - accounts is optional
+        return DEFAULT_ROUTE_MODE, []
+    saved = user_settings_get(user=user)
+    if saved is None:
+        return DEFAULT_ROUTE_MODE, []
+    return str(saved.default_route_mode or DEFAULT_ROUTE_MODE), [int(a) for a in saved.avoid or []]
+
+
+def haul_snapshots_get(*, region_ids: Iterable[int]) -> tuple[list[MarketSnapshot], list[int]]:
+    """Return the current snapshots of some regions, and the regions that have none.
+
+    Args:
+        region_ids: The regions.
+
+    Returns:
+        (snapshots, regions without one).
+    """
+    snapshots, missing = [], []
+    for region_id in dict.fromkeys(region_ids):
+        snapshot = market_snapshot_current_get(region_id=region_id)
+        if snapshot is None:
+            missing.append(region_id)
+        else:
+            snapshots.append(snapshot)
+    return snapshots, missing
+
+
+# One side of one station's book, as columns (one array per column: a row per order would cost a Python object
+# per value). Filtering and grouping happen in numpy (``market.planner_greedy.relaxed_segments``): a type is only
+# planned when its best bid after tax beats its best ask.
+_SIDE_SQL = """
+SELECT array_to_string(array_agg(o.type_id), ','), array_to_string(array_agg(o.order_id), ','),
+       array_to_string(array_agg(o.price), ','), array_to_string(array_agg(o.volume_remain), ','),
+       array_to_string(array_agg(o.min_volume), ',')
+FROM market_marketorder o
+WHERE o.location_id = %(location)s AND o.is_buy_order = %(buy)s AND o.volume_remain > 0
+  AND o.snapshot_id = ANY(%(snapshots)s)
+"""
+# How long the in-process copy of the SDE's item volumes is trusted (they change only when an SDE is ingested).
+VOLUMES_TTL_SECONDS = 300.0
+_volumes_lock = threading.Lock()
+_volumes: dict[str, Any] = {}
+
+
+def _column(text: str | None, dtype: Any) -> np.ndarray:
+    """Parse a comma-separated column with numpy's C parser (empty for no rows)."""
+    if not text:
+        return np.zeros(0, dtype=dtype)
+    return np.fromstring(text, dtype=dtype, sep=",")
+
+
+def _volumes_read(type_ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Shipping volumes (packaged where known) of the SDE types that have one (all, or some), by type id."""
+    from universe.models import ItemType
+
+    rows = ItemType.objects.filter(Q(packaged_volume__isnull=False) | Q(volume__isnull=False))
+    if type_ids is not None:
+        rows = rows.filter(id__in=list(type_ids))
+    pairs = list(
+        rows.annotate(shipping=Coalesce("packaged_volume", "volume")).order_by("id").values_list("id", "shipping")
+    )
+    return np.asarray([p[0] for p in pairs], dtype=np.int64), np.asarray([p[1] for p in pairs], dtype=np.float64)
+
+
+def item_volumes(*, type_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the shipping volume (packaged where known) of the SDE types among ``type_ids`` that have one.
+
+    Every type's volume is kept in the process for :data:`VOLUMES_TTL_SECONDS`; types missing from that copy
+    are looked up (and added) each time, so a type ingested since is never left out.
+
+    Args:
+        type_ids: Type ids, ascending and unique.
+
+    Returns:
+        (the type ids that have a volume, their volumes).
+    """
+    with _volumes_lock:
+        if time.monotonic() - _volumes.get("at", -math.inf) > VOLUMES_TTL_SECONDS:
+            ids, volumes = _volumes_read()
+            _volumes.update(ids=ids, volumes=volumes, at=time.monotonic())
+        ids, volumes = _volumes["ids"], _volumes["volumes"]
+        missing = np.setdiff1d(type_ids, ids)
+        if len(missing):
+            more_ids, more_volumes = _volumes_read(missing.tolist())
+            if len(more_ids):
+                ids = np.concatenate((ids, more_ids))
+                order = np.argsort(ids, kind="stable")
+                ids, volumes = ids[order], np.concatenate((volumes, more_volumes))[order]
+                _volumes.update(ids=ids, volumes=volumes)
+    known = np.intersect1d(type_ids, ids)
+    return known, volumes[np.searchsorted(ids, known)]
+
+
+def haul_books_read(*, from_id: int, to_id: int, snapshot_ids: list[int]) -> Books:
+    """Read the books of a trip from the stored snapshots, as columns.
+
+    The sell orders at the origin and the buy orders at the destination of every type traded on both sides
+    whose volume the SDE knows.
+
+    Args:
+        from_id: The origin station.
+        to_id: The destination station.
+        snapshot_ids: The current snapshots of the two stations' regions.
+
+    Returns:
+        The books.
+    """
+    sides = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        for location, buy in ((from_id, False), (to_id, True)):
+            cursor.execute(_SIDE_SQL, {"location": location, "buy": buy, "snapshots": snapshot_ids})
+            row = cursor.fetchone()
+            dtypes = (np.int64, np.int64, np.float64, np.int64, np.int64)
+            sides.append([_column(text, dtype) for text, dtype in zip(row, dtypes, strict=True)])
+    (s_type, s_order, s_price, s_remain, _), (b_type, b_order, b_price, b_remain, b_min) = sides
+    types, volumes = item_volumes(type_ids=np.intersect1d(s_type, b_type))
+    keep_s, keep_b = np.isin(s_type, types), np.isin(b_type, types)
+    return Books(
+        type_ids=types,
+        unit_volumes=volumes,
+        sell_type=s_type[keep_s],
+        sell_order=s_order[keep_s],
+        sell_price=s_price[keep_s],
+        sell_remain=s_remain[keep_s],
+        buy_type=b_type[keep_b],
+        buy_order=b_order[keep_b],
+        buy_price=b_price[keep_b],
+        buy_remain=b_remain[keep_b],
+        buy_min=b_min[keep_b],
+    )
+
+
+def haul_type_names(*, type_ids: Iterable[int]) -> dict[int, str]:
+    """Return the SDE names of some types.
+
+    Args:
+        type_ids: The types.
+
+    Returns:
+        type id -> name (types the SDE lacks are absent).
+    """
+    from universe.models import ItemType
+
+    return dict(ItemType.objects.filter(id__in=set(type_ids)).values_list("id", "name"))

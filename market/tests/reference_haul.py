@@ -1,0 +1,112 @@
+"""Brute-force reference of issue 17's hauling definitions (tests only): caps, jumps, filters and sorts.
+
+It starts from the plain reference's candidate rows (:func:`market.tests.reference.reference_hauling`
+without filters or cut) and applies the definitions literally, in plain Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from market.tests.reference import Universe, reference_hauling
+
+
+def _passes(r: dict[str, Any], f: Mapping[str, Any]) -> bool:
+    """The plain scan's filters on a (capped) row."""
+    if f.get("min_profit") is not None and not r["total_profit"] >= f["min_profit"]:
+        return False
+    if f.get("min_profit_pct") is not None and not r["profit_pct"] >= f["min_profit_pct"]:
+        return False
+    if f.get("max_profit_pct") is not None and not r["profit_pct"] <= f["max_profit_pct"]:
+        return False
+    if f.get("min_units") is not None and not r["units"] >= f["min_units"]:
+        return False
+    if f.get("max_volume_m3") is not None and (r["volume_m3"] is None or not r["volume_m3"] <= f["max_volume_m3"]):
+        return False
+    return f.get("min_security") is None or (
+        r["from_security"] is not None
+        and r["to_security"] is not None
+        and r["from_security"] >= f["min_security"]
+        and r["to_security"] >= f["min_security"]
+    )
+
+
+def reference_haul(
+    orders: list[dict[str, Any]],
+    *,
+    sales_tax: float,
+    universe: Universe,
+    filters: Mapping[str, Any],
+    limit: int,
+    jumps: Callable[[int, int], int | None] | None = None,
+    origin: int | None = None,
+    cargo_m3: float | None = None,
+    budget_isk: float | None = None,
+    max_jumps: int | None = None,
+    max_jumps_to_start: int | None = None,
+    sort: str = "profit_pct",
+) -> list[dict[str, Any]]:
+    """Hauling rows by the issue's definitions.
+
+    Args:
+        orders: Every order in scope.
+        sales_tax: Percent.
+        universe: Volumes and securities.
+        filters: The plain filters.
+        limit: Rows to keep.
+        jumps: Jumps between two systems (None when not connected); None: the scan is not routed.
+        origin: Origin system.
+        cargo_m3: Hold.
+        budget_isk: Wallet.
+        max_jumps: Most jumps A -> B.
+        max_jumps_to_start: Most jumps origin -> A.
+        sort: profit_pct, total_profit or profit_per_jump.
+
+    Returns:
+        The ranked rows (``jumps``, ``jumps_to_start`` and ``profit_per_jump`` added).
+    """
+    rows = reference_hauling(orders, sales_tax=sales_tax, universe=universe, filters={}, limit=10**9)
+    kept = []
+    for r in rows:
+        packaged, volume = universe.volumes.get(r["type_id"], (None, None))
+        unit_volume = packaged if packaged is not None else volume
+        units = r["units"]
+        if cargo_m3 is not None:
+            if unit_volume is None:
+                continue
+            if unit_volume > 0:
+                units = min(units, math.floor(cargo_m3 / unit_volume))
+        if budget_isk is not None:
+            units = min(units, math.floor(budget_isk / r["ask"]))
+        if (cargo_m3 is not None or budget_isk is not None) and units <= 0:
+            continue
+        r = {**r, "units": units, "total_profit": units * r["profit_per_unit"]}
+        r["volume_m3"] = units * unit_volume if unit_volume is not None else None
+        r["jumps"] = r["jumps_to_start"] = r["profit_per_jump"] = None
+        if jumps is not None:
+            r["jumps"] = jumps(r["from_system_id"], r["to_system_id"])
+            if r["jumps"] is None:
+                continue
+            if origin is not None:
+                r["jumps_to_start"] = jumps(origin, r["from_system_id"])
+                if r["jumps_to_start"] is None:
+                    continue
+            r["profit_per_jump"] = r["total_profit"] / max((r["jumps_to_start"] or 0) + r["jumps"], 1)
+            if max_jumps is not None and not r["jumps"] <= max_jumps:
+                continue
+            if max_jumps_to_start is not None and not r["jumps_to_start"] <= max_jumps_to_start:
+                continue
+        if not _passes(r, filters):
+            continue
+        kept.append(r)
+    first = {"profit_pct": None, "total_profit": "total_profit", "profit_per_jump": "profit_per_jump"}[sort]
+
+    def order(r: dict[str, Any]) -> tuple[Any, ...]:
+        """The sort key, then today's ties."""
+        ties = (-r["profit_pct"], -r["total_profit"], r["type_id"], r["from_station_id"], r["to_station_id"])
+        return ((-r[first],) if first else ()) + ties
+
+    kept.sort(key=order)
+    return kept[:limit]
