@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db import connection
+from django.db import connection, transaction
 
 from universe.security import security_display
 
@@ -85,10 +85,18 @@ def _union(part: Callable[[str], str], kinds: tuple[SearchKind, ...], order: str
 
 
 def _hits(sql: str, params: dict[str, str | int], *, threshold: float | None = None) -> list[tuple[Any, ...]]:
-    """Run one search query (fuzzy ones with ``%`` meaning a similarity of at least ``threshold``)."""
-    with connection.cursor() as cursor:
+    """Run one search query; a fuzzy one (``threshold``) in a transaction that sets it and forces the indexes.
+
+    The planner guesses the selectivity of ``%`` badly and would read small tables (stations, systems) whole,
+    computing the similarity of every name: several times slower than the trigram index for a long query.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
         if threshold is not None:
-            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(threshold)])
+            cursor.execute(
+                "SELECT set_config('pg_trgm.similarity_threshold', %s, true),"
+                " set_config('enable_seqscan', 'off', true)",
+                [str(threshold)],
+            )
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
