@@ -120,7 +120,7 @@ def test_image_markers_and_jwks_survive_json() -> None:
 #: Every module that uses the Django cache, each audited for JSON-only values. A new one must be added here
 #: after checking what it stores (no datetimes, tuples, sets, bytes, Decimals or objects: convert them first).
 AUDITED_CACHE_USERS = {
-    "accounts/sso.py",  # the JWKS: a list of dicts
+    "accounts/sso_jwt.py",  # the JWKS: a list of dicts
     "accounts/user_sessions.py",  # make_key only: its index is a raw Redis set of session keys
     "contracts/cache.py",  # contract entries: dicts of str, int, float, bool, None (dates as ISO strings)
     "contracts/services.py",  # a region lock stamped with an ISO string
