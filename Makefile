@@ -7,7 +7,7 @@ PORT ?= 7777
 WORKERS ?= 2
 THREADS ?= 4
 CELERY_WORKER_CONCURRENCY ?= 4
-export DJANGO_SETTINGS_MODULE ?= evesite.settings
+export DJANGO_SETTINGS_MODULE ?= evesite.settings.production
 
 .PHONY: install lock services services-down run test lint types pytest bench
 
@@ -72,10 +72,21 @@ types: install
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_NEO4J_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7688
 TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL)
+# The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 14+n, Neo4j on port 7688+n
+# (started here) and the database test_evesite_gw<n> (evesite/testing/parallel.py). Slow tests go first, one test
+# at a time per worker. Coverage of the application code is printed at the end; below the floor in
+# pyproject.toml ([tool.coverage.report] fail_under) the run fails. PYTEST_ARGS adds options (e.g. -m "not slow").
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 
+# The coverage data lives in a temporary folder of this run: another run in the same checkout cannot erase or
+# combine it.
 pytest: install
-	$(TEST_ENV) scripts/services.sh up
-	$(TEST_ENV) DJANGO_SETTINGS_MODULE=evesite.settings_test $(VENV)/bin/pytest
+	$(TEST_ENV) $(PY) -m evesite.testing.parallel services $(TEST_WORKERS)
+	@data=$$(mktemp -d); set -x; \
+	$(TEST_ENV) COVERAGE_FILE=$$data/coverage DJANGO_SETTINGS_MODULE=evesite.settings.test $(VENV)/bin/pytest \
+		-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --cov --cov-report=term $(PYTEST_ARGS); \
+	status=$$?; set +x; rm -rf "$$data"; exit $$status
 
 # The whole suite: lint, then types, then tests against the real services.
 test: lint types pytest
@@ -86,7 +97,7 @@ FUZZ_EXAMPLES ?= 250
 .PHONY: fuzz
 fuzz: install
 	$(TEST_ENV) scripts/services.sh up
-	$(TEST_ENV) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) DJANGO_SETTINGS_MODULE=evesite.settings_test \
+	$(TEST_ENV) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) DJANGO_SETTINGS_MODULE=evesite.settings.test \
 		$(VENV)/bin/pytest evesite/tests/test_api_fuzz.py --timeout=7200 -q
 
 # wrk loads the web benchmarks from outside the server's Python (bench_images falls back to a Python client).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,41 @@ from esi.testing import esi_settings_for_tests
 from evesite.gate import gate_forget
 from evesite.graph import graph_query
 from evesite.testing.fakeserver import FakeHttpServer
+from evesite.testing.sde import (
+    on_own_connection,
+    sde_cache_root,
+    sde_cache_save,
+    sde_fingerprint,
+    sde_graph_restore,
+    sde_tables_restore,
+)
+
+_SHARED_SCOPES = {"package", "module", "class"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order and group the tests for pytest-xdist (``make test`` runs ``--dist loadgroup``).
+
+    The ``slow`` tests go first (the order is otherwise kept), so they start early
+    on separate workers instead of ending the run alone. The tests of a module
+    that share a module- or class-scoped fixture stay together on one worker
+    (``xdist_group``), so that fixture is built once, not on every worker.
+
+    Args:
+        items: The collected tests, reordered in place.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info is not None else ()
+        if any(defs and defs[-1].scope in _SHARED_SCOPES for defs in definitions):
+            item.add_marker(pytest.mark.xdist_group(name=item.nodeid.split("::")[0]))
+
+
+@pytest.fixture(autouse=True)
+def _short_worker_ping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wait 0.3 s, not 2 s, for a Celery worker's ping in health checks: tests run no worker unless they start one."""
+    monkeypatch.setattr("evesite.health.WORKER_PING_TIMEOUT_SECONDS", 0.3)
 
 
 @pytest.fixture(autouse=True)
@@ -70,44 +104,55 @@ SDE_COUNTS = {
 }
 
 
-def _sde_ensure(dump: Path) -> None:
-    """Ingest the shared SDE into PostgreSQL and Neo4j unless both already hold it.
+_PG_COUNTS = ("regions", "constellations", "systems", "jumps", "stargates", "stations", "types")
+_GRAPH_COUNTS = ("graph_nodes", "graph_relationships")
 
-    The ingestion runs on a thread of its own (with its own database
-    connection) so that it commits even when the calling test runs inside a
-    transaction that is rolled back afterwards: later tests find the rows.
+
+def _sde_ensure(dump: Path, *, graph_fresh: bool = False) -> None:
+    """Make PostgreSQL and Neo4j hold the shared SDE, committed, repairing only what differs.
+
+    The first time (per dump and ingestion code) the dump is really ingested and
+    the result copied (evesite/testing/sde.py); afterwards a repair restores the
+    copy, which takes seconds instead of a new ingestion. Writes happen on a
+    thread with its own connection, so they are committed even when the calling
+    test runs inside a transaction that is rolled back afterwards.
 
     Args:
         dump: The ``eve-sde`` folder.
+        graph_fresh: Restore the graph even when its counts match (drops routing's properties of earlier runs).
     """
-    from django.db import connections
+    from universe.selectors import sde_counts  # noqa: PLC0415 (app modules load after pytest-django's setup)
+    from universe.services import sde_ingest  # noqa: PLC0415 (same)
 
-    from universe.selectors import sde_counts
-    from universe.services import sde_ingest
-
-    if sde_counts() == SDE_COUNTS:
+    counts = sde_counts()
+    tables_ok = all(counts[k] == SDE_COUNTS[k] for k in _PG_COUNTS)
+    graph_ok = all(counts[k] == SDE_COUNTS[k] for k in _GRAPH_COUNTS) and not graph_fresh
+    if tables_ok and graph_ok:
         return
-    errors: list[BaseException] = []
+    folder = sde_cache_root() / _sde_fingerprint(dump)
+    if not folder.exists():
+        on_own_connection(lambda: sde_ingest(source=dump))
+        on_own_connection(lambda: sde_cache_save(folder))
+        return
+    if not tables_ok:
+        sde_tables_restore(folder)
+    if not graph_ok:
+        sde_graph_restore(folder)
 
-    def ingest() -> None:
-        """Ingest on this thread's own connection, so the rows are committed for every later test."""
-        try:
-            sde_ingest(source=dump)
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
 
-    worker = threading.Thread(target=ingest, name="sde-ingest")
-    worker.start()
-    worker.join()
-    if errors:
-        raise errors[0]
+_FINGERPRINTS: dict[Path, str] = {}
+
+
+def _sde_fingerprint(dump: Path) -> str:
+    """The dump's fingerprint, computed once per process."""
+    if dump not in _FINGERPRINTS:
+        _FINGERPRINTS[dump] = sde_fingerprint(dump)
+    return _FINGERPRINTS[dump]
 
 
 @pytest.fixture(scope="session")
 def _sde_session(django_db_setup: None, django_db_blocker: Any, shared_dir: Path) -> Path:
-    """Ingest the shared SDE once per session, committed, so every test's transaction sees it.
+    """Load the shared SDE once per session (per xdist worker), committed, so every test's transaction sees it.
 
     Args:
         django_db_setup: pytest-django's test database.
@@ -119,17 +164,17 @@ def _sde_session(django_db_setup: None, django_db_blocker: Any, shared_dir: Path
     """
     dump = shared_dir / "eve-sde"
     with django_db_blocker.unblock():
-        _sde_ensure(dump)
+        _sde_ensure(dump, graph_fresh=True)
     return dump
 
 
 @pytest.fixture
 def sde_universe(_sde_session: Path, db: None) -> Path:
-    """The real SDE in PostgreSQL and the gate graph in Neo4j (cheap check; reloads only when missing).
+    """The real SDE in PostgreSQL and the gate graph in Neo4j (cheap check; restored only when it differs).
 
     A ``transactional_db`` test flushes the SDE rows after it, and a test that
     ingested another dump leaves another graph: both are noticed by the counts
-    and repaired here.
+    and repaired here from the session's copy.
 
     Args:
         _sde_session: The session-wide ingestion.

@@ -9,7 +9,7 @@ from django.core.management import execute_from_command_line
 
 def main() -> None:
     """Run administrative tasks."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
     execute_from_command_line(sys.argv)
 
 

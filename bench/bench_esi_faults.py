@@ -57,7 +57,7 @@ WINDOW = float(os.environ.get("BENCH_ESI_WINDOW", "6"))
 SEED = int(os.environ.get("BENCH_ESI_SEED", "4"))
 
 os.environ["REDIS_URL"] = _scratch_redis_url()
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 for _name, _value in {
     "ESI_PAGE_DELAY_SECONDS": "0.01",
     "ESI_REGION_DELAY_SECONDS": "0.02",
@@ -73,6 +73,8 @@ for _name, _value in {
 import django  # noqa: E402
 
 django.setup()
+
+from django.conf import settings  # noqa: E402
 
 from esi import limits  # noqa: E402
 from esi.client import EsiClient, for_each_region  # noqa: E402
@@ -164,6 +166,12 @@ class HostileEsi:
         Returns:
             The scripted answer.
         """
+        kind, remain, reset = self._pick(request)
+        headers = {"X-ESI-Error-Limit-Remain": str(remain), "X-ESI-Error-Limit-Reset": str(reset)}
+        return _scripted(kind, request, headers)
+
+    def _pick(self, request: RecordedRequest) -> tuple[str, int, int]:
+        """Count a request sent during a lockdown, draw its fault and spend the budget; (kind, remain, reset)."""
         raw = self.redis.get(limits.LOCKDOWN_KEY)
         checked_at = float(request.headers.get("X-Bench-Checked-At", "inf"))
         with self.lock:
@@ -196,22 +204,31 @@ class HostileEsi:
                 remain, reset = self._budget()
             self.kinds[kind] += 1
             self.min_remain = min(self.min_remain, remain)
-        headers = {"X-ESI-Error-Limit-Remain": str(remain), "X-ESI-Error-Limit-Reset": str(reset)}
-        if kind in {"500", "503"}:
-            return FakeResponse(status=int(kind), json={"error": "boom"}, headers=headers)
-        if kind.startswith("420"):
-            return FakeResponse(status=420, json={"error": "error limited"}, headers=headers)
-        if kind == "429":
-            return FakeResponse(status=429, json={"error": "rate limited"}, headers={**headers, "Retry-After": "1"})
-        if kind == "slow":
-            return FakeResponse(json=[], headers=headers, delay=0.5)
-        if kind == "broken":
-            return FakeResponse(body=b'[{"order_id": 1,', headers={**headers, "Content-Type": "application/json"})
-        if request.path.endswith("/orders"):
-            return FakeResponse(
-                json=[ORDER], headers={**headers, "X-Pages": "3", "Last-Modified": "Sat, 28 Nov 2026 00:00:00 GMT"}
-            )
-        return FakeResponse(json=[{"type_id": 34, "average_price": 5.0}], headers=headers)
+        return kind, remain, reset
+
+
+def _error_answer(kind: str, headers: dict[str, str]) -> FakeResponse:
+    """The answer of an erroring fault kind (a 5xx, an error-limited 420 or a rate-limited 429)."""
+    if kind in {"500", "503"}:
+        return FakeResponse(status=int(kind), json={"error": "boom"}, headers=headers)
+    if kind.startswith("420"):
+        return FakeResponse(status=420, json={"error": "error limited"}, headers=headers)
+    return FakeResponse(status=429, json={"error": "rate limited"}, headers={**headers, "Retry-After": "1"})
+
+
+def _scripted(kind: str, request: RecordedRequest, headers: dict[str, str]) -> FakeResponse:
+    """The answer of one fault kind (``ok``: a page of orders or of prices)."""
+    if kind in {"500", "503", "429"} or kind.startswith("420"):
+        return _error_answer(kind, headers)
+    if kind == "slow":
+        return FakeResponse(json=[], headers=headers, delay=0.5)
+    if kind == "broken":
+        return FakeResponse(body=b'[{"order_id": 1,', headers={**headers, "Content-Type": "application/json"})
+    if request.path.endswith("/orders"):
+        return FakeResponse(
+            json=[ORDER], headers={**headers, "X-Pages": "3", "Last-Modified": "Sat, 28 Nov 2026 00:00:00 GMT"}
+        )
+    return FakeResponse(json=[{"type_id": 34, "average_price": 5.0}], headers=headers)
 
 
 def _clean_scratch() -> None:
@@ -240,14 +257,66 @@ class _WaitCounter(logging.Handler):
             self.waits += 1
 
 
+def _drive(*, seed: int, deadline: float, outcomes: Counter[str], outcomes_lock: threading.Lock) -> None:
+    """Drive the client until the deadline (one thread), counting the outcomes of its operations."""
+    local = random.Random(seed)
+    client = ProbedClient()
+    while time.monotonic() < deadline:
+        op = local.choice(["pages", "prices", "regions"])
+        try:
+            if op == "pages":
+                client.get_all_pages(f"/markets/{10000002 + local.randint(0, 3)}/orders", {"order_type": "all"})
+            elif op == "prices":
+                client.get("/markets/prices")
+            else:
+                for_each_region([10000002, 10000043], lambda r: client.get("/markets/prices", {"r": r}).status)
+            result = "ok"
+        except EsiLockdownError:
+            result = "refused: lockdown"
+            left = limits.lockdown_ttl() or 0.0
+            time.sleep(min(max(left, 0.01), 2.0))
+        except EsiRateLimitError:
+            result = "refused: budget"
+            time.sleep(0.2)
+        except EsiError as exc:
+            result = f"error: {type(exc).__name__}"
+        with outcomes_lock:
+            outcomes[result] += 1
+
+
+def _report(
+    *, hostile: HostileEsi, outcomes: Counter[str], waits: int, elapsed: float, sent: int, low_water: int
+) -> bool:
+    """Print the figures; whether the two invariants hold."""
+    stats = limits.stats_get()
+    print(f"ESI fault injection: {THREADS} threads for {elapsed:.1f} s (seed {SEED})")
+    print(f"  fake ESI error limit: {ERROR_LIMIT} errors per {WINDOW:g} s; client low-water mark: {low_water}")
+    print(f"  requests sent (received by the fake ESI): {sent} ({sent / elapsed:.1f}/s)")
+    print("  answers injected: " + ", ".join(f"{k}={v}" for k, v in sorted(hostile.kinds.items())))
+    print("  client operations: " + ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items())))
+    print(f"  errors (HTTP 4xx/5xx + timeouts, counted by the client): {stats.get('errors', 0)}")
+    print(
+        f"  lockdowns set: {stats.get('lockdowns', 0)}; calls refused by the lockdown: {stats.get('refused_locked', 0)}"
+    )
+    print(f"  budget waits (error limit / rate limit): {waits}")
+    print(
+        f"  requests sent while locked down (cleared after the key was set, or never checked): {hostile.while_locked}"
+    )
+    print(
+        f"  requests cleared before the key was set that reached the server after it (in flight): {hostile.in_flight}"
+    )
+    print(f"  minimum X-ESI-Error-Limit-Remain reported: {hostile.min_remain} (must stay > 0)")
+    ok = hostile.while_locked == 0 and hostile.min_remain > 0
+    print("  invariants: " + ("hold" if ok else "BROKEN"))
+    return ok
+
+
 def main() -> int:
     """Run the fault-injection benchmark and print its figures.
 
     Returns:
         0 when the two invariants hold, else 1.
     """
-    from django.conf import settings
-
     low_water = settings.ESI_ERROR_LIMIT_LOW_WATER
 
     rng = random.Random(SEED)
@@ -266,38 +335,19 @@ def main() -> int:
         server.add("GET", r"/markets/\d+/orders", hostile.answer, regex=True)
         server.add("GET", "/markets/prices", hostile.answer)
 
-        def worker(seed: int) -> None:
-            """Drive the client until the deadline.
-
-            Args:
-                seed: This thread's random seed.
-            """
-            local = random.Random(seed)
-            client = ProbedClient()
-            while time.monotonic() < deadline:
-                op = local.choice(["pages", "prices", "regions"])
-                try:
-                    if op == "pages":
-                        client.get_all_pages(f"/markets/{10000002 + local.randint(0, 3)}/orders", {"order_type": "all"})
-                    elif op == "prices":
-                        client.get("/markets/prices")
-                    else:
-                        for_each_region([10000002, 10000043], lambda r: client.get("/markets/prices", {"r": r}).status)
-                    result = "ok"
-                except EsiLockdownError:
-                    result = "refused: lockdown"
-                    left = limits.lockdown_ttl() or 0.0
-                    time.sleep(min(max(left, 0.01), 2.0))
-                except EsiRateLimitError:
-                    result = "refused: budget"
-                    time.sleep(0.2)
-                except EsiError as exc:
-                    result = f"error: {type(exc).__name__}"
-                with outcomes_lock:
-                    outcomes[result] += 1
-
         started = time.monotonic()
-        threads = [threading.Thread(target=worker, args=(SEED * 100 + i,)) for i in range(THREADS)]
+        threads = [
+            threading.Thread(
+                target=_drive,
+                kwargs={
+                    "seed": SEED * 100 + i,
+                    "deadline": deadline,
+                    "outcomes": outcomes,
+                    "outcomes_lock": outcomes_lock,
+                },
+            )
+            for i in range(THREADS)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -305,27 +355,10 @@ def main() -> int:
         elapsed = time.monotonic() - started
         sent = server.count()
 
-    stats = limits.stats_get()
-    print(f"ESI fault injection: {THREADS} threads for {elapsed:.1f} s (seed {SEED})")
-    print(f"  fake ESI error limit: {ERROR_LIMIT} errors per {WINDOW:g} s; client low-water mark: {low_water}")
-    print(f"  requests sent (received by the fake ESI): {sent} ({sent / elapsed:.1f}/s)")
-    print("  answers injected: " + ", ".join(f"{k}={v}" for k, v in sorted(hostile.kinds.items())))
-    print("  client operations: " + ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items())))
-    print(f"  errors (HTTP 4xx/5xx + timeouts, counted by the client): {stats.get('errors', 0)}")
-    print(
-        f"  lockdowns set: {stats.get('lockdowns', 0)}; calls refused by the lockdown: {stats.get('refused_locked', 0)}"
+    ok = _report(
+        hostile=hostile, outcomes=outcomes, waits=counter.waits, elapsed=elapsed, sent=sent, low_water=low_water
     )
-    print(f"  budget waits (error limit / rate limit): {counter.waits}")
-    print(
-        f"  requests sent while locked down (cleared after the key was set, or never checked): {hostile.while_locked}"
-    )
-    print(
-        f"  requests cleared before the key was set that reached the server after it (in flight): {hostile.in_flight}"
-    )
-    print(f"  minimum X-ESI-Error-Limit-Remain reported: {hostile.min_remain} (must stay > 0)")
     _clean_scratch()
-    ok = hostile.while_locked == 0 and hostile.min_remain > 0
-    print("  invariants: " + ("hold" if ok else "BROKEN"))
     return 0 if ok else 1
 
 

@@ -26,13 +26,14 @@ import signal
 import subprocess
 import sys
 import time
+from http import HTTPStatus
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 
 import django  # noqa: E402
 
@@ -108,7 +109,7 @@ def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")
         try:
-            if requests.get(f"{base}/bench/ping/", timeout=2).status_code == 200:
+            if requests.get(f"{base}/bench/ping/", timeout=2).status_code == HTTPStatus.OK:
                 return
         except requests.RequestException:
             pass
@@ -218,7 +219,7 @@ def main() -> int:
             wait_ready(base, server)
             first = requests.get(image_url, timeout=30)
             second = requests.get(image_url, timeout=30)
-            assert first.status_code == 200, first.text
+            assert first.status_code == HTTPStatus.OK, first.text
             assert first.content == png
             assert second.content == png
             assert upstream.count() == 1, "the second request should have been a cache hit"

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 
 import django
 
@@ -48,6 +48,9 @@ from market.selectors import TradeQuery, market_hauling_scan, market_station_sca
 from market.services import ORDER_COPY_COLUMNS, SUMMARY_SQL  # noqa: E402
 
 SCHEMA = "bench_market"
+BUY_SHARE = 0.45  # buy orders among the orders
+BLOCK_SHARE = 0.05  # orders with a min_volume above 1
+PACKAGED_SHARE = 0.1  # types with a packaged volume
 # Region ids outside CCP's ranges; they only ever exist inside the bench schema anyway.
 REGIONS = [91000001, 91000002, 91000003, 91000004, 91000005]
 STATION_BASE, SYSTEM_BASE, TYPE_BASE = 69800000, 39800000, 980000000
@@ -94,13 +97,13 @@ def generate(n_orders: int, n_types: int = 20_000, n_stations: int = 200, seed: 
     level = rng.normal(1.0, 0.05, n_stations)
     base = np.exp(rng.uniform(np.log(1.0), np.log(1e7), n_types))
     type_idx = rng.integers(0, n_types, n_orders)
-    is_buy = rng.random(n_orders) < 0.45
+    is_buy = rng.random(n_orders) < BUY_SHARE
     factor = np.where(is_buy, rng.uniform(0.80, 1.00, n_orders), rng.uniform(1.00, 1.20, n_orders))
     price = np.maximum(np.round(base[type_idx] * level[station_idx] * factor, 2), 0.01)
     volume_remain = np.minimum(rng.geometric(0.002, n_orders), 1_000_000).astype(np.int64)
-    min_volume = np.where(rng.random(n_orders) < 0.05, rng.integers(2, 50, n_orders), 1).astype(np.int64)
+    min_volume = np.where(rng.random(n_orders) < BLOCK_SHARE, rng.integers(2, 50, n_orders), 1).astype(np.int64)
     volume = np.round(np.exp(rng.uniform(np.log(0.01), np.log(50_000.0), n_types)), 2)
-    packaged = np.where(rng.random(n_types) < 0.1, np.round(volume / 5, 2), np.nan)
+    packaged = np.where(rng.random(n_types) < PACKAGED_SHARE, np.round(volume / 5, 2), np.nan)
     region_of_order = station_region[station_idx]
     return {
         "order_id": np.arange(1, n_orders + 1, dtype=np.int64) + 7_000_000_000,
@@ -338,8 +341,7 @@ def main() -> None:
             pg_seconds, pg_rows = timed(pg_fn, args.runs)
             duck_text = sql.duckdb_sql(text)
             used = set(re.findall(r"\$(\w+)", duck_text))
-            params = {k: v for k, v in params.items() if k in used}  # DuckDB refuses unused parameters
-            duck_params = dict(params)
+            duck_params = {k: v for k, v in params.items() if k in used}  # DuckDB refuses unused parameters
 
             def duck_run(text: str = duck_text, values: dict[str, Any] = duck_params) -> list[Any]:
                 """Run the query in DuckDB."""

@@ -36,6 +36,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -43,10 +44,18 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Nothing here needs Django set up (the spawned load process imports this script too); main() sets it up.
+import django  # noqa: E402
+import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from evesite.testing.fakeserver import FakeHttpServer, FakeResponse  # noqa: E402
 from evesite.testing.ports import free_port  # noqa: E402 - after the path
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 
+BUY_SHARE = 0.5  # buy orders among the fake ESI's orders
 PAGES = int(os.environ.get("BENCH_PIPELINE_PAGES", "100"))
 PER_PAGE = int(os.environ.get("BENCH_PIPELINE_ORDERS_PER_PAGE", "1000"))
 PAGE_DELAY = float(os.environ.get("BENCH_PIPELINE_PAGE_DELAY", "0.05"))
@@ -85,7 +94,7 @@ def _pages(region_id: int) -> list[bytes]:
     for page in range(PAGES):
         orders = []
         for i in range(PER_PAGE):
-            is_buy = rng.random() < 0.5
+            is_buy = rng.random() < BUY_SHARE
             orders.append(
                 {
                     "duration": 90,
@@ -115,8 +124,6 @@ def _other_requests(base: str, job_ids: list[str], stop: Any, out: Any) -> None:
         stop: A multiprocessing Event.
         out: Queue receiving (latencies in seconds, failures).
     """
-    import requests
-
     paths = [
         "/api/market/global/scan/?limit=10",
         f"/api/market/regions/{FRESH_REGION}/scan/?limit=10",
@@ -140,7 +147,7 @@ def _other_requests(base: str, job_ids: list[str], stop: Any, out: Any) -> None:
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)
-                if response.status_code >= 500:
+                if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
                     failures.append(f"{path}: {response.status_code}")
             time.sleep(PAUSE)
 
@@ -159,36 +166,18 @@ def _scratch_database(name: str, *, create: bool) -> None:
         name: The scratch database.
         create: Create it, or only drop it.
     """
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
             cursor.execute(f'CREATE DATABASE "{name}"')
 
 
-def main() -> int:
-    """Run the benchmark and print its figures.
+class _BenchFailedError(Exception):
+    """The benchmark could not measure (a job failed, or the snapshots were not stored in time)."""
 
-    Returns:
-        0 when the targets are met.
-    """
-    import django
 
-    django.setup()
-    import requests
-    from django.conf import settings
-
-    from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
-
-    base_url = settings.DATABASE_URL
-    scratch = urlsplit(base_url).path.lstrip("/") + "_bench_pipeline"
-    scratch_url = urlunsplit(urlsplit(base_url)._replace(path="/" + scratch))
-    redis_url = urlunsplit(urlsplit(settings.REDIS_URL)._replace(path=f"/{REDIS_DB}"))
-    print(
-        f"pages {PAGES} x {len(REGIONS)} regions, {PER_PAGE} orders a page; delays: page {PAGE_DELAY} s, "
-        f"region {REGION_DELAY} s; scratch database {scratch}, Redis db {REDIS_DB}"
-    )
+def _fake_esi() -> FakeHttpServer:
+    """Start the fake ESI serving every region's pages."""
     encoded = {region: _pages(region) for region in REGIONS}
     headers = {
         "X-Pages": str(PAGES),
@@ -203,135 +192,148 @@ def main() -> int:
         page = int(request.query.get("page", ["1"])[0])
         return FakeResponse(body=encoded[region][page - 1], headers=headers)
 
-    _scratch_database(scratch, create=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_url,
-        "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
-        "ESI_PAGE_DELAY_SECONDS": str(PAGE_DELAY),
-        "ESI_REGION_DELAY_SECONDS": str(REGION_DELAY),
-        "ESI_BUCKET_CAPACITY": "1000",
-        "ESI_BUCKET_REFILL_PER_SECOND": "1000",
-        "DJANGO_SETTINGS_MODULE": "evesite.settings",
-        "LOG_LEVEL": "WARNING",
-    }
-    processes: list[subprocess.Popen[bytes]] = []
     fake = FakeHttpServer().start()
     fake.add("GET", r"/markets/\d+/orders", answer, regex=True, repeat_last=True)
-    env["ESI_BASE_URL"] = fake.url
-    py = str(ROOT / ".venv/bin/python")
-    try:
-        subprocess.run([py, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
-        setup = (
-            "import django; django.setup()\n"
-            "from django_redis import get_redis_connection; get_redis_connection('default').flushdb()\n"
-            "from universe.models import Region, Constellation, SolarSystem, Station\n"
-            f"for r in {(*REGIONS, FRESH_REGION)!r}:\n"
-            "    Region.objects.create(id=r, name=f'Bench {r}', x=0, y=0, z=0)\n"
-            "    Constellation.objects.create(id=r + 10_000_000, name=f'C {r}', region_id=r, x=0, y=0, z=0)\n"
-            "    SolarSystem.objects.create(id=r + 20_000_000, name=f'S {r}', region_id=r,"
-            " constellation_id=r + 10_000_000, security=0.9, x=0, y=0, z=0)\n"
-            "    Station.objects.create(id=r + 50_000_000, name=f'St {r}', system_id=r + 20_000_000, region_id=r,"
-            " security=0.9, type_id=1529, x=0, y=0, z=0)\n"
-            "from market.services import market_snapshot_store\n"
-            f"market_snapshot_store(region_id={FRESH_REGION}, orders=[])\n"
-        )
-        subprocess.run([py, "-c", setup], env=env, cwd=ROOT, check=True)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        processes.append(
-            subprocess.Popen(
-                [str(ROOT / ".venv/bin/gunicorn"), "evesite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-                env=env,
-                cwd=ROOT,
-                start_new_session=True,
-            )
-        )
-        processes.append(
-            subprocess.Popen(
-                [
-                    py,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "evesite",
-                    "worker",
-                    "-c",
-                    "2",
-                    "--loglevel=WARNING",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env=env,
-                cwd=ROOT,
-                start_new_session=True,
-            )
-        )
-        session = requests.Session()
-        session.trust_env = False
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(requests.RequestException):
-                health = session.get(f"{base}/api/health/", timeout=5)
-                if health.status_code == 200 and health.json().get("worker", "ok") == "ok":
-                    break
-            if time.monotonic() > deadline:
-                print("gunicorn or the worker did not start")
-                return 1
-            time.sleep(0.5)
-        # Each gunicorn worker connects and loads its code on its first requests (two at a time reach both).
-        warm = ["/api/schema/", "/api/market/global/scan/", "/api/market/regions/1/scan/", "/api/jobs/0/"]
-        with ThreadPoolExecutor(2) as pool:
-            for path in warm * 3:
-                list(pool.map(lambda url: session.get(url, timeout=30), [base + path] * 2))
+    return fake
 
-        started = time.monotonic()
-        first_answers = []
-        job_ids = []
-        for region in REGIONS:
-            t = time.perf_counter()
-            response = session.get(f"{base}/api/market/regions/{region}/scan/", timeout=10)
-            first_answers.append((time.perf_counter() - t) * 1000)
-            assert response.status_code == 202, response.text
-            job_ids.append(response.json()["job"]["id"])
-        floor = PAGES * len(REGIONS) * PAGE_DELAY + len(REGIONS) * REGION_DELAY
-        ctx = multiprocessing.get_context("spawn")
-        queue = ctx.Queue()
-        stop = ctx.Event()
-        loader = ctx.Process(target=_other_requests, args=(base, job_ids, stop, queue))
-        loader.start()
-        done: dict[str, float] = {}
-        while len(done) < len(job_ids) and time.monotonic() - started < floor * 3 + 60:
-            for job_id in job_ids:
-                job = session.get(f"{base}/api/jobs/{job_id}/", timeout=10).json()
-                if job["state"] == "failed":
-                    print(f"job {job_id} failed: {job['error']}")
-                    return 1
-                if job["state"] == "done":
-                    done.setdefault(job_id, time.monotonic() - started)
-            time.sleep(0.05)
+
+def _stack_start(env: dict[str, str], processes: list[subprocess.Popen[bytes]]) -> str:
+    """Migrate and seed the scratch database, start gunicorn and a worker (added to ``processes``); the base URL."""
+    py = str(ROOT / ".venv/bin/python")
+    subprocess.run([py, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+    setup = (
+        "import django; django.setup()\n"
+        "from django_redis import get_redis_connection; get_redis_connection('default').flushdb()\n"
+        "from universe.models import Region, Constellation, SolarSystem, Station\n"
+        f"for r in {(*REGIONS, FRESH_REGION)!r}:\n"
+        "    Region.objects.create(id=r, name=f'Bench {r}', x=0, y=0, z=0)\n"
+        "    Constellation.objects.create(id=r + 10_000_000, name=f'C {r}', region_id=r, x=0, y=0, z=0)\n"
+        "    SolarSystem.objects.create(id=r + 20_000_000, name=f'S {r}', region_id=r,"
+        " constellation_id=r + 10_000_000, security=0.9, x=0, y=0, z=0)\n"
+        "    Station.objects.create(id=r + 50_000_000, name=f'St {r}', system_id=r + 20_000_000, region_id=r,"
+        " security=0.9, type_id=1529, x=0, y=0, z=0)\n"
+        "from market.services import market_snapshot_store\n"
+        f"market_snapshot_store(region_id={FRESH_REGION}, orders=[])\n"
+    )
+    subprocess.run([py, "-c", setup], env=env, cwd=ROOT, check=True)
+    port = free_port()
+    processes.append(
+        subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "evesite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    )
+    processes.append(
+        subprocess.Popen(
+            [
+                py,
+                "-m",
+                "celery",
+                "-A",
+                "evesite",
+                "worker",
+                "-c",
+                "2",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+def _ready(session: requests.Session, base: str) -> bool:
+    """Wait for gunicorn and the worker (health), then warm the gunicorn workers; whether they came up."""
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(requests.RequestException):
+            health = session.get(f"{base}/api/health/", timeout=5)
+            if health.status_code == HTTPStatus.OK and health.json().get("worker", "ok") == "ok":
+                break
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    # Each gunicorn worker connects and loads its code on its first requests (two at a time reach both).
+    warm = ["/api/schema/", "/api/market/global/scan/", "/api/market/regions/1/scan/", "/api/jobs/0/"]
+    with ThreadPoolExecutor(2) as pool:
+        for path in warm * 3:
+            list(pool.map(lambda url: session.get(url, timeout=30), [base + path] * 2))
+    return True
+
+
+def _jobs_wait(
+    session: requests.Session, base: str, job_ids: list[str], *, started: float, floor: float
+) -> dict[str, float]:
+    """Poll the jobs until all are done or time runs out: seconds since ``started`` each finished at.
+
+    Raises:
+        _BenchFailedError: When a job failed.
+    """
+    done: dict[str, float] = {}
+    while len(done) < len(job_ids) and time.monotonic() - started < floor * 3 + 60:
+        for job_id in job_ids:
+            job = session.get(f"{base}/api/jobs/{job_id}/", timeout=10).json()
+            if job["state"] == "failed":
+                raise _BenchFailedError(f"job {job_id} failed: {job['error']}")
+            if job["state"] == "done":
+                done.setdefault(job_id, time.monotonic() - started)
+        time.sleep(0.05)
+    return done
+
+
+def _walk(session: requests.Session, base: str) -> dict[str, Any]:
+    """Start the scans, time the walk while other requests run; the figures.
+
+    Raises:
+        _BenchFailedError: When a job failed or the snapshots were not all stored in time.
+    """
+    started = time.monotonic()
+    first_answers = []
+    job_ids = []
+    for region in REGIONS:
+        t = time.perf_counter()
+        response = session.get(f"{base}/api/market/regions/{region}/scan/", timeout=10)
+        first_answers.append((time.perf_counter() - t) * 1000)
+        assert response.status_code == HTTPStatus.ACCEPTED, response.text
+        job_ids.append(response.json()["job"]["id"])
+    floor = PAGES * len(REGIONS) * PAGE_DELAY + len(REGIONS) * REGION_DELAY
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    stop = ctx.Event()
+    loader = ctx.Process(target=_other_requests, args=(base, job_ids, stop, queue))
+    loader.start()
+    try:
+        done = _jobs_wait(session, base, job_ids, started=started, floor=floor)
+    finally:
         elapsed = time.monotonic() - started
         stop.set()
         latencies, failures = queue.get(timeout=60)
         loader.join()
-        if len(done) < len(job_ids):
-            print(f"only {len(done)} of {len(job_ids)} snapshots stored after {elapsed:.1f} s")
-            return 1
-    finally:
-        for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=30)
-        fake.stop()
-        _scratch_database(scratch, create=False)
+    if len(done) < len(job_ids):
+        raise _BenchFailedError(f"only {len(done)} of {len(job_ids)} snapshots stored after {elapsed:.1f} s")
+    return {
+        "first_answers": first_answers,
+        "done": done,
+        "elapsed": elapsed,
+        "floor": floor,
+        "latencies": latencies,
+        "failures": failures,
+    }
+
+
+def _report(walk: dict[str, Any]) -> bool:
+    """Print the figures; whether the targets are met."""
+    elapsed, floor, latencies, failures = walk["elapsed"], walk["floor"], walk["latencies"], walk["failures"]
     ratio = elapsed / floor
     p50, p99 = _pct(latencies, 0.5), _pct(latencies, 0.99)
-    stored_at = ", ".join(f"{seconds:.2f}" for seconds in sorted(done.values()))
-    print(f"first scans (202): {', '.join(f'{ms:.1f}' for ms in first_answers)} ms")
+    stored_at = ", ".join(f"{seconds:.2f}" for seconds in sorted(walk["done"].values()))
+    print(f"first scans (202): {', '.join(f'{ms:.1f}' for ms in walk['first_answers'])} ms")
     print(f"snapshots stored at {stored_at} s; all three after {elapsed:.2f} s")
     print(
         f"floor (pages x page delay + regions x region delay) {floor:.2f} s; "
@@ -344,7 +346,62 @@ def main() -> int:
     )
     pages = PAGES * len(REGIONS)
     print(f"one worker: {pages / elapsed:.1f} pages/s, {pages * PER_PAGE / elapsed:,.0f} orders/s stored")
-    return 0 if ratio <= TARGET_RATIO and p99 < TARGET_P99_MS and not failures else 1
+    return ratio <= TARGET_RATIO and p99 < TARGET_P99_MS and not failures
+
+
+def main() -> int:
+    """Run the benchmark and print its figures.
+
+    Returns:
+        0 when the targets are met.
+    """
+    django.setup()
+    base_url = settings.DATABASE_URL
+    scratch = urlsplit(base_url).path.lstrip("/") + "_bench_pipeline"
+    scratch_url = urlunsplit(urlsplit(base_url)._replace(path="/" + scratch))
+    redis_url = urlunsplit(urlsplit(settings.REDIS_URL)._replace(path=f"/{REDIS_DB}"))
+    print(
+        f"pages {PAGES} x {len(REGIONS)} regions, {PER_PAGE} orders a page; delays: page {PAGE_DELAY} s, "
+        f"region {REGION_DELAY} s; scratch database {scratch}, Redis db {REDIS_DB}"
+    )
+    fake = _fake_esi()
+    _scratch_database(scratch, create=True)
+    processes: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_url,
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "ESI_PAGE_DELAY_SECONDS": str(PAGE_DELAY),
+        "ESI_REGION_DELAY_SECONDS": str(REGION_DELAY),
+        "ESI_BUCKET_CAPACITY": "1000",
+        "ESI_BUCKET_REFILL_PER_SECOND": "1000",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings.production",
+        "LOG_LEVEL": "WARNING",
+        "ESI_BASE_URL": fake.url,
+    }
+    try:
+        base = _stack_start(env, processes)
+        session = requests.Session()
+        session.trust_env = False
+        if not _ready(session, base):
+            print("gunicorn or the worker did not start")
+            return 1
+        walk = _walk(session, base)
+    except _BenchFailedError as exc:
+        print(exc)
+        return 1
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+        fake.stop()
+        _scratch_database(scratch, create=False)
+    return 0 if _report(walk) else 1
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 from collections import deque
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -47,9 +48,17 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evesite.testing.ports import free_port  # noqa: E402 - after the path
+# Nothing here needs Django set up: the spawned load clients import this script too, and only main() sets it up.
+import django  # noqa: E402
+from django.apps import apps  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+from bench.loadtest.stack import procfile_command  # noqa: E402
+from evesite.graph import graph_query  # noqa: E402
+from evesite.testing.ports import free_port  # noqa: E402 - after the path
+from routing import graph  # noqa: E402
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(40))  # `make bench` sets one; the server gets it too
 
 REQUESTS = int(os.environ.get("BENCH_ROUTING_REQUESTS", "400"))
@@ -68,6 +77,13 @@ LIFTED = {
 }
 
 Answer = tuple[int, float]  # (jumps, total_weight) of a 200
+Gates = dict[int, list[tuple[int, float]]]  # each system's gates out: (to, weight)
+
+SDE_MIN_SYSTEMS = 5000  # fewer: the SDE is not loaded
+KNOWN_SPACE_BELOW = 31_000_000  # system ids of known space (wormhole and other systems above)
+BY_NAME_SHARE = 0.5  # origins given by name
+AVOID_SHARE = 0.1  # queries with an avoid list
+WEIGHT_TOLERANCE = 1e-6  # largest total_weight difference against the reference
 
 
 def _load(port: int, paths: list[str], clients: int, out: Any) -> None:
@@ -100,10 +116,10 @@ def _load(port: int, paths: list[str], clients: int, out: Any) -> None:
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)
-                if response.status == 200:
+                if response.status == HTTPStatus.OK:
                     data = json.loads(body)
                     answers[index] = (int(data["jumps"]), float(data["total_weight"]))
-                elif response.status == 404:
+                elif response.status == HTTPStatus.NOT_FOUND:
                     answers[index] = None
                 else:
                     failures.append(f"{response.status} {path} {body[:200]!r}")
@@ -267,14 +283,10 @@ def _bfs(out: dict[int, list[tuple[int, float]]], origin: int, destination: int,
 
 def _sde_ensure() -> None:
     """Ingest the shared SDE when PostgreSQL or the gate graph lacks it."""
-    from django.conf import settings
-
-    from evesite.graph import graph_query
-    from universe.models import SolarSystem
-
     in_graph = graph_query("MATCH (n:SolarSystem) RETURN count(n) AS n")[0]["n"]
-    if in_graph < 5000 or SolarSystem.objects.count() < 5000:
-        from universe.services import sde_ingest
+    if in_graph < SDE_MIN_SYSTEMS or apps.get_model("universe", "SolarSystem").objects.count() < SDE_MIN_SYSTEMS:
+        # Needs the app registry, which this script sets up in main() only (see the imports).
+        from universe.services import sde_ingest  # noqa: PLC0415
 
         print(f"The SDE is missing: ingesting {settings.EVE_SHARED_DIR / 'eve-sde'} first")
         sde_ingest(source=Path(settings.EVE_SHARED_DIR) / "eve-sde")
@@ -289,8 +301,6 @@ def _server_start(port: int) -> subprocess.Popen[bytes]:
     Returns:
         The gunicorn master (its own process group).
     """
-    from bench.loadtest.stack import procfile_command
-
     env = dict(os.environ, DJANGO_DEBUG="false", HOST="127.0.0.1", WEB_PORT=str(port), LOG_LEVEL="WARNING")
     env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(40))
     for name, value in LIFTED.items():
@@ -327,21 +337,8 @@ def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> bool:
     return False
 
 
-def main() -> int:
-    """Run the benchmark and print the figures.
-
-    Returns:
-        0 when every answer is right and both targets are met, else 1.
-    """
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    from evesite.graph import graph_query
-    from routing import graph
-
-    _sde_ensure()
+def _universe() -> tuple[dict[int, str], dict[str, Gates], list[int]]:
+    """Read the gate graph: names, each weight's gates, and the known-space systems Jita reaches."""
     weights = sorted(set(graph.WEIGHTS.values()))
     rows = graph_query(
         "MATCH (a:SolarSystem) OPTIONAL MATCH (a)-[g:GATE]->(b:SolarSystem) "
@@ -360,56 +357,64 @@ def main() -> int:
             if nxt not in reach:
                 reach.add(nxt)
                 stack.append(nxt)
-    known = sorted(s for s in reach if s < 31000000)
+    known = sorted(s for s in reach if s < KNOWN_SPACE_BELOW)
+    print(
+        f"Universe: {len(rows)} systems, {sum(map(len, shortest.values()))} directed gates, "
+        f"{len(known)} in the Jita component; Neo4j {settings.NEO4J_BOLT_URL.rsplit('@', 1)[-1]}"
+    )
+    return names, gates, known
+
+
+def _queries(names: dict[int, str], known: list[int]) -> list[dict[str, str]]:
+    """The random route queries (see the module docstring)."""
     rng = random.Random(SEED)
     queries: list[dict[str, str]] = []
     for _ in range(REQUESTS):
         origin, destination = rng.sample(known, 2)
         mode = rng.choices(["shortest", "secure", "insecure"], weights=[70, 20, 10])[0]
-        params = {"origin": names[origin] if rng.random() < 0.5 else str(origin), "destination": str(destination)}
+        params = {
+            "origin": names[origin] if rng.random() < BY_NAME_SHARE else str(origin),
+            "destination": str(destination),
+        }
         params["mode"] = mode
-        if rng.random() < 0.1:
+        if rng.random() < AVOID_SHARE:
             params["avoid"] = ",".join(str(s) for s in rng.sample(known, 2))
         queries.append(params)
-    paths = [f"/api/routes/?{urlencode(q)}" for q in queries]
-    workers = os.environ.get("WEB_WORKERS", "2")
-    threads = os.environ.get("WEB_THREADS", "4")
-    print(
-        f"Universe: {len(rows)} systems, {sum(map(len, shortest.values()))} directed gates, "
-        f"{len(known)} in the Jita component; Neo4j {settings.NEO4J_BOLT_URL.rsplit('@', 1)[-1]}"
-    )
-    neo4j_pid = _listener_pid(int(settings.NEO4J_BOLT_URL.rsplit(":", 1)[1].split("/")[0]))
+    return queries
 
-    port = free_port()
-    server = _server_start(port)
+
+def _runs(
+    port: int, server: subprocess.Popen[bytes], paths: list[str], neo4j_pid: int | None
+) -> tuple[list[dict[str, Any]], list[str], dict[int, Answer | None]]:
+    """Warm the server, then time RUNS runs of both phases: the figures, the failures and the answers."""
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     answers: dict[int, Answer | None] = {}
-    try:
-        if not _wait_ready(port, server):
-            print("gunicorn did not start")
-            return 1
-        _run_load(port, paths[:40], int(workers) * int(threads))  # warm every worker and Neo4j's JIT
-        for _ in range(RUNS):
-            run: dict[str, Any] = {"load": os.getloadavg()[0]}
-            for phase, clients in (("single", 1), ("multi", CLIENTS)):
-                cpu_before = _cpu_seconds(group=server.pid), _cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
-                latencies, wall, failed, got = _run_load(port, paths, clients)
-                cpu_after = _cpu_seconds(group=server.pid), _cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
-                failures += failed
-                answers.update(got)
-                run[phase] = {
-                    "p50": _pct(latencies, 50),
-                    "p95": _pct(latencies, 95),
-                    "rps": len(latencies) / wall,
-                    "web_cpu_ms": (cpu_after[0] - cpu_before[0]) / len(latencies) * 1000,
-                    "neo4j_cpu_ms": (cpu_after[1] - cpu_before[1]) / len(latencies) * 1000,
-                }
-            results.append(run)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    workers, threads = os.environ.get("WEB_WORKERS", "2"), os.environ.get("WEB_THREADS", "4")
+    _run_load(port, paths[:40], int(workers) * int(threads))  # warm every worker and Neo4j's JIT
+    for _ in range(RUNS):
+        run: dict[str, Any] = {"load": os.getloadavg()[0]}
+        for phase, clients in (("single", 1), ("multi", CLIENTS)):
+            cpu_before = _cpu_seconds(group=server.pid), _cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
+            latencies, wall, failed, got = _run_load(port, paths, clients)
+            cpu_after = _cpu_seconds(group=server.pid), _cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
+            failures += failed
+            answers.update(got)
+            run[phase] = {
+                "p50": _pct(latencies, 50),
+                "p95": _pct(latencies, 95),
+                "rps": len(latencies) / wall,
+                "web_cpu_ms": (cpu_after[0] - cpu_before[0]) / len(latencies) * 1000,
+                "neo4j_cpu_ms": (cpu_after[1] - cpu_before[1]) / len(latencies) * 1000,
+            }
+        results.append(run)
+    return results, failures, answers
 
+
+def _mismatches(
+    queries: list[dict[str, str]], names: dict[int, str], gates: dict[str, Gates], answers: dict[int, Answer | None]
+) -> list[int]:
+    """The queries whose answer differs from the reference Dijkstra (and BFS for ``shortest``)."""
     mismatches = []
     for index, params in enumerate(queries):
         origin = (
@@ -426,10 +431,18 @@ def main() -> int:
         if (answer is None) != (weight is None) or (
             answer is not None
             and weight is not None
-            and (abs(answer[1] - weight) > 1e-6 or (expected_jumps is not None and answer[0] != expected_jumps))
+            and (
+                abs(answer[1] - weight) > WEIGHT_TOLERANCE
+                or (expected_jumps is not None and answer[0] != expected_jumps)
+            )
         ):
             mismatches.append(index)
+    return mismatches
 
+
+def _print_runs(queries: list[dict[str, str]], results: list[dict[str, Any]], neo4j_pid: int | None) -> None:
+    """Print every run's figures."""
+    workers, threads = os.environ.get("WEB_WORKERS", "2"), os.environ.get("WEB_THREADS", "4")
     print(
         f"\n{len(queries)} route queries per phase (70% shortest, 20% secure, 10% insecure; 10% with avoid), "
         f"{RUNS} runs; gunicorn {workers} workers x {threads} threads (the Procfile's web line)"
@@ -445,6 +458,34 @@ def main() -> int:
             f"{multi['rps']:>18.1f}{multi['p50']:>8.2f}{multi['web_cpu_ms']:>16.2f}"
             f"{multi['neo4j_cpu_ms'] if neo4j_pid else float('nan'):>18.2f}"
         )
+
+
+def main() -> int:
+    """Run the benchmark and print the figures.
+
+    Returns:
+        0 when every answer is right and both targets are met, else 1.
+    """
+    django.setup()
+    _sde_ensure()
+    names, gates, known = _universe()
+    queries = _queries(names, known)
+    paths = [f"/api/routes/?{urlencode(q)}" for q in queries]
+    neo4j_pid = _listener_pid(int(settings.NEO4J_BOLT_URL.rsplit(":", 1)[1].split("/")[0]))
+
+    port = free_port()
+    server = _server_start(port)
+    try:
+        if not _wait_ready(port, server):
+            print("gunicorn did not start")
+            return 1
+        results, failures, answers = _runs(port, server, paths, neo4j_pid)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    mismatches = _mismatches(queries, names, gates, answers)
+    _print_runs(queries, results, neo4j_pid)
     p50 = statistics.median(r["single"]["p50"] for r in results)
     rps = statistics.median(r["multi"]["rps"] for r in results)
     cpu_ms = statistics.median(r["multi"]["web_cpu_ms"] + r["multi"]["neo4j_cpu_ms"] for r in results)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 
 import django  # noqa: E402
 
@@ -33,6 +33,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from universe.sde.mysqlsource import WANTED_TABLES  # noqa: E402
+from universe.sde.sources import open_dump  # noqa: E402
+
+READ_ARGV_LENGTH = 3  # bench_sde_formats.py --read DUMP (a child reading one dump)
 FORMATS = ("sqlite", "sqlite.bz2", "sqlite.gz", "pgdump", "pgdump.evesde.bz2", "mysql.sql.gz", "mysql.tar.bz2")
 
 
@@ -45,9 +49,6 @@ def read_all(path: Path) -> dict[str, float]:
     Returns:
         Seconds, rows read and peak resident memory (MiB) of this process.
     """
-    from universe.sde.mysqlsource import WANTED_TABLES
-    from universe.sde.sources import open_dump
-
     baseline_mib = _peak_mib()
     started = time.perf_counter()
     rows = 0
@@ -87,7 +88,8 @@ def build(folder: Path) -> dict[str, Path]:
     Returns:
         Paths keyed like ``FORMATS``.
     """
-    from universe.tests import test_formats as tf
+    # Only the parent builds the dumps: the reading children must not load the test modules (their memory is measured).
+    from universe.tests import test_formats as tf  # noqa: PLC0415
 
     shared = Path(settings.EVE_SHARED_DIR) / "eve-sde"
     tables = {name: tf.read_csv(shared / f"{name}.csv") for name in (*tf.NEEDED, *tf.EXTRA)}
@@ -97,7 +99,7 @@ def build(folder: Path) -> dict[str, Path]:
 
 def main() -> None:
     """Build the dumps, then read each in a child process and print the figures."""
-    if len(sys.argv) == 3 and sys.argv[1] == "--read":
+    if len(sys.argv) == READ_ARGV_LENGTH and sys.argv[1] == "--read":
         print(json.dumps(read_all(Path(sys.argv[2]))))
         return
     with tempfile.TemporaryDirectory(prefix="bench-sde-formats-") as tmp:

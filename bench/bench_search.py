@@ -16,11 +16,12 @@ import random
 import statistics
 import sys
 import time
+from http import HTTPStatus
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 
 import django  # noqa: E402
 
@@ -31,6 +32,7 @@ from django.test import Client  # noqa: E402
 
 from universe.models import ItemType, Region, SolarSystem, Station  # noqa: E402
 from universe.selectors import sde_present  # noqa: E402
+from universe.services import sde_ingest  # noqa: E402
 
 QUERIES = int(os.environ.get("BENCH_SEARCH_QUERIES", "600"))
 SEED = int(os.environ.get("BENCH_SEED", "18"))
@@ -61,8 +63,6 @@ def _queries(rng: random.Random) -> list[tuple[str, str]]:
 def main() -> int:
     """Run the benchmark; exit status 1 when the target is missed."""
     if not sde_present():
-        from universe.services import sde_ingest
-
         print(f"No SDE loaded: ingesting {settings.EVE_SHARED_DIR / 'eve-sde'} first")
         sde_ingest(source=Path(settings.EVE_SHARED_DIR) / "eve-sde")
     client = Client(HTTP_HOST="localhost")  # one of the default ALLOWED_HOSTS
@@ -74,7 +74,7 @@ def main() -> int:
         start = time.perf_counter()
         response = client.get("/api/universe/search/", {"q": q}, secure=True)
         timings[label].append((time.perf_counter() - start) * 1000)
-        if response.status_code != 200:
+        if response.status_code != HTTPStatus.OK:
             print(f"search {q!r} answered {response.status_code}: {response.content[:200]!r}")
             return 1
     every = sorted(t for values in timings.values() for t in values)

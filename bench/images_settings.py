@@ -3,6 +3,6 @@
 Only ``bench/bench_images.py`` uses this module; it adds no public endpoint to the site.
 """
 
-from evesite.settings import *  # noqa: F403
+from evesite.settings.production import *  # noqa: F403
 
 ROOT_URLCONF = "bench.images_urls"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from http import HTTPStatus
 from typing import Any
 
 import pydantic
@@ -203,7 +204,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif response is not None:  # Django's Http404 and PermissionDenied, translated by DRF
         status = response.status_code
         response.data = {
-            "error": "not_found" if status == 404 else "permission_denied",
+            "error": "not_found" if status == HTTPStatus.NOT_FOUND else "permission_denied",
             "detail": response.data["detail"],
         }
     return response

@@ -11,7 +11,6 @@ with a session cookie (maybe logged in, counted per user) and views without the 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,33 +20,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework.throttling import BaseThrottle
 
-_MAX_ADDRESSES = 10_000
-_lock = threading.Lock()
-_refused_until: dict[str, float] = {}
+from evesite.gate_refusals import gate_client_refused, gate_forget, refused_until
+from evesite.throttling import AnonRateThrottle
 
-
-def gate_client_refused(*, address: str, wait_seconds: float) -> None:
-    """Remember that the anonymous throttle refused ``address`` for ``wait_seconds``."""
-    now = time.monotonic()
-    with _lock:
-        if len(_refused_until) >= _MAX_ADDRESSES:
-            for stale in [a for a, until in _refused_until.items() if until <= now]:
-                del _refused_until[stale]
-            if len(_refused_until) >= _MAX_ADDRESSES:
-                return
-        _refused_until[address] = now + wait_seconds
-
-
-def gate_forget() -> None:
-    """Forget every refused address (tests)."""
-    with _lock:
-        _refused_until.clear()
+__all__ = ["gate_client_refused", "gate_forget", "throttle_gate_middleware"]
 
 
 def _anon_throttled(path: str) -> bool:
     """Say whether the view at ``path`` counts anonymous requests against the anonymous rate."""
-    from evesite.throttling import AnonRateThrottle
-
     try:
         view = resolve(path).func
     except Resolver404:
@@ -60,9 +40,9 @@ def throttle_gate_middleware(get_response: Callable[[HttpRequest], HttpResponse]
     """Answer 429 at once to an anonymous address that is still inside its refusal."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        if _refused_until and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        if refused_until and settings.SESSION_COOKIE_NAME not in request.COOKIES:
             address = str(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
-            until = _refused_until.get(address)
+            until = refused_until.get(address)
             if until is not None:
                 left = until - time.monotonic()
                 if left > 0 and _anon_throttled(request.path_info):

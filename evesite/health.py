@@ -17,7 +17,10 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 
 from evesite.beat import BEAT_LAST_TICK_KEY
+from evesite.celery import app
 from evesite.graph import graph_query
+from market.selectors import market_snapshots_current_list
+from universe.selectors import sde_present
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +97,6 @@ def worker_status() -> str:
         ``"ok"`` when a worker answered within :data:`WORKER_PING_TIMEOUT_SECONDS`,
         ``"no reply"`` when none did, or an error text when the broker failed.
     """
-    from evesite.celery import app
-
     redis = get_redis_connection("default")
     cached = redis.get(WORKER_CACHE_KEY)
     if cached is not None:
@@ -127,8 +128,6 @@ def sde_status() -> str:
     Returns:
         ``"ok"`` or ``"missing"``.
     """
-    from universe.selectors import sde_present
-
     return "ok" if sde_present() else "missing"
 
 
@@ -139,8 +138,6 @@ def market_snapshots_status() -> tuple[float | None, list[int]]:
         The age in seconds of the oldest current snapshot among those regions (None when
         one of them has no snapshot, or none is configured), and the regions without one.
     """
-    from market.selectors import market_snapshots_current_list
-
     regions = [int(region_id) for region_id in settings.MARKET_SNAPSHOT_REGIONS]
     wanted = set(regions)
     fetched = {s.region_id: s.fetched_at for s in market_snapshots_current_list() if s.region_id in wanted}

@@ -10,6 +10,7 @@ added here from what the operation and its view are: parameters or a body → 40
 from __future__ import annotations
 
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -168,6 +169,11 @@ def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any
             for code in sorted(_codes(operation, views.get((path, method)))):
                 responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
             for code, response in responses.items():
-                if code.isdigit() and int(code) >= 400 and code != "414" and "content" not in response:
+                if (
+                    code.isdigit()
+                    and int(code) >= HTTPStatus.BAD_REQUEST
+                    and code != "414"
+                    and "content" not in response
+                ):
                     response["content"] = {"application/json": {"schema": ERROR_REF}}
     return result

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import logging
 
+# Loaded here, when the web process starts, so that the first task sent pays no import.
+import celery.app.events
+import celery.canvas
+import celery.events.dispatcher
+import celery.result  # noqa: F401
+
+from evesite.celery import app
+
 logger = logging.getLogger(__name__)
 
 
@@ -12,13 +20,6 @@ def celery_producer_warm() -> None:
 
     The first queued job then costs no connect and no imports.
     """
-    import celery.app.events
-    import celery.canvas
-    import celery.events.dispatcher
-    import celery.result  # noqa: F401
-
-    from evesite.celery import app
-
     try:
         app.backend  # noqa: B018 - builds the result backend (and imports it) once
         with app.producer_or_acquire() as producer:

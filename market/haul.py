@@ -9,7 +9,7 @@ transaction (when not nested), so a jump table rebuilt meanwhile is seen whole.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from django.conf import settings
@@ -21,11 +21,17 @@ from market.selectors import TradeQuery, TradeRow
 from routing.jumps import (
     JumpState,
     JumpView,
+    jump_pair_route,
     jump_risk_recompute,
     jump_view_prepare,
     route_summary_of,
 )
 from routing.summary import RouteSummary
+from routing.systems import system_resolve
+from universe.models import Station
+
+# Longest all-digit text read as a station id (every 18-digit number fits a bigint).
+_ID_MAX_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -140,8 +146,10 @@ def _risk_refresh(rows: list[HaulRow], state: JumpState, view: JumpView) -> list
     for row in rows:
         now = found.get((row.from_system_id, row.to_system_id))
         if row.route is not None and now is not None and now[0] == row.route.jumps:
-            row = HaulRow(**{**row.__dict__, "route": RouteSummary(**{**row.route.__dict__, "max_risk": now[1]})})
-        fixed.append(row)
+            route = RouteSummary(**{**row.route.__dict__, "max_risk": now[1]})
+            fixed.append(HaulRow(**{**row.__dict__, "route": route}))
+        else:
+            fixed.append(row)
     return fixed
 
 
@@ -180,11 +188,6 @@ def market_haul_scan(
             return HaulScan(rows=_rows(list(cursor.fetchall()), haul), view=None)
         if state is None:
             raise ValueError("A routed scan needs the graph state.")
-        route_flags: dict[str, Any] = {
-            "routed": True,
-            "max_jumps": haul.max_jumps is not None,
-            "max_jumps_to_start": haul.max_jumps_to_start is not None,
-        }
         # ON COMMIT DROP does not fire inside an outer transaction (a nested call): drop them first.
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{haul_sql.PAIRS_TABLE}, pg_temp.haul_jsrc, pg_temp.haul_jtgt")
         cursor.execute(haul_sql.pairs_store_sql(region_scoped=region_scoped), params)
@@ -199,13 +202,14 @@ def market_haul_scan(
             origin=haul.origin_system,
             targets_by_source=targets_by_source,
         )
-        text = haul_sql.haul_sql(
-            **flags,  # type: ignore[arg-type]
-            **route_flags,
+        routes = haul_sql.RouteJoin(
             stored=view.table_id is not None,
             temp=view.temp,
             origin=view.origin_systems is not None,
+            max_jumps=haul.max_jumps is not None,
+            max_jumps_to_start=haul.max_jumps_to_start is not None,
         )
+        text = haul_sql.haul_sql(**flags, routes=routes)  # type: ignore[arg-type]
         cursor.execute(text, {**params, **_view_params(view)})
         rows = _rows(list(cursor.fetchall()), haul)
     return _finish(rows, state, view)
@@ -241,12 +245,9 @@ def origin_system_resolve(*, ref: str | int) -> int:
     Raises:
         NotFoundError: When no station or routed system has that id or name (the message names it).
     """
-    from routing.systems import system_resolve
-    from universe.models import Station
-
     text = str(ref).strip()
     station = None
-    if text.isascii() and text.isdigit() and len(text) <= 18:
+    if text.isascii() and text.isdigit() and len(text) <= _ID_MAX_DIGITS:
         station = Station.objects.filter(id=int(text)).values_list("system_id", flat=True).first()
     elif text:
         station = Station.objects.filter(name__iexact=text).values_list("system_id", flat=True).first()
@@ -271,8 +272,6 @@ def avoid_resolve(*, text: str) -> tuple[int, ...]:
     Raises:
         NotFoundError: Naming the unknown systems.
     """
-    from routing.systems import system_resolve
-
     found, unknown = set(), []
     for part in (p.strip() for p in text.split(",")):
         if not part:
@@ -311,10 +310,6 @@ def market_profit_haul(*, breakdown: Any, haul: HaulQuery, state: JumpState | No
         The breakdown with capped ``units``/``total_profit``/``volume_m3``, ``jumps``, ``jumps_to_start``,
         ``route`` and ``profit_per_jump``; ``passes_filters`` also checks ``max_jumps``/``max_jumps_to_start``.
     """
-    from dataclasses import replace
-
-    from routing.jumps import jump_pair_route
-
     changes: dict[str, Any] = {}
     units, per_unit = breakdown.units, breakdown.profit_per_unit
     passes = breakdown.passes_filters

@@ -22,6 +22,7 @@ PostgreSQL-only: the DuckDB comparison of ``bench/bench_market.py`` runs the pla
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from market.sql import DEPTH_AND_SELECT, FILTERS, HAULING_PAIRS, UNIT_PROFIT
@@ -145,18 +146,32 @@ ranked AS (
 ),"""
 
 
+@dataclass(frozen=True)
+class RouteJoin:
+    """Where a routed scan reads its routes from, and the jump limits it keeps.
+
+    Attributes:
+        stored: Routes from the stored jump table ``jump_table``.
+        temp: Routes from the temporary tables ``haul_jsrc``/``haul_jtgt``.
+        origin: Jumps from the origin (``origin_systems``/``origin_jumps``).
+        max_jumps: Keep rows with ``jumps <= max_jumps``.
+        max_jumps_to_start: Keep rows with ``jumps_to_start <= max_jumps_to_start``.
+    """
+
+    stored: bool = False
+    temp: bool = False
+    origin: bool = False
+    max_jumps: bool = False
+    max_jumps_to_start: bool = False
+
+
 def haul_sql(
     *,
     region_scoped: bool,
     filters: Iterable[str] = (),
-    routed: bool = False,
-    stored: bool = False,
-    temp: bool = False,
-    origin: bool = False,
+    routes: RouteJoin | None = None,
     cargo: bool = False,
     budget: bool = False,
-    max_jumps: bool = False,
-    max_jumps_to_start: bool = False,
     sort: str = "profit_pct",
 ) -> str:
     """Build the hauling scan with limits, routes and a sort.
@@ -169,14 +184,9 @@ def haul_sql(
     Args:
         region_scoped: Only the orders of ``region_id``.
         filters: Names from :data:`market.sql.FILTERS`.
-        routed: Join routes (else the route columns are null).
-        stored: Routes from the stored jump table ``jump_table``.
-        temp: Routes from the temporary tables ``haul_jsrc``/``haul_jtgt``.
-        origin: Jumps from the origin (``origin_systems``/``origin_jumps``).
+        routes: Join routes this way (None: the route columns are null).
         cargo: Cap units by ``cargo_m3``.
         budget: Cap units by ``budget_isk``.
-        max_jumps: Keep rows with ``jumps <= max_jumps``.
-        max_jumps_to_start: Keep rows with ``jumps_to_start <= max_jumps_to_start``.
         sort: One of :data:`SORTS`.
 
     Returns:
@@ -202,15 +212,15 @@ def haul_sql(
         where.append("r.units > 0")
     if cargo:
         where.append("r.unit_volume IS NOT NULL")
-    if routed:
+    if routes is not None:
         where.append("r.jumps >= 0")
-        ctes, route_joins, route_columns = _route_parts(stored=stored, temp=temp, origin=origin)
+        ctes, route_joins, route_columns = _route_parts(stored=routes.stored, temp=routes.temp, origin=routes.origin)
         per_jump = "c.units * c.profit_per_unit / GREATEST(COALESCE(c.jumps_to_start, 0) + c.jumps, 1)"
-        if origin:
+        if routes.origin:
             where.append("r.jumps_to_start >= 0")
-        if max_jumps:
+        if routes.max_jumps:
             where.append("r.jumps <= %(max_jumps)s")
-        if max_jumps_to_start and origin:
+        if routes.max_jumps_to_start and routes.origin:
             where.append("r.jumps_to_start <= %(max_jumps_to_start)s")
         head = f"WITH pairs AS (SELECT * FROM {PAIRS_TABLE}),{ctes}"  # noqa: S608 - constants only
     else:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from esi import limits
 from esi.budgets import budget_owner
 from esi.cache import cache_key
+from esi.client import EsiClient
 from esi.errors import EsiPayloadError
 from esi.walks import esi_walk_slot
 from evesite.exceptions import ServiceUnavailableError
@@ -304,8 +305,6 @@ def _batch_fetch(
 
 def _region_history(*, job_id: str, region_id: int) -> dict[str, Any]:
     """Fetch and store every due type of a region, batch by batch; return the job's result."""
-    from esi.client import EsiClient
-
     snapshot = market_snapshot_current_get(region_id=region_id)
     if snapshot is None:
         return {"types": 0, "stored": 0, "empty": 0, "reason": f"no market snapshot of region {region_id}"}

@@ -1,4 +1,4 @@
-"""The cargo planner's relaxation and greedy (steps 2 and 3 of :mod:`market.planner`); pure, no I/O.
+"""The cargo planner's greedy and starts (step 3 of :mod:`market.planner`); pure, no I/O.
 
 Only the items the greedy reaches get their full books and options built (:class:`market.planner.ItemBook`):
 every item is first queued by an upper bound on the density of any of its moves (its best bid after tax less
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 
-from market.planner import EPS, Books, BuyOrder, Choice, Item, ItemBook, Limits, SellOrder
+from market.planner_relax import Relaxed
+from market.planner_search import best_alone, core_pick
+from market.planner_types import EPS, Books, Choice, ItemBook, Limits, Option
 
 # Moves the greedy still tries after the first one that did not fit (small items filling the rest).
 FILL_TRIES = 600
@@ -22,154 +22,7 @@ FILL_TRIES = 600
 LOCAL_ITEMS = 40
 
 
-_SHIFT = 42  # sort keys: item index << 42 | units walked (books of up to 4e12 units)
-
-
-@dataclass(frozen=True)
-class Relaxed:
-    """The LP relaxation's segments (both books walked together, ``min_volume`` dropped), and more.
-
-    Per item that has a segment: its best unit profit, its cheapest ask and its total profit; and the books
-    grouped by item.
-    """
-
-    units: np.ndarray
-    profit: np.ndarray
-    volume: np.ndarray
-    cost: np.ndarray
-    items: list[int]
-    first_profit: list[float]
-    first_ask: list[float]
-    total_profit: list[float]
-    sells: np.ndarray
-    sell_start: np.ndarray
-    buys: np.ndarray
-    buy_start: np.ndarray
-
-    def item(self, books: Books, i: int) -> Item:
-        """Item ``i`` with its orders."""
-        s = self.sells[self.sell_start[i] : self.sell_start[i + 1]]
-        b = self.buys[self.buy_start[i] : self.buy_start[i + 1]]
-        sells = zip(
-            books.sell_order[s].tolist(), books.sell_price[s].tolist(), books.sell_remain[s].tolist(), strict=True
-        )
-        buys = zip(
-            books.buy_order[b].tolist(),
-            books.buy_price[b].tolist(),
-            books.buy_remain[b].tolist(),
-            books.buy_min[b].tolist(),
-            strict=True,
-        )
-        return Item(
-            int(books.type_ids[i]),
-            float(books.unit_volumes[i]),
-            cast(list[SellOrder], list(sells)),  # plain tuples in the orders' field order
-            cast(list[BuyOrder], list(buys)),
-        )
-
-
-def _grouped(item: np.ndarray, key: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Order rows by item then ``key``; return the order and each item's first row."""
-    by_key = np.argsort(key, kind="stable")
-    order = by_key[np.argsort(item[by_key], kind="stable")]
-    return order, np.searchsorted(item[order], np.arange(count + 1))
-
-
-def _firsts(order: np.ndarray, start: np.ndarray, prices: np.ndarray) -> np.ndarray:
-    """The price of each item's first order (any value for items without one)."""
-    if not len(order):
-        return np.zeros(len(start) - 1)
-    return prices[order[np.minimum(start[:-1], len(order) - 1)]]
-
-
-def _totals(item: np.ndarray, remain: np.ndarray, count: int) -> np.ndarray:
-    """Units of each item's usable orders."""
-    real = item < count
-    return np.bincount(item[real], weights=remain[real], minlength=count).astype(np.int64)
-
-
-def relaxed_segments(*, books: Books, keep: float) -> Relaxed:
-    """Walk every item's books together (cheapest sells, highest buys) while a unit still profits, in numpy.
-
-    The units walked are cut at every order's end on either side; each piece has one ask and one bid.
-
-    Args:
-        books: The items' books.
-        keep: ``1 - sales tax``.
-
-    Returns:
-        The segments and the items that have any.
-    """
-    count = len(books)
-    by_type = np.argsort(books.type_ids, kind="stable")
-    types = books.type_ids[by_type]
-    s_item = by_type[np.searchsorted(types, books.sell_type)] if count else books.sell_type
-    b_item = by_type[np.searchsorted(types, books.buy_type)] if count else books.buy_type
-    s_item = np.where(books.sell_remain > 0, s_item, count)  # unusable orders go to a virtual last item
-    b_item = np.where((books.buy_remain > 0) & (books.buy_min <= books.buy_remain), b_item, count)
-    sells, sell_start = _grouped(s_item, books.sell_price, count)  # ties: any order (same money)
-    buys, buy_start = _grouped(b_item, -books.buy_price, count)
-    s_n, b_n = np.diff(sell_start), np.diff(buy_start)
-    has = (s_n > 0) & (b_n > 0)
-    ask0 = np.where(has, _firsts(sells, sell_start, books.sell_price), 0.0)
-    bid0 = np.where(has, _firsts(buys, buy_start, books.buy_price), 0.0)
-    first = bid0 * keep - ask0
-    good = has & (first > 0)
-    empty = np.zeros(0)
-    if not good.any():
-        return Relaxed(empty, empty, empty, empty, [], [], [], [], sells, sell_start, buys, buy_start)
-
-    def ends(
-        order: np.ndarray, start: np.ndarray, item: np.ndarray, remain: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Each order's cumulative end within its item, and its sort key (rows of profitable items only)."""
-        it = item[order]
-        cum = np.cumsum(remain[order])
-        before = np.concatenate(([0], cum))[start[np.minimum(it, count)]]
-        end = cum - before
-        return end, (it.astype(np.int64) << _SHIFT) | end
-
-    _, s_key = ends(sells, sell_start, s_item, books.sell_remain)
-    _, b_key = ends(buys, buy_start, b_item, books.buy_remain)
-    s_keep = good[np.minimum(s_item[sells], count - 1)] & (s_item[sells] < count)
-    b_keep = good[np.minimum(b_item[buys], count - 1)] & (b_item[buys] < count)
-    points = np.sort(np.concatenate((s_key[s_keep], b_key[b_keep])))
-    points = points[np.concatenate(([True], points[1:] != points[:-1]))]
-    item = points >> _SHIFT
-    end = points & ((1 << _SHIFT) - 1)
-    start = np.where(np.concatenate(([False], item[1:] == item[:-1])), np.concatenate(([0], end[:-1])), 0)
-    s_total = _totals(s_item, books.sell_remain, count)
-    b_total = _totals(b_item, books.buy_remain, count)
-    inside = end <= np.minimum(s_total[item], b_total[item])
-    item, start, end = item[inside], start[inside], end[inside]
-    lo = (item << _SHIFT) | start
-    si = np.searchsorted(s_key, lo, side="right")
-    bi = np.searchsorted(b_key, lo, side="right")
-    ask = books.sell_price[sells[si]]
-    bid = books.buy_price[buys[bi]]
-    gain = bid * keep - ask
-    ok = gain > 0
-    units = (end - start)[ok].astype(np.float64)
-    item, gain, ask = item[ok], gain[ok], ask[ok]
-    total = np.bincount(item, weights=units * gain, minlength=count)
-    kept = np.nonzero(good)[0]
-    return Relaxed(
-        units=units,
-        profit=gain,
-        volume=books.unit_volumes[item].astype(np.float64),
-        cost=ask,
-        items=kept.tolist(),
-        first_profit=first[kept].tolist(),
-        first_ask=ask0[kept].tolist(),
-        total_profit=total[kept].tolist(),
-        sells=sells,
-        sell_start=sell_start,
-        buys=buys,
-        buy_start=buy_start,
-    )
-
-
-def _density(profit: float, volume: float, cost: float, lam: float, mu: float, scale: tuple[float, float]) -> float:
+def _density(profit: float, volume: float, cost: float, *, lam: float, mu: float, scale: tuple[float, float]) -> float:
     """Profit per unit of priced resource (a tiny share of both limits keeps the weight positive)."""
     weight = lam * volume + mu * cost + 1e-9 * (volume * scale[0] + cost * scale[1])
     return profit / weight if weight > 0 else math.inf
@@ -192,6 +45,105 @@ def _fits(book: ItemBook, n: int, extra: int, limits: Limits) -> int:
     return max(fit, 0)
 
 
+def _block_units(option: Option) -> int:
+    """Units of an option's block move: its base when that profits, else its best units."""
+    return option.base if option.profit(option.base) > 0 else option.best_units(option.cap)
+
+
+class _Greedy:
+    """The greedy's state: the books built so far, their choices and the queue of moves."""
+
+    def __init__(self, *, columns: Books, relaxed: Relaxed, keep: float, limits: Limits, lam: float, mu: float) -> None:
+        self.columns, self.relaxed, self.keep, self.limits = columns, relaxed, keep, limits
+        self.lam, self.mu = lam, mu
+        self.scale = (1 / max(limits.volume, 1e-9), 1 / max(limits.budget, 1e-9))
+        self.books: list[ItemBook] = []
+        self.choices: list[Choice] = []
+        self.closed: list[bool] = []
+        # Entries: (-density, seq, book or item index, option (-1: the item, not built yet), units at push).
+        p0 = np.asarray(relaxed.first_profit)
+        a0 = np.asarray(relaxed.first_ask)
+        v0 = columns.unit_volumes[relaxed.items]
+        weight = lam * v0 + mu * a0 + 1e-9 * (v0 * self.scale[0] + a0 * self.scale[1])
+        with np.errstate(divide="ignore"):
+            first = np.where(weight > 0, p0 / np.where(weight > 0, weight, 1.0), np.inf)
+        self.heap = [(-d, k, i, -1, 0) for k, (d, i) in enumerate(zip(first.tolist(), relaxed.items, strict=True))]
+        heapq.heapify(self.heap)
+        self.seq = len(self.heap)
+        self.failures = 0
+
+    def push(self, b: int, o: int, n: int) -> None:
+        """Queue an option's next move from ``n`` units (its block first)."""
+        book = self.books[b]
+        option = book.options[o]
+        if n == 0 and option.base > 0:
+            m = _block_units(option)
+            d = _density(option.profit(m), m * book.volume, book.cost(m), lam=self.lam, mu=self.mu, scale=self.scale)
+        elif n < option.cap:
+            _, bid, ask = option.segment(n)
+            if bid * self.keep - ask <= 0:
+                return
+            d = _density(bid * self.keep - ask, book.volume, ask, lam=self.lam, mu=self.mu, scale=self.scale)
+        else:
+            return
+        heapq.heappush(self.heap, (-d, self.seq, b, o, n))
+        self.seq += 1
+
+    def build(self, i: int) -> None:
+        """Build item ``i``'s book and queue its options."""
+        book = ItemBook(self.relaxed.item(self.columns, i), self.keep)
+        if book.options:
+            self.books.append(book)
+            self.choices.append(Choice())
+            self.closed.append(False)
+            for option_index in range(len(book.options)):
+                self.push(len(self.books) - 1, option_index, 0)
+        if self.failures:
+            self.failures += 1
+
+    def take(self, b: int, o: int, at: int) -> None:
+        """Take as much of a queued move as fits (a block whole or not at all)."""
+        book, choice, option = self.books[b], self.choices[b], self.books[b].options[o]
+        if self.closed[b] or (choice.option is not None and choice.option is not option) or choice.units != at:
+            return
+        limits = self.limits
+        new_item = choice.option is None
+        if new_item and limits.items <= 0:
+            self.failures += 1
+            return
+        if at == 0 and option.base > 0:  # the block: all of it or nothing
+            n = _block_units(option)
+            fit = n if _fits(book, 0, n, limits) == n else 0
+            length = n
+        else:
+            length, _, _ = option.segment(at)
+            fit = _fits(book, at, length, limits)
+        if fit <= 0:
+            self.failures += 1
+            self.closed[b] = not new_item
+            return
+        if new_item:
+            limits.items -= 1
+        limits.volume -= fit * book.volume
+        limits.budget -= book.cost(at + fit) - book.cost(at)
+        self.choices[b] = Choice(option, at + fit)
+        if fit < length:
+            self.closed[b] = True
+            self.failures += 1
+        else:
+            self.push(b, o, at + fit)
+
+    def run(self) -> tuple[list[ItemBook], list[Choice]]:
+        """Take moves until the queue is empty or too many in a row did not fit."""
+        while self.heap and self.failures < FILL_TRIES:
+            _, _, b, o, at = heapq.heappop(self.heap)
+            if o == -1:
+                self.build(b)
+            else:
+                self.take(b, o, at)
+        return self.books, self.choices
+
+
 def greedy(
     *, columns: Books, relaxed: Relaxed, keep: float, limits: Limits, lam: float, mu: float
 ) -> tuple[list[ItemBook], list[Choice]]:
@@ -208,82 +160,7 @@ def greedy(
     Returns:
         The books built (the items reached) and a choice for each.
     """
-    scale = (1 / max(limits.volume, 1e-9), 1 / max(limits.budget, 1e-9))
-    books: list[ItemBook] = []
-    choices: list[Choice] = []
-    closed: list[bool] = []
-    # Entries: (-density, seq, book or item index, option (-1: the item, not built yet), units at push).
-    p0 = np.asarray(relaxed.first_profit)
-    a0 = np.asarray(relaxed.first_ask)
-    v0 = columns.unit_volumes[relaxed.items]
-    weight = lam * v0 + mu * a0 + 1e-9 * (v0 * scale[0] + a0 * scale[1])
-    with np.errstate(divide="ignore"):
-        first = np.where(weight > 0, p0 / np.where(weight > 0, weight, 1.0), np.inf)
-    heap = [(-d, k, i, -1, 0) for k, (d, i) in enumerate(zip(first.tolist(), relaxed.items, strict=True))]
-    heapq.heapify(heap)
-    seq = len(heap)
-    failures = 0
-
-    def push(b: int, o: int, n: int) -> None:
-        """Queue an option's next move from ``n`` units (its block first)."""
-        nonlocal seq
-        book = books[b]
-        option = book.options[o]
-        if n == 0 and option.base > 0:
-            m = option.base if option.profit(option.base) > 0 else option.best_units(option.cap)
-            d = _density(option.profit(m), m * book.volume, book.cost(m), lam, mu, scale)
-        elif n < option.cap:
-            _, bid, ask = option.segment(n)
-            if bid * keep - ask <= 0:
-                return
-            d = _density(bid * keep - ask, book.volume, ask, lam, mu, scale)
-        else:
-            return
-        heapq.heappush(heap, (-d, seq, b, o, n))
-        seq += 1
-
-    while heap and failures < FILL_TRIES:
-        _, _, b, o, at = heapq.heappop(heap)
-        if o == -1:  # build the item's book, queue its options
-            book = ItemBook(relaxed.item(columns, b), keep)
-            if book.options:
-                books.append(book)
-                choices.append(Choice())
-                closed.append(False)
-                for option_index in range(len(book.options)):
-                    push(len(books) - 1, option_index, 0)
-            if failures:
-                failures += 1
-            continue
-        book, choice, option = books[b], choices[b], books[b].options[o]
-        if closed[b] or (choice.option is not None and choice.option is not option) or choice.units != at:
-            continue
-        new_item = choice.option is None
-        if new_item and limits.items <= 0:
-            failures += 1
-            continue
-        if at == 0 and option.base > 0:  # the block: all of it or nothing
-            n = option.base if option.profit(option.base) > 0 else option.best_units(option.cap)
-            fit = n if _fits(book, 0, n, limits) == n else 0
-            length = n
-        else:
-            length, _, _ = option.segment(at)
-            fit = _fits(book, at, length, limits)
-        if fit <= 0:
-            failures += 1
-            closed[b] = not new_item
-            continue
-        if new_item:
-            limits.items -= 1
-        limits.volume -= fit * book.volume
-        limits.budget -= book.cost(at + fit) - book.cost(at)
-        choices[b] = Choice(option, at + fit)
-        if fit < length:
-            closed[b] = True
-            failures += 1
-        else:
-            push(b, o, at + fit)
-    return books, choices
+    return _Greedy(columns=columns, relaxed=relaxed, keep=keep, limits=limits, lam=lam, mu=mu).run()
 
 
 def by_item(
@@ -311,8 +188,6 @@ def by_item(
     Returns:
         The books and the starts, the new one last.
     """
-    from market.planner_search import best_alone
-
     built = {b.item.type_id: k for k, b in enumerate(books)}
     bounds = []
     for i, p0, a0, total in zip(
@@ -360,8 +235,6 @@ def candidates(books: list[ItemBook], choices: list[Choice], multipliers: tuple[
 
     All of them on small instances, else those nearest the margin and the carried items with several options.
     """
-    from market.planner_search import core_pick
-
     if len(books) <= LOCAL_ITEMS:
         return list(range(len(books)))
     near = core_pick(books, choices, multipliers, LOCAL_ITEMS)

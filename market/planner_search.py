@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from market.planner import Choice, ItemBook, Limits, Option
-    from market.planner_greedy import Relaxed
+from market.planner_relax import Relaxed, relaxed_segments
+from market.planner_types import Books, Choice, ItemBook, Limits, Option
 
 # Bisection steps on the wallet's multiplier (its range shrinks 2**-STEPS).
 DUAL_STEPS = 24
@@ -20,7 +18,7 @@ class _OutOfTimeError(Exception):
 
 
 def _inner(
-    u: np.ndarray, p: np.ndarray, v: np.ndarray, c: np.ndarray, cargo: float, budget: float, mu: float
+    u: np.ndarray, p: np.ndarray, v: np.ndarray, c: np.ndarray, *, cargo: float, budget: float, mu: float
 ) -> tuple[float, float, float]:
     """For a wallet multiplier ``mu``: the best hold multiplier, the dual value, and the cost the LP then buys."""
     num = p - mu * c
@@ -59,7 +57,7 @@ def lp_dual(*, segments: Relaxed, cargo_m3: float, budget_isk: float) -> tuple[f
     u, p, v, c = segments.units, segments.profit, segments.volume, segments.cost
     if not len(u):
         return 0.0, 0.0, 0.0
-    lam, bound, spent = _inner(u, p, v, c, cargo_m3, budget_isk, 0.0)
+    lam, bound, spent = _inner(u, p, v, c, cargo=cargo_m3, budget=budget_isk, mu=0.0)
     if spent <= budget_isk:
         return lam, 0.0, bound
     lo, hi = 0.0, float(np.max(p / np.maximum(c, 1e-300)))
@@ -67,14 +65,14 @@ def lp_dual(*, segments: Relaxed, cargo_m3: float, budget_isk: float) -> tuple[f
     found = False
     for _ in range(DUAL_STEPS):
         mid = (lo + hi) / 2
-        lam_mid, value, spent = _inner(u, p, v, c, cargo_m3, budget_isk, mid)
+        lam_mid, value, spent = _inner(u, p, v, c, cargo=cargo_m3, budget=budget_isk, mu=mid)
         bound = min(bound, value)
         if spent > budget_isk:
             lo = mid
         else:
             hi, best, found = mid, (lam_mid, mid), True
     if not found:
-        lam_hi, value, _ = _inner(u, p, v, c, cargo_m3, budget_isk, hi)
+        lam_hi, value, _ = _inner(u, p, v, c, cargo=cargo_m3, budget=budget_isk, mu=hi)
         bound, best = min(bound, value), (lam_hi, hi)
     return best[0], best[1], bound
 
@@ -120,6 +118,91 @@ def core_pick(books: list[ItemBook], choices: list[Choice], multipliers: tuple[f
     return picked[:size]
 
 
+def _room_outside(books: list[ItemBook], choices: list[Choice], limits: Limits, core: set[int]) -> Limits:
+    """What the items outside the core leave of the hold, the wallet and the item count."""
+    volume, budget, count = limits.volume, limits.budget, limits.items
+    for i, choice in enumerate(choices):
+        if i not in core and choice.option is not None and choice.units > 0:
+            volume -= choice.units * books[i].volume
+            budget -= books[i].cost(choice.units)
+            count -= 1
+    return Limits(volume, budget, count)
+
+
+def _best_within(book: ItemBook, top: int) -> tuple[Option | None, int, float]:
+    """An item's best option and units given at most ``top`` units."""
+    pick: tuple[Option | None, int, float] = (None, 0, 0.0)
+    for option in book.options:
+        if top >= option.base:
+            n = option.best_units(top)
+            gain = option.profit(n)
+            if gain > pick[2]:
+                pick = (option, n, gain)
+    return pick
+
+
+class _CoreSearch:
+    """Branch and bound over the core items' options and units (the items outside the core fixed)."""
+
+    def __init__(
+        self,
+        *,
+        sub: list[ItemBook],
+        pairs: list[tuple[float, float]],
+        deadline: float,
+        best: float,
+        best_path: list[tuple[Option | None, int]],
+    ) -> None:
+        self.sub, self.pairs, self.deadline = sub, pairs, deadline
+        self.best, self.best_path = best, best_path
+        self.suffix = [[0.0] * len(pairs) for _ in range(len(sub) + 1)]
+        for k in range(len(sub) - 1, -1, -1):
+            for q, (lam, mu) in enumerate(pairs):
+                self.suffix[k][q] = self.suffix[k + 1][q] + _lagrangian(sub[k], lam, mu)
+        self.path: list[tuple[Option | None, int]] = []
+        self.nodes = 0
+
+    def rest_bound(self, k: int, vol: float, cash: float) -> float:
+        """Lagrangian bound of items ``k..`` within ``vol`` and ``cash``."""
+        row = self.suffix[k]
+        return min(lam * vol + mu * cash + row[q] for q, (lam, mu) in enumerate(self.pairs))
+
+    def dfs(self, k: int, vol: float, cash: float, left: int, acc: float) -> None:
+        """Branch on item ``k``'s option and units."""
+        self.nodes += 1
+        if self.nodes % 256 == 0 and time.perf_counter() > self.deadline:
+            raise _OutOfTimeError
+        book, path, rest_bound = self.sub[k], self.path, self.rest_bound
+        if acc + rest_bound(k, vol, cash) <= self.best + 1e-9 * max(1.0, abs(self.best)):
+            return
+        top = book.units_within(vol, cash) if left > 0 else 0
+        if k == len(self.sub) - 1:  # the leaf picks its units in closed form
+            option, n, value = _best_within(book, top)
+            if acc + value > self.best + 1e-9 * max(1.0, abs(self.best)):
+                self.best = acc + value
+                self.best_path = [*path, (option, n)]
+            return
+        for option in book.options:
+            hi = min(top, option.best_units(option.cap))
+            if hi < option.base:
+                continue
+            peak = min(option.best_units(option.cap, lam, mu) for lam, mu in self.pairs)
+            for n in range(hi, option.base - 1, -1):
+                gain, spent, used = option.profit(n), book.cost(n), n * book.volume
+                if acc + gain + rest_bound(k + 1, vol - used, cash - spent) <= self.best + 1e-9 * max(
+                    1.0, abs(self.best)
+                ):
+                    if n <= peak:
+                        break
+                    continue
+                path.append((option, n))
+                self.dfs(k + 1, vol - used, cash - spent, left - 1, acc + gain)
+                path.pop()
+        path.append((None, 0))
+        self.dfs(k + 1, vol, cash, left, acc)
+        path.pop()
+
+
 def core_search(
     *,
     books: list[ItemBook],
@@ -142,16 +225,9 @@ def core_search(
     Returns:
         Whether the search finished (then the core's choices are optimal given the others).
     """
-    from market.planner import Choice
-
     core = core_pick(books, choices, multipliers, core_size)
-    in_core = set(core)
-    volume, budget, count = limits.volume, limits.budget, limits.items
-    for i, choice in enumerate(choices):
-        if i not in in_core and choice.option is not None and choice.units > 0:
-            volume -= choice.units * books[i].volume
-            budget -= books[i].cost(choice.units)
-            count -= 1
+    room = _room_outside(books, choices, limits, set(core))
+    volume, budget = room.volume, room.budget
     sub = [books[i] for i in core]
     # The widest item goes last: the leaf picks its units in closed form.
     order = sorted(
@@ -160,92 +236,101 @@ def core_search(
     )
     sub = [sub[k] for k in order]
     core = [core[k] for k in order]
-    from market.planner import Books
-    from market.planner_greedy import relaxed_segments
-
     sub_relaxed = relaxed_segments(books=Books.from_items([b.item for b in sub]), keep=sub[0].keep if sub else 1.0)
     lam_c, mu_c, _ = lp_dual(segments=sub_relaxed, cargo_m3=max(volume, 0.0), budget_isk=max(budget, 0.0))
-    pairs = [(0.0, 0.0), multipliers, (lam_c, mu_c)]
-    suffix = [[0.0] * len(pairs) for _ in range(len(sub) + 1)]
-    for k in range(len(sub) - 1, -1, -1):
-        for q, (lam, mu) in enumerate(pairs):
-            suffix[k][q] = suffix[k + 1][q] + _lagrangian(sub[k], lam, mu)
-    best = [sum(choices[i].profit() for i in core)]
-    best_path: list[list[tuple[Option | None, int]]] = [[(choices[i].option, choices[i].units) for i in core]]
-    path: list[tuple[Option | None, int]] = []
-    nodes = [0]
-
-    def rest_bound(k: int, vol: float, cash: float) -> float:
-        """Lagrangian bound of items ``k..`` within ``vol`` and ``cash``."""
-        return min(lam * vol + mu * cash + suffix[k][q] for q, (lam, mu) in enumerate(pairs))
-
-    def improve(value: float, tail: list[tuple[Option | None, int]]) -> None:
-        """Keep a better assignment."""
-        if value > best[0] + 1e-9 * max(1.0, abs(best[0])):
-            best[0] = value
-            best_path[0] = path + tail
-
-    def dfs(k: int, vol: float, cash: float, left: int, acc: float) -> None:
-        """Branch on item ``k``'s option and units."""
-        nodes[0] += 1
-        if nodes[0] % 256 == 0 and time.perf_counter() > deadline:
-            raise _OutOfTimeError
-        book = sub[k]
-        last = k == len(sub) - 1
-        if acc + rest_bound(k, vol, cash) <= best[0] + 1e-9 * max(1.0, abs(best[0])):
-            return
-        top = book.units_within(vol, cash) if left > 0 else 0
-        if last:
-            pick: tuple[Option | None, int] = (None, 0)
-            value = 0.0
-            for option in book.options:
-                if top >= option.base:
-                    n = option.best_units(top)
-                    gain = option.profit(n)
-                    if gain > value:
-                        value, pick = gain, (option, n)
-            improve(acc + value, [pick])
-            return
-        for option in book.options:
-            hi = min(top, option.best_units(option.cap))
-            if hi < option.base:
-                continue
-            peak = min(option.best_units(option.cap, lam, mu) for lam, mu in pairs)
-            for n in range(hi, option.base - 1, -1):
-                gain, spent, used = option.profit(n), book.cost(n), n * book.volume
-                if acc + gain + rest_bound(k + 1, vol - used, cash - spent) <= best[0] + 1e-9 * max(1.0, abs(best[0])):
-                    if n <= peak:
-                        break
-                    continue
-                path.append((option, n))
-                dfs(k + 1, vol - used, cash - spent, left - 1, acc + gain)
-                path.pop()
-        path.append((None, 0))
-        dfs(k + 1, vol, cash, left, acc)
-        path.pop()
-
+    search = _CoreSearch(
+        sub=sub,
+        pairs=[(0.0, 0.0), multipliers, (lam_c, mu_c)],
+        deadline=deadline,
+        best=sum(choices[i].profit() for i in core),
+        best_path=[(choices[i].option, choices[i].units) for i in core],
+    )
     finished = True
     if sub:
         try:
-            dfs(0, volume, budget, count, 0.0)
+            search.dfs(0, volume, budget, room.items, 0.0)
         except _OutOfTimeError:
             finished = False
-    for i, (option, n) in zip(core, best_path[0], strict=True):
+    for i, (option, n) in zip(core, search.best_path, strict=True):
         choices[i] = Choice(option, n) if option is not None and n > 0 else Choice()
     return finished
 
 
 def best_alone(book: ItemBook, volume: float, budget: float) -> tuple[Option | None, int, float]:
     """An item's best option and units within ``volume`` and ``budget`` (closed form: each option is concave)."""
-    top = book.units_within(volume, budget)
-    pick: tuple[Option | None, int, float] = (None, 0, 0.0)
-    for option in book.options:
-        if top >= option.base:
-            n = option.best_units(top)
-            gain = option.profit(n)
-            if gain > pick[2]:
-                pick = (option, n, gain)
-    return pick
+    return _best_within(book, book.units_within(volume, budget))
+
+
+def _usage(books: list[ItemBook], choices: list[Choice], i: int) -> tuple[float, float, int]:
+    """Hold, wallet and item count an item's choice uses."""
+    c = choices[i]
+    if c.option is None or c.units == 0:
+        return 0.0, 0.0, 0
+    return c.units * books[i].volume, books[i].cost(c.units), 1
+
+
+def _tol(x: float) -> float:
+    """Least gain that counts as better."""
+    return 1e-9 * max(1.0, abs(x))
+
+
+def _moves(*, books: list[ItemBook], choices: list[Choice], room: Limits, candidates: list[int]) -> bool:
+    """Re-plan each candidate alone within what the others leave; whether any got better."""
+    improved = False
+    for i in candidates:
+        v, b, k = _usage(books, choices, i)
+        old = choices[i].profit()
+        if room.items + k <= 0:
+            continue
+        option, n, gain = best_alone(books[i], room.volume + v, room.budget + b)
+        if gain > old + _tol(old):
+            choices[i] = Choice(option, n)
+            nv, nb, nk = _usage(books, choices, i)
+            room.volume, room.budget, room.items = room.volume + v - nv, room.budget + b - nb, room.items + k - nk
+            improved = True
+    return improved
+
+
+def _swap(*, books: list[ItemBook], choices: list[Choice], room: Limits, i: int, j: int) -> bool:
+    """Free items ``i`` and ``j`` and re-plan them one after the other (either order); whether that helped."""
+    vi, bi, ki = _usage(books, choices, i)
+    vj, bj, kj = _usage(books, choices, j)
+    old = choices[i].profit() + choices[j].profit()
+    room_v, room_b, room_k = room.volume + vi + vj, room.budget + bi + bj, room.items + ki + kj
+    for first, second in ((j, i), (i, j)):
+        o1, n1, g1 = best_alone(books[first], room_v, room_b) if room_k > 0 else (None, 0, 0.0)
+        u1 = (n1 * books[first].volume, books[first].cost(n1)) if o1 is not None else (0.0, 0.0)
+        left_k = room_k - (1 if o1 is not None else 0)
+        o2, n2, g2 = best_alone(books[second], room_v - u1[0], room_b - u1[1]) if left_k > 0 else (None, 0, 0.0)
+        if g1 + g2 > old + _tol(old):
+            choices[first] = Choice(o1, n1) if o1 is not None else Choice()
+            choices[second] = Choice(o2, n2) if o2 is not None else Choice()
+            volume, budget, count = room_v, room_b, room_k
+            for x in (i, j):
+                nv, nb, nk = _usage(books, choices, x)
+                volume, budget, count = volume - nv, budget - nb, count - nk
+            room.volume, room.budget, room.items = volume, budget, count
+            return True
+    return False
+
+
+def _swaps(
+    *, books: list[ItemBook], choices: list[Choice], room: Limits, candidates: list[int], deadline: float
+) -> tuple[bool, bool]:
+    """Try swaps of two candidates; whether any helped, and whether the deadline passed."""
+    improved = False
+    for i in candidates:
+        if time.perf_counter() > deadline:
+            return improved, True
+        if not _usage(books, choices, i)[2]:
+            continue
+        for j in candidates:
+            if j == i:
+                continue
+            improved = _swap(books=books, choices=choices, room=room, i=i, j=j) or improved
+            if not _usage(books, choices, i)[2]:
+                break
+    return improved, False
 
 
 def local_improve(
@@ -263,66 +348,14 @@ def local_improve(
         candidates: Items that may change.
         deadline: ``time.perf_counter()`` value to stop at.
     """
-    from market.planner import Choice
-
-    def usage(i: int) -> tuple[float, float, int]:
-        """Hold, wallet and item count an item's choice uses."""
-        c = choices[i]
-        if c.option is None or c.units == 0:
-            return 0.0, 0.0, 0
-        return c.units * books[i].volume, books[i].cost(c.units), 1
-
-    volume, budget, count = limits.volume, limits.budget, limits.items
+    room = Limits(limits.volume, limits.budget, limits.items)
     for i in range(len(books)):
-        v, b, k = usage(i)
-        volume, budget, count = volume - v, budget - b, count - k
-
-    def tol(x: float) -> float:
-        """Least gain that counts as better."""
-        return 1e-9 * max(1.0, abs(x))
-
+        v, b, k = _usage(books, choices, i)
+        room.volume, room.budget, room.items = room.volume - v, room.budget - b, room.items - k
     improved = True
     while improved and time.perf_counter() < deadline:
-        improved = False
-        for i in candidates:  # moves of one item
-            v, b, k = usage(i)
-            old = choices[i].profit()
-            if count + k <= 0:
-                continue
-            option, n, gain = best_alone(books[i], volume + v, budget + b)
-            if gain > old + tol(old):
-                choices[i] = Choice(option, n)
-                nv, nb, nk = usage(i)
-                volume, budget, count = volume + v - nv, budget + b - nb, count + k - nk
-                improved = True
-        for i in candidates:  # swaps of two
-            if time.perf_counter() > deadline:
-                return
-            vi, bi, ki = usage(i)
-            if not ki:
-                continue
-            for j in candidates:
-                if j == i:
-                    continue
-                vj, bj, kj = usage(j)
-                old = choices[i].profit() + choices[j].profit()
-                room_v, room_b, room_k = volume + vi + vj, budget + bi + bj, count + ki + kj
-                for first, second in ((j, i), (i, j)):
-                    o1, n1, g1 = best_alone(books[first], room_v, room_b) if room_k > 0 else (None, 0, 0.0)
-                    u1 = (n1 * books[first].volume, books[first].cost(n1)) if o1 is not None else (0.0, 0.0)
-                    left_k = room_k - (1 if o1 is not None else 0)
-                    o2, n2, g2 = (
-                        best_alone(books[second], room_v - u1[0], room_b - u1[1]) if left_k > 0 else (None, 0, 0.0)
-                    )
-                    if g1 + g2 > old + tol(old):
-                        choices[first] = Choice(o1, n1) if o1 is not None else Choice()
-                        choices[second] = Choice(o2, n2) if o2 is not None else Choice()
-                        volume, budget, count = room_v, room_b, room_k
-                        for x in (i, j):
-                            nv, nb, nk = usage(x)
-                            volume, budget, count = volume - nv, budget - nb, count - nk
-                        improved = True
-                        break
-                vi, bi, ki = usage(i)
-                if not ki:
-                    break
+        improved = _moves(books=books, choices=choices, room=room, candidates=candidates)
+        swapped, late = _swaps(books=books, choices=choices, room=room, candidates=candidates, deadline=deadline)
+        if late:
+            return
+        improved = improved or swapped

@@ -14,11 +14,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
+from accounts.selectors import user_settings_get
 from evesite.exceptions import NotFoundError
 from evesite.schemas import INT64_MAX
 from market.models import MarketSnapshot
 from market.planner import Books
 from market.selectors import market_snapshot_current_get
+from universe.models import ItemType, Station
 
 # Mode of a trip's route when the user saved none (routes default to ``shortest``; hauling to ``secure``).
 DEFAULT_ROUTE_MODE = "secure"
@@ -38,8 +40,6 @@ class HaulStation:
 
 def _station_lookup(ref: int | str) -> HaulStation | None:
     """Find one station by id (a number, or digits) or by name (case-insensitive, exact)."""
-    from universe.models import Station
-
     text = str(ref).strip()
     if isinstance(ref, int) or (text.isascii() and text.isdigit()):
         number = int(text)
@@ -92,10 +92,6 @@ def haul_route_defaults(*, user: Any) -> tuple[str, list[int]]:
     Returns:
         (mode, avoided system ids).
     """
-    try:
-        from accounts.selectors import user_settings_get
-    except ImportError:  # pragma: no cover - accounts is optional
-        return DEFAULT_ROUTE_MODE, []
     saved = user_settings_get(user=user)
     if saved is None:
         return DEFAULT_ROUTE_MODE, []
@@ -147,8 +143,6 @@ def _column(text: str | None, dtype: Any) -> np.ndarray:
 
 def _volumes_read(type_ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Shipping volumes (packaged where known) of the SDE types that have one (all, or some), by type id."""
-    from universe.models import ItemType
-
     rows = ItemType.objects.filter(Q(packaged_volume__isnull=False) | Q(volume__isnull=False))
     if type_ids is not None:
         rows = rows.filter(id__in=list(type_ids))
@@ -236,6 +230,4 @@ def haul_type_names(*, type_ids: Iterable[int]) -> dict[int, str]:
     Returns:
         type id -> name (types the SDE lacks are absent).
     """
-    from universe.models import ItemType
-
     return dict(ItemType.objects.filter(id__in=set(type_ids)).values_list("id", "name"))

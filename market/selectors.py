@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
@@ -10,14 +11,20 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from django_redis import get_redis_connection
 
+from accounts.selectors import user_settings_get
 from evesite.exceptions import InvalidInputError
 from market import sql
 from market.models import MarketSnapshot
+from universe.models import ItemType, SolarSystem, Station
 
 SNAPSHOT_META_KEY = "market:snapshot:{region_id}"
 SNAPSHOT_ORDERS_KEY = "market:orders:{region_id}"
+
+# Rates are percentages below this.
+_PERCENT_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class TradeQuery:
         """
         for name in ("sales_tax", "broker_fee"):
             value = getattr(self, name)
-            if not 0 <= value < 100:
+            if not 0 <= value < _PERCENT_MAX:
                 raise InvalidInputError(f"{name} must be a percentage in [0, 100), got {value}.")
         if self.limit < 1:
             raise InvalidInputError("limit must be at least 1.")
@@ -167,12 +174,7 @@ def market_trade_defaults(*, user: Any) -> tuple[float, float]:
     Returns:
         (sales_tax, broker_fee) in percent.
     """
-    try:
-        from accounts.selectors import user_settings_get
-    except ImportError:  # accounts not installed
-        user_settings = None
-    else:
-        user_settings = user_settings_get(user=user)
+    user_settings = user_settings_get(user=user)
     if user_settings is not None:
         return float(user_settings.sales_tax), float(user_settings.broker_fee)
     return float(settings.MARKET_DEFAULT_SALES_TAX), float(settings.MARKET_DEFAULT_BROKER_FEE)
@@ -227,8 +229,6 @@ def market_snapshot_cached_orders_get(*, region_id: int) -> list[dict[str, Any]]
     Returns:
         The orders, or None once expired.
     """
-    import zlib
-
     raw = get_redis_connection("default").get(SNAPSHOT_ORDERS_KEY.format(region_id=region_id))
     return json.loads(zlib.decompress(raw)) if raw else None
 
@@ -376,8 +376,6 @@ def _station_ref(station_id: int, system_id: int | None) -> StationRef:
     Returns:
         The description.
     """
-    from universe.models import SolarSystem, Station
-
     station = Station.objects.filter(id=station_id).values("name", "system_id").first()
     sys_id = station["system_id"] if station else system_id
     system = SolarSystem.objects.filter(id=sys_id).values("name", "security").first() if sys_id else None
@@ -417,8 +415,6 @@ def market_profit_breakdown(
     Returns:
         The breakdown (``profitable`` False with a ``reason`` when there is no profitable trade).
     """
-    from universe.models import ItemType
-
     query = TradeQuery(sales_tax=sales_tax, broker_fee=broker_fee, limit=1)
     params = query.params()
     kind: Literal["hauling", "station"] = "station" if buy_station_id == sell_station_id else "hauling"
@@ -542,6 +538,4 @@ def snapshot_age(*, fetched_at: datetime) -> float:
     Returns:
         Age in seconds.
     """
-    from django.utils import timezone
-
     return (timezone.now() - fetched_at).total_seconds()

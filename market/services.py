@@ -16,6 +16,8 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from pydantic import TypeAdapter, ValidationError
 
+from accounts.tokens import character_esi_get
+from esi.client import EsiClient
 from esi.models import MarketOrder as EsiMarketOrder
 from evesite.exceptions import InvalidInputError
 from market.models import MarketSnapshot
@@ -189,8 +191,6 @@ def market_region_orders_fetch(*, region_id: int, progress: Callable[[int, int],
     Returns:
         The orders, ready for :func:`market_snapshot_store`.
     """
-    from esi.client import EsiClient
-
     client = EsiClient()
     path = f"/markets/{region_id}/orders"
     fetched_at = timezone.now()
@@ -212,8 +212,6 @@ def market_character_station_get(*, user: Any) -> int:
     Raises:
         InvalidInputError: When the character is in space or in a player structure.
     """
-    from accounts.tokens import character_esi_get
-
     answer = character_esi_get(user=user, path="/characters/{character_id}/location")
     station_id = answer.data.get("station_id") if isinstance(answer.data, dict) else None
     if not station_id:

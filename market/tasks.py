@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from esi.errors import EsiError
+from market.history import market_history_region_run, market_history_regions_enqueue
 from market.refresh import market_region_refresh_run, market_regions_refresh_run, market_regions_refresh_start
 
 logger = logging.getLogger("market")
@@ -66,8 +67,6 @@ def market_history_region_task(job_id: str) -> dict[str, object] | None:
     Returns:
         The job's result, or None.
     """
-    from market.history import market_history_region_run
-
     try:
         return market_history_region_run(job_id=job_id)
     except EsiError as exc:
@@ -87,6 +86,4 @@ def market_history_regions_task(region_ids: list[int] | None = None) -> list[str
     Returns:
         The job ids.
     """
-    from market.history import market_history_regions_enqueue
-
     return [str(job.pk) for job in market_history_regions_enqueue(region_ids=region_ids)]

@@ -14,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import user_settings_get
 from accounts.sso import SsoLoginRequiredError
 from evesite.admission import ExpensiveAdmissionMixin
 from evesite.exceptions import InvalidInputError, NotFoundError, ServiceUnavailableError
@@ -89,7 +90,6 @@ def _haul_query(request: Request, params: HaulParams) -> tuple[HaulQuery, JumpSt
     routed = any(getattr(params, name) is not None for name in _ROUTE_PARAMS) or params.sort == "profit_per_jump"
     if not routed:
         return HaulQuery(cargo_m3=params.cargo_m3, budget_isk=params.budget_isk, sort=params.sort), None
-    from accounts.selectors import user_settings_get
 
     saved = user_settings_get(user=request.user)
     origin = None

@@ -16,6 +16,7 @@ every call (one small Cypher read of the flagged systems).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,7 @@ from routing.jumps_graph import (
 )
 from routing.models import JumpTable
 from routing.summary import RouteSummary
+from universe.models import Station
 
 JUMP_GRAPH_KEY = "routing:{label}:jumps_graph_key"
 # The temporary tables of on-the-fly routes (dropped at the end of the scan's transaction).
@@ -94,8 +96,6 @@ def jump_station_systems(*, g: WeightedGraph) -> list[int]:
     Returns:
         System ids, ascending.
     """
-    from universe.models import Station
-
     return sorted(g.known(set(Station.objects.values_list("system_id", flat=True))))
 
 
@@ -182,7 +182,7 @@ def _temp_write(cursor: Any, trees: Trees, targets: list[int]) -> None:
         f"COPY {TEMP_SOURCES} (system_id, jumps, min_security, high_sec, low_sec, null_sec, max_risk) FROM STDIN"
     ) as copy:
         for i, system_id in enumerate(trees.sources):
-            security = [None if v != v else v for v in trees.min_security[i].tolist()]
+            security = [None if math.isnan(v) else v for v in trees.min_security[i].tolist()]
             copy.write_row(
                 (
                     system_id,
@@ -199,7 +199,14 @@ def _temp_write(cursor: Any, trees: Trees, targets: list[int]) -> None:
 
 
 def _origin_jumps(
-    cursor: Any, state: JumpState, table: JumpTable | None, weight: str, origin: int, froms: list[int], avoid: tuple
+    cursor: Any,
+    *,
+    state: JumpState,
+    table: JumpTable | None,
+    weight: str,
+    origin: int,
+    froms: list[int],
+    avoid: tuple,
 ) -> tuple[list[int], list[int], int]:
     """Jumps from the origin to each from-system: from the stored row when it covers them, else one tree."""
     covered = set(table.systems) if table is not None else set()
@@ -285,7 +292,9 @@ def jump_view_prepare(
     origin_systems = origin_jumps = None
     if origin is not None:
         froms = sorted(targets_by_source)
-        origin_systems, origin_jumps, extra = _origin_jumps(cursor, state, table, weight, origin, froms, avoid_ids)
+        origin_systems, origin_jumps, extra = _origin_jumps(
+            cursor, state=state, table=table, weight=weight, origin=origin, froms=froms, avoid=avoid_ids
+        )
         trees_used += extra
     return JumpView(
         mode=mode,

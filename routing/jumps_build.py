@@ -18,6 +18,7 @@ rows they answer meanwhile (:func:`routing.jumps.jump_risk_recompute`).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,9 +33,17 @@ from django.utils import timezone
 from evesite.graph import graph_query
 from routing import graph
 from routing.cache import routing_redis
-from routing.jumps import JUMP_GRAPH_KEY, jump_station_systems, jump_tables_current, state_remember
+from routing.jumps import (
+    JUMP_GRAPH_KEY,
+    jump_state_current,
+    jump_station_systems,
+    jump_tables_current,
+    jump_tables_stale,
+    state_remember,
+)
 from routing.jumps_graph import WeightedGraph, trees_compute, weighted_graph_forget, weighted_graph_read
 from routing.models import JumpTable
+from routing.services import route_weights_refresh
 
 logger = logging.getLogger("routing")
 
@@ -60,7 +69,7 @@ class JumpBuildReport:
 def _array(values: np.ndarray, *, floats: bool = False) -> str:
     """PostgreSQL array text of a row (NULL for NaN)."""
     if floats:
-        return "{" + ",".join("NULL" if v != v else repr(v) for v in values.tolist()) + "}"
+        return "{" + ",".join("NULL" if math.isnan(v) else repr(v) for v in values.tolist()) + "}"
     return "{" + ",".join(map(str, values.tolist())) + "}"
 
 
@@ -111,8 +120,6 @@ def _table_write(
 def _weights_ensure(label: str) -> None:
     """Write the gates' weights first when some lack them (a graph ingested since)."""
     if graph_query(graph.weights_missing_query(label))[0]["missing"]:
-        from routing.services import route_weights_refresh
-
         route_weights_refresh()
 
 
@@ -203,8 +210,6 @@ def jump_tables_refresh() -> list[JumpBuildReport]:
     Returns:
         The reports (nothing built when every table matches).
     """
-    from routing.jumps import jump_state_current, jump_tables_stale
-
     label = graph.graph_label()
     state = jump_state_current()
     if not jump_tables_stale(state=state, label=label):

@@ -260,13 +260,13 @@ def _increments(g: WeightedGraph) -> np.ndarray:
 
 
 def _block(
-    g: WeightedGraph, matrix: csr_matrix, src: np.ndarray, tgt: np.ndarray, blocked: np.ndarray, weight: str
+    g: WeightedGraph, matrix: csr_matrix, src: np.ndarray, tgt: np.ndarray, *, blocked: np.ndarray, weight: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Trees of one block of sources: packed counters, lowest security and worst risk at the targets."""
     n = len(g.ids)
     s = len(src)
     dist, pred = dijkstra(matrix, directed=True, indices=src, return_predecessors=True)
-    _last_hop(g, weight, blocked, src, dist, pred)
+    _last_hop(g, weight, blocked, src=src, dist=dist, pred=pred)
     inc = _increments(g)
     sec = g.security
     packed = np.zeros(s * n, dtype=np.int64)
@@ -296,7 +296,7 @@ def _block(
 
 
 def _last_hop(
-    g: WeightedGraph, weight: str, blocked: np.ndarray, src: np.ndarray, dist: np.ndarray, pred: np.ndarray
+    g: WeightedGraph, weight: str, blocked: np.ndarray, *, src: np.ndarray, dist: np.ndarray, pred: np.ndarray
 ) -> None:
     """Reach each blocked (avoided) system through its cheapest gate, as a destination only (in place)."""
     through = dist.copy()  # routes that pass only through systems that are not blocked
@@ -343,7 +343,7 @@ def trees_compute(
     parts = []
     block = int(getattr(settings, "ROUTING_JUMPS_SOURCE_BLOCK", SOURCE_BLOCK))
     for start in range(0, len(src_all), block):
-        parts.append(_block(g, matrix, src_all[start : start + block], tgt, blocked, weight))
+        parts.append(_block(g, matrix, src_all[start : start + block], tgt, blocked=blocked, weight=weight))
     t = len(tgt)
     packed = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, t), dtype=np.int64)
     lowest = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, t), dtype=np.float64)

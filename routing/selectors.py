@@ -19,6 +19,7 @@ from routing import graph
 from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY, routing_redis
 from routing.systems import query_timeout, system_get, system_name, system_resolve, systems_static
 from universe.graph import SolarSystem
+from universe.models import ItemType, Stargate
 
 logger = logging.getLogger("routing")
 
@@ -393,8 +394,6 @@ def smartbomb_type_ids() -> frozenset[int]:
     Returns:
         The ids (empty while the SDE is not loaded).
     """
-    from universe.models import ItemType
-
     return frozenset(ItemType.objects.filter(group__name="Smart Bomb").values_list("id", flat=True))
 
 
@@ -407,8 +406,6 @@ def stargates_get(*, system_ids: Sequence[int]) -> dict[int, list[tuple[str, flo
     Returns:
         ``{system_id: [(name, x, y, z), ...]}``.
     """
-    from universe.models import Stargate
-
     gates: dict[int, list[tuple[str, float, float, float]]] = {}
     for system_id, name, x, y, z in Stargate.objects.filter(system_id__in=set(system_ids)).values_list(
         "system_id", "name", "x", "y", "z"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from routing.selectors import Route
+from universe.models import SolarSystem, SolarSystemJump
 
 WIDTH, HEIGHT, PAD = 1000.0, 760.0, 40.0
 # EVE's security colours, from 1.0 down to 0.0 and below.
@@ -45,8 +46,6 @@ def _points(route: Route) -> tuple[dict[int, tuple[float, float]], list[tuple[in
     Returns:
         (positions by id, gate pairs, names by id).
     """
-    from universe.models import SolarSystem, SolarSystemJump
-
     regions = {s.region_id for s in route.systems if s.region_id is not None}
     rows = SolarSystem.objects.filter(region_id__in=regions).values_list("id", "name", "x_2d", "y_2d", "x", "z")
     positions: dict[int, tuple[float, float]] = {}

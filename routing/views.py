@@ -12,6 +12,7 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import user_settings_get
 from evesite.admission import ExpensiveAdmissionMixin
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import SvgExpensiveRateThrottle, throttles_with
@@ -57,10 +58,6 @@ def _user_defaults(request: Request) -> tuple[str | None, list[int] | None]:
     Returns:
         (mode, avoid) or (None, None).
     """
-    try:
-        from accounts.selectors import user_settings_get
-    except ImportError:  # pragma: no cover - accounts is optional
-        return None, None
     saved = user_settings_get(user=request.user)
     if saved is None:
         return None, None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -109,14 +110,17 @@ class R2z2Client:
             except requests.RequestException as exc:
                 problem = f"{type(exc).__name__}"
             else:
-                if response.status_code == 404:
+                if response.status_code == HTTPStatus.NOT_FOUND:
                     return None
-                if response.status_code == 200:
+                if response.status_code == HTTPStatus.OK:
                     try:
                         return response.json()
                     except ValueError as exc:
                         raise ZkillboardError(f"zKillboard sent a body that is not JSON for {url}.") from exc
-                if response.status_code != 429 and response.status_code < 500:
+                if (
+                    response.status_code != HTTPStatus.TOO_MANY_REQUESTS
+                    and response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+                ):
                     raise ZkillboardError(f"zKillboard answered HTTP {response.status_code} for {url}.")
                 problem = f"HTTP {response.status_code}"
                 retry_after = response.headers.get("Retry-After", "")

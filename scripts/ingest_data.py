@@ -14,7 +14,7 @@ def main() -> None:
     """Run the management command with this script's arguments."""
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
     execute_from_command_line(["manage.py", "ingest_data", *sys.argv[1:]])
 
 

@@ -296,9 +296,9 @@ def test_sso_settings_defaults_are_pinned() -> None:
         "EVE_CLIENT_ID",
     ]
     env = {k: v for k, v in os.environ.items() if k not in names}
-    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings.production"
     code = (
-        "import evesite.settings as s; print(repr((s.EVE_SSO_URL, s.EVE_CALLBACK_URL, s.EVE_SSO_SCOPES, "
+        "import evesite.settings.production as s; print(repr((s.EVE_SSO_URL, s.EVE_CALLBACK_URL, s.EVE_SSO_SCOPES, "
         "s.EVE_SSO_ISSUERS, s.EVE_SSO_TIMEOUT_SECONDS, s.EVE_SSO_RETRIES, s.EVE_SSO_RETRY_DELAY_SECONDS, "
         "s.EVE_SSO_JWKS_CACHE_SECONDS, s.EVE_SSO_JWT_LEEWAY_SECONDS, s.EVE_TOKEN_REFRESH_MARGIN_SECONDS, "
         "s.SOCIAL_AUTH_LOGIN_REDIRECT_URL, s.EVE_CLIENT_ID, s.AUTHENTICATION_BACKENDS[0])))"

@@ -17,9 +17,9 @@ from django.core.management.base import SystemCheckError
 from django.test import Client
 from social_django.models import UserSocialAuth
 
-import evesite.settings as evesite_settings
 from accounts.models import EveCharacter, EveToken
 from accounts.tests.conftest import CLIENT_SECRET, FakeSso, login_start
+from evesite.settings import accounts as evesite_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +138,7 @@ def test_production_settings_never_generate_a_token_key() -> None:
     code = "import django; from django.conf import settings; django.setup(); print(repr(settings.TOKEN_ENCRYPTION_KEY))"
     env = {
         "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "evesite.settings",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings.production",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "production-test",
     }

@@ -16,9 +16,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import django
+from django.conf import settings
 
 import bench.loadtest
 from bench.loadtest import report, scratch, stack
@@ -41,6 +45,12 @@ from bench.loadtest.common import (
     special_address,
 )
 from evesite.testing.fakeserver import FakeHttpServer
+from evesite.testing.ports import free_port
+from evesite.testing.worker import _group_cpu_ticks, _group_stop
+
+MAX_PAUSE = 10  # seconds between a client's requests, at most
+MAX_ORDERS = 200_000  # seeded orders per region, at most
+MAX_WORKERS = 16  # gunicorn workers, at most
 
 
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -64,12 +74,12 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
         parser.error("--greedy must be 0..--clients")
     if not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--seconds must be 1..{MAX_SECONDS:g}")
-    if not 0 <= args.pause <= 10:
-        parser.error("--pause must be 0..10")
-    if not 1 <= args.orders <= 200_000:
-        parser.error("--orders must be 1..200000")
-    if not 1 <= args.workers <= 16:
-        parser.error("--workers must be 1..16")
+    if not 0 <= args.pause <= MAX_PAUSE:
+        parser.error(f"--pause must be 0..{MAX_PAUSE}")
+    if not 1 <= args.orders <= MAX_ORDERS:
+        parser.error(f"--orders must be 1..{MAX_ORDERS}")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be 1..{MAX_WORKERS}")
     try:
         args.host = str(ipaddress.ip_address(args.host))
     except ValueError:
@@ -87,8 +97,6 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 def _refusal(host: str, clients: int) -> str | None:
     """Say why the run cannot go on: a datastore off this machine, a source address that cannot be bound."""
-    from django.conf import settings
-
     urls = {"DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
     urls["NEO4J_BOLT_URL"] = settings.NEO4J_BOLT_URL
     for name, url in urls.items():
@@ -125,7 +133,12 @@ def _prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any] | 
     python = str(VENV_BIN / "python")
     started = time.monotonic()
     migrate = subprocess.run(
-        [python, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, capture_output=True, text=True
+        [python, "manage.py", "migrate", "--noinput", "-v0"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if migrate.returncode:
         print(f"migrate of the scratch database failed:\n{migrate.stdout[-2000:]}{migrate.stderr[-3000:]}")
@@ -137,7 +150,12 @@ def _prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any] | 
         "new_types": args.clients * int(args.seconds * 4 + 20),
     }
     seeded = subprocess.run(
-        [python, "-m", "bench.loadtest.scratch", json.dumps(spec)], env=env, cwd=ROOT, capture_output=True, text=True
+        [python, "-m", "bench.loadtest.seed", json.dumps(spec)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if seeded.returncode:
         print(f"seeding failed:\n{seeded.stdout[-2000:]}{seeded.stderr[-3000:]}")
@@ -171,7 +189,6 @@ def _measure(
     server: str,
 ) -> bool:
     """Run the prober and the clients, then report; True when the run passes."""
-    from evesite.testing.worker import _group_cpu_ticks
 
     def cpu_seconds() -> list[float]:
         """CPU seconds of gunicorn's and the worker's process groups."""
@@ -207,14 +224,13 @@ def _measure(
         loader.join(timeout=10)
     upstream = {"images": images.count() - before["images"], "outside": outside.count() - before["outside"]}
     time.sleep(0.5)  # the access log's last lines
-    return report.report(answers, health, plan, report.access_log(access_log), upstream, usage, server)
+    return report.report(
+        answers, health, plan, server_times=report.access_log(access_log), upstream=upstream, usage=usage, server=server
+    )
 
 
 def _run(args: argparse.Namespace, target: scratch.Target, logs: Path, cleanup: contextlib.ExitStack) -> int:
     """Build the scratch stack (its cleanup goes on ``cleanup``), load it and report; the exit status."""
-    from evesite.testing.ports import free_port
-    from evesite.testing.worker import _group_stop
-
     cleanup.callback(scratch.redis_flush, target.redis_url)
     why = scratch.database_create(target)
     if why:
@@ -255,10 +271,10 @@ def _run(args: argparse.Namespace, target: scratch.Target, logs: Path, cleanup: 
         print(f"the server did not come up: {problem} (see {logs})")
         return 2
     setup = special_address(host, SETUP_ADDRESS)
-    status, _, _ = request(host, port, setup, "POST", "/api/appraisal/", APPRAISAL_BODY)
+    status, _, _ = request(host, port, setup, "POST", "/api/appraisal/", body=APPRAISAL_BODY)
     print(
         f"appraisal: POST /api/appraisal/ answered {status} at start: "
-        + ("in the mix" if status != 404 else "not there yet (404), left out of the mix")
+        + ("in the mix" if status != HTTPStatus.NOT_FOUND else "not there yet (404), left out of the mix")
     )
     problems = stack.warm(host, port, args.workers, seed["hot_types"])
     if problems:
@@ -273,7 +289,7 @@ def _run(args: argparse.Namespace, target: scratch.Target, logs: Path, cleanup: 
         pause=float(args.pause),
         seed=args.seed,
         baseline=BASELINE_SECONDS,
-        appraisal=status != 404,
+        appraisal=status != HTTPStatus.NOT_FOUND,
         hot_types=list(seed["hot_types"]),
         new_types=list(seed["new_types"]),
         clients=args.clients,
@@ -294,10 +310,8 @@ def main(argv: Sequence[str]) -> int:
         0 on pass, 1 on fail, 2 when it could not run.
     """
     args = _arguments(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # settings need one; this serves nothing
-    import django
-
     django.setup()
     refused = _refusal(args.host, args.clients)
     if refused:

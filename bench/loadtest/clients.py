@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -76,10 +77,10 @@ def _client(index: int, plan: Plan, answers: list[Answer], lock: threading.Lock)
         status, failure, code, wait = 0, "", "", 0.0
         headers: dict[str, str] = {}
         try:
-            status, headers, content = request(plan.host, plan.port, source, method, path, body)
-            if status >= 400:
+            status, headers, content = request(plan.host, plan.port, source, method, path, body=body)
+            if status >= HTTPStatus.BAD_REQUEST:
                 code = error_code(content)
-            if status == 429:
+            if status == HTTPStatus.TOO_MANY_REQUESTS:
                 wait = _retry_after(headers)
         except (OSError, http.client.HTTPException) as exc:
             failure = type(exc).__name__
@@ -146,7 +147,7 @@ def prober(plan: Plan, out: Any) -> None:
         status, failure, code = 0, "", ""
         try:
             status, _, content = request(plan.host, plan.port, source, "GET", "/api/health/", timeout=10)
-            if status != 200:
+            if status != HTTPStatus.OK:
                 code = error_code(content)
         except (OSError, http.client.HTTPException) as exc:
             failure = type(exc).__name__

@@ -16,6 +16,7 @@ MAX_SECONDS = 120.0
 HEALTH_TARGET_MS = 200.0
 HEALTH_INTERVAL = 0.2
 BASELINE_SECONDS = 3.0  # health probes before the clients start: the machine's own noise
+IPV4 = 4  # ipaddress' version of an IPv4 address
 REQUEST_TIMEOUT = 30.0  # gunicorn's own worker timeout: a request never waits longer than this
 OK_STATUSES = frozenset({200, 202, 304, 429})
 ENDPOINTS = ("scan", "route", "route_svg", "image", "appraisal")
@@ -95,7 +96,7 @@ def client_address(host: str, index: int) -> str:
     Returns:
         ``127.0.1.<index>`` for an IPv4 server; ``::1`` (the only IPv6 loopback address) otherwise.
     """
-    return f"127.0.1.{index}" if ipaddress.ip_address(host).version == 4 else "::1"
+    return f"127.0.1.{index}" if ipaddress.ip_address(host).version == IPV4 else "::1"
 
 
 def special_address(host: str, address: str) -> str:
@@ -108,7 +109,7 @@ def special_address(host: str, address: str) -> str:
     Returns:
         ``address``, or ``::1`` for an IPv6 server.
     """
-    return address if ipaddress.ip_address(host).version == 4 else "::1"
+    return address if ipaddress.ip_address(host).version == IPV4 else "::1"
 
 
 def request(
@@ -117,6 +118,7 @@ def request(
     source: str,
     method: str,
     path: str,
+    *,
     body: bytes | None = None,
     timeout: float = REQUEST_TIMEOUT,
 ) -> tuple[int, dict[str, str], bytes]:

@@ -7,9 +7,12 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
 from bench.loadtest.common import ENDPOINTS, HEALTH_TARGET_MS, OK_STATUSES, PROBER_ADDRESS, Answer, Plan
+
+_IDLE, _IOWAIT = 3, 4  # columns of the cpu line of /proc/stat (after its name)
 
 
 @dataclass
@@ -98,7 +101,7 @@ def cpu_ticks() -> tuple[int, int]:
         (busy, total).
     """
     fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    idle = fields[_IDLE] + (fields[_IOWAIT] if len(fields) > _IOWAIT else 0)
     return sum(fields) - idle, sum(fields)
 
 
@@ -109,7 +112,7 @@ def _print_endpoints(answers: Sequence[Answer], server_times: dict[str, list[flo
         group = [a for a in answers if a.endpoint == name]
         if not group:
             continue
-        served = [a.latency for a in group if a.status != 429]
+        served = [a.latency for a in group if a.status != HTTPStatus.TOO_MANY_REQUESTS]
         print(f"{name:<10} {len(group):>6}  {_statuses(group):<34} {_latencies([a.latency for a in group])}")
         print(f"{'':<10} {'':>6}  {'not 429: ' + str(len(served)):<34} {_latencies(served)}")
         print(f"{'':<10} {'':>6}  {'in gunicorn (access log)':<34} {_latencies(server_times.get(name, []))}")
@@ -133,14 +136,14 @@ def _print_health(health: Sequence[Answer], baseline: Sequence[Answer], server_t
 
 def _good_429(answer: Answer) -> bool:
     """Tell whether an answer is a 429 with Retry-After and a JSON error."""
-    return answer.status == 429 and answer.retry_after and answer.error_code not in ("", "?")
+    return answer.status == HTTPStatus.TOO_MANY_REQUESTS and answer.retry_after and answer.error_code not in ("", "?")
 
 
 def _print_throttled(answers: Sequence[Answer], plan: Plan) -> None:
     """Print the 429s of greedy and of paced clients apart."""
     for kind, greedy, clients in (("greedy", True, plan.greedy), ("paced", False, plan.clients - plan.greedy)):
         mine = [a for a in answers if plan.is_greedy(a.client) == greedy]
-        throttled = [a for a in mine if a.status == 429]
+        throttled = [a for a in mine if a.status == HTTPStatus.TOO_MANY_REQUESTS]
         codes = ", ".join(f"{k}: {v}" for k, v in sorted(Counter(a.error_code for a in throttled).items()))
         hit = len({a.client for a in throttled if _good_429(a)})
         note = "no pause, Retry-After ignored" if greedy else f"{plan.pause:g} s apart, Retry-After waited out"
@@ -179,12 +182,12 @@ def _checks(answers: Sequence[Answer], health: Sequence[Answer], plan: Plan, out
     """Return the verdict's checks: (what, met)."""
     latencies = [a.latency for a in health]
     health_max = 1000 * max(latencies, default=0)
-    not_200 = sum(1 for a in health if a.status != 200)
+    not_200 = sum(1 for a in health if a.status != HTTPStatus.OK)
     greedy_hit = {a.client for a in answers if plan.is_greedy(a.client) and _good_429(a)}
     unexpected = [a for a in answers if a.status not in OK_STATUSES]
-    server_errors = sum(1 for a in [*answers, *health] if a.status >= 500)
+    server_errors = sum(1 for a in [*answers, *health] if a.status >= HTTPStatus.INTERNAL_SERVER_ERROR)
     broken = sum(1 for a in [*answers, *health] if a.status == 0)
-    bad_429 = sum(1 for a in answers if a.status == 429 and not _good_429(a))
+    bad_429 = sum(1 for a in answers if a.status == HTTPStatus.TOO_MANY_REQUESTS and not _good_429(a))
     return [
         (
             f"health max {health_max:.1f} ms <= {HEALTH_TARGET_MS:.0f} ms (p99 {pct(latencies, 0.99):.1f} ms)",
@@ -207,6 +210,7 @@ def report(
     answers: list[Answer],
     health_all: list[Answer],
     plan: Plan,
+    *,
     server_times: dict[str, list[float]],
     upstream: dict[str, int],
     usage: Usage,

@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
 from pathlib import Path
 
 from bench.loadtest.common import (
@@ -23,6 +24,7 @@ from bench.loadtest.common import (
 )
 from bench.loadtest.scratch import Target
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from imagecache.testing import make_png
 
 PROCFILE = ROOT / "Procfile"
 # Set by the settings' defaults for the run: the rates, miss budgets and concurrency cap `make run` has.
@@ -38,8 +40,6 @@ def fake_servers() -> tuple[FakeHttpServer, FakeHttpServer]:
     Returns:
         (images: a 64 px PNG for every type icon, outside: 503 to anything, for ESI, zKillboard, SSO, Fuzzwork).
     """
-    from imagecache.testing import make_png
-
     png = make_png(64, 64, noise_seed=14)
     images = FakeHttpServer()
     images.add("GET", r"/types/\d+/icon", FakeResponse(body=png, headers={"Content-Type": "image/png"}), regex=True)
@@ -63,7 +63,7 @@ def server_env(overrides: Sequence[str], target: Target, images: str, outside: s
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(DEFAULTED) and k != "DJANGO_DEBUG"}
     env.update(
-        DJANGO_SETTINGS_MODULE="evesite.settings",
+        DJANGO_SETTINGS_MODULE="evesite.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DATABASE_URL=target.scratch_url,
         REDIS_URL=target.redis_url,
@@ -176,7 +176,7 @@ def wait_healthy(host: str, port: int, processes: Sequence[subprocess.Popen[byte
         try:
             status, _, content = request(host, port, source, "GET", "/api/health/", timeout=10)
             body = json.loads(content) if status in (200, 503) else {}
-            if status == 200 and body.get("worker") == "ok":
+            if status == HTTPStatus.OK and body.get("worker") == "ok":
                 return None
             last = f"{status} {content[:300]!r}"
         except (OSError, http.client.HTTPException, ValueError) as exc:
@@ -211,7 +211,7 @@ def warm(host: str, port: int, workers: int, hot_types: list[int]) -> list[str]:
         """Ask once; note a failure."""
         try:
             status, _, content = request(host, port, source, "GET", path)
-            if status >= 500:
+            if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
                 problems.append(f"{path}: {status} {content[:200]!r}")
         except (OSError, http.client.HTTPException) as exc:
             problems.append(f"{path}: {type(exc).__name__}")

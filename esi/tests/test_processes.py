@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from django.conf import settings
 from django_redis import get_redis_connection
 
@@ -32,7 +33,7 @@ def _probe(server: FakeHttpServer, *args: str, sleep: str = "2", hold: str = "3"
     """
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "evesite.settings_test",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings.test",
         "ESI_BASE_URL": server.url,
         "ESI_ERROR_SLEEP_SECONDS": sleep,
         "ESI_LOCKDOWN_SECONDS": hold,
@@ -61,6 +62,7 @@ def _result(proc: subprocess.Popen[str]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_lockdown(esi_server: FakeHttpServer) -> None:
     """Process B polls ESI; process A gets one 500; B is refused from then on and sends nothing more."""
     esi_server.add("GET", "/status", FakeResponse(json={"players": 1}))
@@ -93,6 +95,7 @@ def test_two_processes_share_one_lockdown(esi_server: FakeHttpServer) -> None:
     assert esi_server.count("GET", "/status") == len(status_calls)
 
 
+@pytest.mark.slow
 def test_second_process_refused_while_first_sleeps(esi_server: FakeHttpServer) -> None:
     """While A sleeps after its error, B (trying as soon as the key appears) is refused and sends nothing."""
     esi_server.add("GET", "/status", FakeResponse(json={}))

@@ -12,7 +12,7 @@ from django.conf import settings
 
 
 def settings_defaults(*names: str) -> list[Any]:
-    """Load ``evesite.settings`` in a subprocess with a clean environment and read some settings.
+    """Load ``evesite.settings.production`` in a subprocess with a clean environment and read some settings.
 
     Only PATH, HOME and LANG are kept (and a secret key, which has no default), so every other
     variable the settings read takes its default.
@@ -28,7 +28,7 @@ def settings_defaults(*names: str) -> list[Any]:
         "print(json.dumps([getattr(settings, n) for n in sys.argv[1:]], default=str))"
     )
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "evesite.settings.production"
     env["DJANGO_SECRET_KEY"] = "defaults-test"  # noqa: S105 - the one variable without a default (DEBUG is off)
     out = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code, *names],

@@ -11,9 +11,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from django.conf import settings
 from django.db import connection
 
@@ -22,6 +24,9 @@ from evesite.testing.ports import free_port
 
 # No gossip or mingle: a worker that starts alone needs neither, and starts faster.
 QUIET = ("--loglevel=INFO", "--without-gossip", "--without-mingle")
+
+
+_IDLE_TICKS = 2  # CPU ticks (10 ms each) in 300 ms below which a worker counts as idle
 
 
 def tests_database_url() -> str:
@@ -47,7 +52,7 @@ def worker_environment(**overrides: object) -> dict[str, str]:
     env.update({name: str(value) for name, value in TEST_SETTINGS.items()})
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "evesite.settings_test",
+            "DJANGO_SETTINGS_MODULE": "evesite.settings.test",
             "DATABASE_URL": tests_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -96,7 +101,7 @@ def celery_worker(*, concurrency: int = 2, ready_timeout: float = 60.0, **env: o
     Raises:
         RuntimeError: When the worker does not answer in time (its log is in the message).
     """
-    from evesite.celery import app
+    from evesite.celery import app  # noqa: PLC0415 (loads the Django settings: only once a worker is wanted)
 
     log = Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1])
     name = f"test-{os.getpid()}-{time.monotonic_ns()}@localhost"
@@ -147,7 +152,7 @@ def _wait_idle(pgid: int, *, timeout: float = 15.0) -> None:
     while time.monotonic() < deadline:
         time.sleep(0.3)
         now = _group_cpu_ticks(pgid)
-        if now - before <= 2:  # at most 20 ms of CPU in 300 ms
+        if now - before <= _IDLE_TICKS:
             return
         before = now
 
@@ -186,8 +191,6 @@ def gunicorn_server(*, workers: int = 2, ready_timeout: float = 60.0, **env: obj
     Raises:
         RuntimeError: When the server does not answer in time (its log is in the message).
     """
-    import requests
-
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
     # The access log shows each request's time in the server (seconds), next to what the client measured.
@@ -203,7 +206,7 @@ def gunicorn_server(*, workers: int = 2, ready_timeout: float = 60.0, **env: obj
         deadline = time.monotonic() + ready_timeout
         while True:
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{base}/api/schema/", timeout=5).status_code == 200:
+                if requests.get(f"{base}/api/schema/", timeout=5).status_code == HTTPStatus.OK:
                     break
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")

@@ -199,6 +199,7 @@ def _login(base: str, sso: FakeSso) -> tuple[str, str]:
     return browser.cookies["sessionid"], browser.cookies["csrftoken"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_no_generated_request_breaks_the_contract(
     live_api: str, fake_server: FakeHttpServer, sso: FakeSso, tmp_path: Path

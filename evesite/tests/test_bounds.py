@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.db import connection, connections, transaction
+from django.db import DataError, connection, connections, transaction
 from django.test import Client
 from django.urls import path as url_path
 from django.utils import timezone
@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from contracts.models import Contract, ItemsStatus
+from evesite.exceptions import api_exception_handler
 from evesite.middleware import web_statement_timeout_disable, web_statement_timeout_enable
 from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer
@@ -227,10 +228,6 @@ def test_contract_detail_past_64_bits_is_a_400() -> None:
 @pytest.mark.django_db
 def test_out_of_range_numbers_reaching_postgresql_answer_400() -> None:
     """A huge home station id is refused at the edge; PostgreSQL's numeric_value_out_of_range would be a 400 too."""
-    from django.db import DataError, connection
-
-    from evesite.exceptions import api_exception_handler
-
     user = get_user_model().objects.create_user("range", password="pw-not-used")
     client = APIClient(raise_request_exception=False)
     client.force_login(user)

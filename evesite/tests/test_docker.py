@@ -78,7 +78,7 @@ def test_neo4j_gets_its_own_password_only() -> None:
     env = neo4j["environment"]
     assert env["NEO4J_AUTH"] == "neo4j/${NEO4J_PASSWORD:?set NEO4J_PASSWORD}"
     for key, value in env.items():
-        assert key == "NEO4J_AUTH" or key == "NEO4J_PLUGINS" or re.match(r"NEO4J_(dbms|server|db)_", key), key
+        assert key in {"NEO4J_AUTH", "NEO4J_PLUGINS"} or re.match(r"NEO4J_(dbms|server|db)_", key), key
         assert key == "NEO4J_AUTH" or not INTERPOLATION.search(str(value)), key
     # Its healthcheck takes the password from NEO4J_AUTH (the container has no NEO4J_PASSWORD).
     health = " ".join(neo4j["healthcheck"]["test"])

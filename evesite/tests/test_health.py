@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.utils import timezone
 from django_redis import get_redis_connection
 from neomodel import db
@@ -66,8 +67,6 @@ def test_health_names_neo4j_when_it_is_down() -> None:
 @pytest.mark.django_db
 def test_health_names_postgres_when_it_is_down(settings: pytest.FixtureRequest) -> None:
     """A broken database connection is reported as postgres, not raised."""
-    from django.db import connections
-
     conn = connections["default"]
     original = dict(conn.settings_dict)
     conn.close()
@@ -164,8 +163,6 @@ def test_health_with_redis_down_hides_the_texts_even_from_a_staff_session(settin
 @pytest.mark.django_db
 def test_health_with_postgres_down_hides_the_texts_even_from_a_staff_session() -> None:
     """A staff session whose user cannot be read from PostgreSQL gets the states only, not a 500."""
-    from django.db import connections
-
     client = _staff_client()
     conn = connections["default"]
     original = dict(conn.settings_dict)
@@ -229,7 +226,7 @@ def _worker_env() -> dict[str, str]:
     """The environment of a worker subprocess: the test settings and the test Redis database."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "evesite.settings_test",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings.test",
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
@@ -244,9 +241,11 @@ def _worker_answer_when_fresh() -> str:
     return str(body["worker"])
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
-def test_health_worker_ok_while_a_real_worker_runs(tmp_path: Path) -> None:
+def test_health_worker_ok_while_a_real_worker_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A real `celery worker` subprocess answers the ping; once it is stopped, health says "no reply" again."""
+    monkeypatch.setattr("evesite.health.WORKER_PING_TIMEOUT_SECONDS", 2.0)  # the real wait (tests shorten it)
     name = f"healthtest-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
     command = [

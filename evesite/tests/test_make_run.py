@@ -173,6 +173,7 @@ def _counts(url: str) -> tuple[set[int], set[int]]:
     return snaps, deals
 
 
+@pytest.mark.slow
 def test_make_run_fills_the_data_and_stops_cleanly(
     fake_server: FakeHttpServer, run_database: str, shared_dir: Path, tmp_path: Path
 ) -> None:
@@ -184,7 +185,7 @@ def test_make_run_fills_the_data_and_stops_cleanly(
     env = {
         **os.environ,
         MARKER: marker,
-        "DJANGO_SETTINGS_MODULE": "evesite.settings",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings.production",
         "DATABASE_URL": run_database,
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,

@@ -37,6 +37,7 @@ def _document(base: str) -> dict[str, object]:
     return document
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_document_is_valid_and_a_generated_client_calls_the_server(gunicorn_api: str, tmp_path: Path) -> None:
     document = _document(gunicorn_api)

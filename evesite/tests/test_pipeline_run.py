@@ -102,6 +102,7 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_honcho_runs_the_procfile_and_sigterm_stops_every_child(tmp_path: Path) -> None:
     """Honcho starts web and beat from the Procfile; SIGTERM to honcho leaves no process behind.
 
@@ -111,7 +112,7 @@ def test_honcho_runs_the_procfile_and_sigterm_stops_every_child(tmp_path: Path) 
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "evesite.settings_test",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings.test",
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
@@ -288,7 +289,7 @@ def test_ingest_data_missing_status_tells_no_dump_from_ingested(tmp_path: Path, 
 
 def test_ingest_data_missing_status_from_the_shell(tmp_path: Path) -> None:
     """The exit status `make run` reads, from a real `manage.py` process."""
-    env = {**os.environ, "EVE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "evesite.settings_test"}
+    env = {**os.environ, "EVE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "evesite.settings.test"}
     result = subprocess.run(
         [str(BASE_DIR / ".venv/bin/python"), "manage.py", "ingest_data", "--if-present", "--missing-status", "3"],
         cwd=BASE_DIR,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.test import Client
 
 from evesite.testing.defaults import settings_defaults
@@ -91,9 +93,10 @@ def test_settings_defaults_without_environment() -> None:
 
 def test_production_requires_a_secret_key() -> None:
     """With DEBUG off and no DJANGO_SECRET_KEY, settings refuse to load."""
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "evesite.settings", "DJANGO_DEBUG": "false"}
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "evesite.settings.production", "DJANGO_DEBUG": "false"}
     out = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
+        check=False,
         env=env,
         capture_output=True,
         text=True,
@@ -123,10 +126,6 @@ def test_every_operation_declares_its_error_answers() -> None:
 @pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
 def test_the_docs_pages_load_nothing_from_another_site(page: str) -> None:
     """Swagger UI and Redoc come from this site's static files (drf-spectacular-sidecar), never from a CDN."""
-    import re
-
-    from django.contrib.staticfiles import finders
-
     html = Client().get(page).content.decode()
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assets = [source for source in sources if source.endswith((".js", ".css", ".png"))]

@@ -107,6 +107,7 @@ def _hammer(base: str, path: str, count: int) -> Counter[int]:
     return statuses
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_count_is_exact_across_web_processes() -> None:
     """Four gunicorn workers and 40 concurrent requests: exactly the rate gets through, the rest is 429."""

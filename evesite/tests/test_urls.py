@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.urls import resolve, reverse
+from django.urls import get_resolver, resolve, reverse
 from rest_framework.viewsets import ViewSetMixin
 
 # (name, kwargs, path): the paths of the API before viewsets and routers; clients rely on them.
@@ -46,8 +46,6 @@ def test_every_resource_is_served_by_a_viewset(name: str, kwargs: dict[str, obje
 
 
 def test_only_the_probe_and_the_document_are_plain_views() -> None:
-    from django.urls import get_resolver
-
     def walk(resolver: object, prefix: str = "") -> list[tuple[str, object]]:
         found: list[tuple[str, object]] = []
         for pattern in resolver.url_patterns:  # type: ignore[attr-defined]

@@ -140,7 +140,7 @@ def test_budget_is_shared_with_other_processes(any_image: FakeHttpServer, settin
         "import django; django.setup(); from imagecache.budget import image_miss_budget_take; "
         "[image_miss_budget_take(client_ip='198.51.100.7') for _ in range(2)]"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "evesite.settings_test", "IMAGE_MISS_PER_IP_PER_MINUTE": "2"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "evesite.settings.test", "IMAGE_MISS_PER_IP_PER_MINUTE": "2"}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=django_settings.BASE_DIR)
     assert Client(REMOTE_ADDR="198.51.100.7").get("/api/images/character/5001").status_code == 429
     assert Client(REMOTE_ADDR="198.51.100.8").get("/api/images/character/5001").status_code == 200

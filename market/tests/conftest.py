@@ -7,7 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from accounts.tokens import eve_character_login_store
 from universe.models import Constellation, ItemCategory, ItemGroup, ItemType, Region, SolarSystem, Station
 
 # Ids far from CCP's ranges, so these rows never clash with an ingested SDE.
@@ -121,11 +124,6 @@ def pilot_login(*, settings: Any, username: str, character_id: int, access_token
     Returns:
         The user.
     """
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from accounts.tokens import eve_character_login_store
-
     settings.TOKEN_ENCRYPTION_KEY = "market-test-key-" + "x" * 32
     user = get_user_model().objects.create_user(username=username)
     eve_character_login_store(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from market.planner import EPS, Item, Plan
+from market.planner import EPS, Item, ItemPlan, Plan
 
 
 def exact_optimum(
@@ -75,6 +75,37 @@ def exact_optimum(
     return max(0.0, -float(result.fun))
 
 
+def _fills_check(part: ItemPlan, item: Item) -> None:
+    """Assert that an item's fills respect its orders, cheapest sells and highest buys first."""
+    sells = {o.order_id: o for o in item.sells}
+    buys = {o.order_id: o for o in item.buys}
+    assert sum(f.units for f in part.buy_orders) == part.units
+    assert sum(f.units for f in part.sell_orders) == part.units
+    assert len({f.order_id for f in part.buy_orders}) == len(part.buy_orders)
+    assert len({f.order_id for f in part.sell_orders}) == len(part.sell_orders)
+    bought = {f.order_id: f.units for f in part.buy_orders}
+    for fill in part.buy_orders:
+        order = sells[fill.order_id]
+        assert fill.price == order.price
+        assert 0 < fill.units <= order.volume_remain
+    for order in item.sells:  # cheapest first: a cheaper order is used up before a dearer one is touched
+        if bought.get(order.order_id, 0) < order.volume_remain:
+            assert all(sells[o].price <= order.price for o in bought if o != order.order_id)
+    sold = {f.order_id: f.units for f in part.sell_orders}
+    for fill in part.sell_orders:
+        bid = buys[fill.order_id]
+        assert fill.price == bid.price
+        assert max(bid.min_volume, 1) <= fill.units <= bid.volume_remain
+    for high in item.buys:  # highest first: no unit would earn more in another buy order
+        has = sold.get(high.order_id, 0)
+        if has >= high.volume_remain or (has == 0 and max(high.min_volume, 1) > 1):
+            continue
+        for low in item.buys:
+            q = sold.get(low.order_id, 0)
+            if low.price < high.price and q > 0 and (q - 1 >= max(low.min_volume, 1) or q == 1 == low.min_volume):
+                raise AssertionError(f"a unit sold at {low.price} would earn {high.price}")
+
+
 def plan_check(
     *,
     plan: Plan,
@@ -98,33 +129,7 @@ def plan_check(
     for part in plan.items:
         item = by_type[part.type_id]
         assert part.units > 0
-        sells = {o.order_id: o for o in item.sells}
-        buys = {o.order_id: o for o in item.buys}
-        assert sum(f.units for f in part.buy_orders) == part.units
-        assert sum(f.units for f in part.sell_orders) == part.units
-        assert len({f.order_id for f in part.buy_orders}) == len(part.buy_orders)
-        assert len({f.order_id for f in part.sell_orders}) == len(part.sell_orders)
-        bought = {f.order_id: f.units for f in part.buy_orders}
-        for fill in part.buy_orders:
-            order = sells[fill.order_id]
-            assert fill.price == order.price
-            assert 0 < fill.units <= order.volume_remain
-        for order in item.sells:  # cheapest first: a cheaper order is used up before a dearer one is touched
-            if bought.get(order.order_id, 0) < order.volume_remain:
-                assert all(sells[o].price <= order.price for o in bought if o != order.order_id)
-        sold = {f.order_id: f.units for f in part.sell_orders}
-        for fill in part.sell_orders:
-            bid = buys[fill.order_id]
-            assert fill.price == bid.price
-            assert max(bid.min_volume, 1) <= fill.units <= bid.volume_remain
-        for high in item.buys:  # highest first: no unit would earn more in another buy order
-            has = sold.get(high.order_id, 0)
-            if has >= high.volume_remain or (has == 0 and max(high.min_volume, 1) > 1):
-                continue
-            for low in item.buys:
-                q = sold.get(low.order_id, 0)
-                if low.price < high.price and q > 0 and (q - 1 >= max(low.min_volume, 1) or q == 1 == low.min_volume):
-                    raise AssertionError(f"a unit sold at {low.price} would earn {high.price}")
+        _fills_check(part, item)
         cost = sum(f.price * f.units for f in part.buy_orders)
         revenue = sum(f.price * f.units for f in part.sell_orders)
         taxes = revenue * sales_tax / 100

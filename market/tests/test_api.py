@@ -18,7 +18,11 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from accounts.models import UserSettings
 from evesite.admission import expensive_slot_acquire, expensive_slot_release
+from evesite.exceptions import InvalidInputError
+from evesite.settings import production as site
+from evesite.settings.production import CELERY_BEAT_SCHEDULE
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from market.models import MarketOrder, MarketSnapshot
 from market.selectors import (
@@ -171,8 +175,6 @@ def test_store_keeps_one_current_snapshot_and_a_redis_copy(synthetic_universe: S
 
 def test_store_rejects_what_is_not_an_order(synthetic_universe: SyntheticUniverse) -> None:
     """A malformed order is refused and the current snapshot stays."""
-    from evesite.exceptions import InvalidInputError
-
     good = market_snapshot_store(region_id=REGION_1, orders=_book(REGION_1, 3, seed=4))
     with pytest.raises(InvalidInputError):
         market_snapshot_store(region_id=REGION_1, orders=[{"order_id": 1, "price": "cheap"}])
@@ -392,8 +394,6 @@ def test_station_scan_current_uses_the_character_location(
 
 def test_user_settings_are_the_default_rates(synthetic_universe: SyntheticUniverse) -> None:
     """A logged-in user's saved sales tax and broker fee are the defaults; explicit parameters win."""
-    from accounts.models import UserSettings
-
     user = get_user_model().objects.create_user(username="trader")
     UserSettings.objects.create(user=user, sales_tax=3.37, broker_fee=1.0, avoid=[])
     market_snapshot_store(region_id=REGION_1, orders=_book(REGION_1, 50, seed=12))
@@ -518,15 +518,12 @@ def test_snapshot_task_walks_the_configured_regions(
         r.received_at for r in esi_server.matching("GET", ORDERS_PATH) if r.received_at < region_2_first
     )
     assert region_2_first - region_1_last >= 0.2 * 0.9
-    from evesite.settings import CELERY_BEAT_SCHEDULE
 
     assert CELERY_BEAT_SCHEDULE["market-snapshot-regions"]["task"] == "market.snapshot_regions"
 
 
 def test_defaults_are_pinned() -> None:
     """The documented defaults of the market settings."""
-    from evesite import settings as site
-
     assert site.MARKET_DEFAULT_SALES_TAX == 8.0
     assert site.MARKET_DEFAULT_BROKER_FEE == 3.0
     assert site.MARKET_CACHE_SECONDS == 1800

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from accounts.models import UserSettings
 from market.tests.conftest import REGION_1, STATION_A, STATION_C, SYSTEM_HIGH, SYSTEM_LOW, SYSTEM_OTHER, TYPE_PLAIN
 from market.tests.test_haul_properties import X2, X5, _order, _store, haul_graph  # noqa: F401 - a fixture
 
@@ -19,7 +20,12 @@ REGION = f"/api/market/regions/{REGION_1}/scan/"
 @pytest.fixture
 def book(haul_graph: str) -> str:  # noqa: F811 - the imported fixture
     """One profitable haul: buy at Synth High, sell at Synth Low (4 jumps secure, 3 shortest)."""
-    _store([_order(1, SYSTEM_HIGH, STATION_A, False, 10.0, 100), _order(2, SYSTEM_LOW, STATION_C, True, 20.0, 100)])
+    _store(
+        [
+            _order(1, SYSTEM_HIGH, STATION_A, buy=False, price=10.0, volume=100),
+            _order(2, SYSTEM_LOW, STATION_C, buy=True, price=20.0, volume=100),
+        ]
+    )
     return haul_graph
 
 
@@ -84,8 +90,6 @@ def test_bad_route_parameters(book: str) -> None:
 
 def test_user_defaults_and_home(book: str) -> None:
     """A logged-in user's route mode and avoid list are the defaults; origin=home is the saved home station."""
-    from accounts.models import UserSettings
-
     user = get_user_model().objects.create_user(username="hauler")
     saved = UserSettings.objects.create(user=user, sales_tax=0, broker_fee=0, avoid=[], default_route_mode="shortest")
     client = APIClient()

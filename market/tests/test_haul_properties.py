@@ -17,8 +17,16 @@ from hypothesis import strategies as st
 
 from market.haul import HaulQuery, market_haul_scan
 from market.selectors import TradeQuery
-from market.tests.conftest import REGION_1, SECURITY, SYSTEM_HIGH, SYSTEM_LOW, SYSTEM_OTHER, synthetic_universe_load
-from market.tests.reference_haul import reference_haul
+from market.tests.conftest import (
+    REGION_1,
+    SECURITY,
+    SYSTEM_HIGH,
+    SYSTEM_LOW,
+    SYSTEM_OTHER,
+    TYPE_PLAIN,
+    synthetic_universe_load,
+)
+from market.tests.reference_haul import HaulLimits, reference_haul
 from market.tests.test_math_properties import FILTERS, UNIVERSE, _region_orders, _store, order_books
 from routing.jumps import jump_state_current
 from routing.jumps_build import jump_tables_build
@@ -135,7 +143,7 @@ def _same(rows: list[Any], expected: list[dict[str, Any]], routed: bool) -> None
     region=st.booleans(),
 )
 def test_routed_scans_equal_the_reference(
-    haul_graph: str, orders: list[dict[str, Any]], routes: dict[str, Any], filters: dict, limit: int, region: bool
+    haul_graph: str, *, orders: list[dict[str, Any]], routes: dict[str, Any], filters: dict, limit: int, region: bool
 ) -> None:
     """Region and global scans with routes, origin, hold, wallet, max_jumps and each sort equal the reference."""
     _store(orders)
@@ -168,12 +176,14 @@ def test_routed_scans_equal_the_reference(
         filters=filters,
         limit=limit,
         jumps=reference_jumps(routes["route_mode"], set(routes["avoid"])),
-        origin=routes["origin"],
-        cargo_m3=routes["cargo_m3"],
-        budget_isk=routes["budget_isk"],
-        max_jumps=routes["max_jumps"],
-        max_jumps_to_start=routes["max_jumps_to_start"],
-        sort=routes["sort"],
+        limits=HaulLimits(
+            origin=routes["origin"],
+            cargo_m3=routes["cargo_m3"],
+            budget_isk=routes["budget_isk"],
+            max_jumps=routes["max_jumps"],
+            max_jumps_to_start=routes["max_jumps_to_start"],
+            sort=routes["sort"],
+        ),
     )
     _same(scan.rows, expected, routed=True)
 
@@ -196,7 +206,12 @@ def test_unrouted_caps_and_sorts_equal_the_reference(
     haul = HaulQuery(cargo_m3=cargo, budget_isk=budget, sort=sort)
     scan = market_haul_scan(query=TradeQuery(sales_tax=3.6, broker_fee=0.0, limit=limit), haul=haul)
     expected = reference_haul(
-        orders, sales_tax=3.6, universe=UNIVERSE, filters={}, limit=limit, cargo_m3=cargo, budget_isk=budget, sort=sort
+        orders,
+        sales_tax=3.6,
+        universe=UNIVERSE,
+        filters={},
+        limit=limit,
+        limits=HaulLimits(cargo_m3=cargo, budget_isk=budget, sort=sort),
     )
     _same(scan.rows, expected, routed=False)
 
@@ -205,8 +220,8 @@ def test_unrouted_caps_and_sorts_equal_the_reference(
 def test_missing_or_outdated_tables_fall_back_to_trees(haul_graph: str) -> None:
     """Without a matching table the scan computes the few trees it needs, with the same answer."""
     orders = [
-        _order(1, SYSTEM_HIGH, 69900001, False, 10.0, 100),
-        _order(2, SYSTEM_LOW, 69900003, True, 20.0, 100),
+        _order(1, SYSTEM_HIGH, 69900001, buy=False, price=10.0, volume=100),
+        _order(2, SYSTEM_LOW, 69900003, buy=True, price=20.0, volume=100),
     ]
     _store(orders)
     query = TradeQuery(sales_tax=0.0, broker_fee=0.0, limit=5)
@@ -224,10 +239,8 @@ def test_missing_or_outdated_tables_fall_back_to_trees(haul_graph: str) -> None:
     assert fallback.rows == stored.rows
 
 
-def _order(i: int, system: int, station: int, buy: bool, price: float, volume: int) -> dict[str, Any]:
+def _order(i: int, system: int, station: int, *, buy: bool, price: float, volume: int) -> dict[str, Any]:
     """One ESI order of the plain type."""
-    from market.tests.conftest import TYPE_PLAIN
-
     return {
         "order_id": 5_000_000 + i,
         "type_id": TYPE_PLAIN,
@@ -252,9 +265,9 @@ def test_each_sort_orders_before_the_cut(haul_graph: str, sort: str, first: int)
     """A→B in one system (0 jumps, profit 100) against A→C (4 jumps, profit 200): each sort picks its best."""
     _store(
         [
-            _order(1, SYSTEM_HIGH, 69900001, False, 10.0, 100),  # sell at A
-            _order(2, SYSTEM_HIGH, 69900002, True, 11.0, 100),  # buy at B: 100 ISK, 10 %
-            _order(3, SYSTEM_LOW, 69900003, True, 12.0, 100),  # buy at C: 200 ISK, 20 %, 4 jumps
+            _order(1, SYSTEM_HIGH, 69900001, buy=False, price=10.0, volume=100),  # sell at A
+            _order(2, SYSTEM_HIGH, 69900002, buy=True, price=11.0, volume=100),  # buy at B: 100 ISK, 10 %
+            _order(3, SYSTEM_LOW, 69900003, buy=True, price=12.0, volume=100),  # buy at C: 200 ISK, 20 %, 4 jumps
         ]
     )
     haul = HaulQuery(routed=True, route_mode="secure", sort=sort)

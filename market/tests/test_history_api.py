@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from jobs.models import Job
-from market.history import FetchedSeries, market_history_store
+from market.history import _SERIES, FetchedSeries, market_history_store
 from market.history_models import MarketHistoryType
 from market.history_selectors import market_history_series
 from market.history_svg import history_svg_render
@@ -26,8 +26,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def _store(type_id: int, volumes: dict[int, int]) -> None:
     """Store a fetched series of a type in REGION_1."""
-    from market.history import _SERIES
-
     days = _SERIES.validate_python(esi_days(volumes))
     expires = timezone.now() + timedelta(hours=1)
     market_history_store(

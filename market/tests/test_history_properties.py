@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,8 +59,6 @@ def _reference(latest: dict[int, dict[date, int]], window: int) -> dict[int, flo
 @given(stores=st.lists(_store, min_size=1, max_size=4), window=st.sampled_from([1, 7, 30]))
 def test_stored_daily_volume_matches_brute_force(stores: list[dict[int, dict[int, int]]], window: int) -> None:
     """Several stores (later ones replace a type's series, may move the window either way): every type matches."""
-    from django.conf import settings as django_settings
-
     MarketHistory.objects.filter(region_id=REGION).delete()
     MarketHistoryType.objects.filter(region_id=REGION).delete()
     old_window, old_keep = django_settings.MARKET_HISTORY_DAYS, django_settings.MARKET_HISTORY_KEEP_DAYS

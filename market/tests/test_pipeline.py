@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from esi import walks
 from esi.limits import LOCKDOWN_KEY, redis_connection
 from evesite.testing.defaults import settings_defaults
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
@@ -24,7 +25,7 @@ from market.models import MarketSnapshot
 from market.refresh import market_region_refresh_enqueue, market_regions_refresh_run, market_regions_refresh_start
 from market.services import market_snapshot_store
 from market.tasks import market_refresh_region_task, market_snapshot_regions_task
-from market.tests.conftest import REGION_1, REGION_2, STATION_A, SyntheticUniverse, pilot_login
+from market.tests.conftest import REGION_1, REGION_2, STATION_A, SyntheticUniverse, pilot_login, synthetic_universe_load
 from market.tests.test_api import ORDERS_PATH, _book, _serve_pages
 
 pytestmark = pytest.mark.django_db
@@ -237,9 +238,6 @@ def test_a_job_waiting_for_the_walk_slot_stays_alive(
     esi_server: FakeHttpServer, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A refresh job queued behind another walk keeps its region (scans get the same job), then walks."""
-    from esi import walks
-    from market.tests.conftest import synthetic_universe_load
-
     synthetic_universe_load()
     settings.JOBS_STALE_SECONDS = 0.5
     monkeypatch.setattr(walks, "WAIT_REPORT_SECONDS", 0.1)

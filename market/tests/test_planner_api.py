@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from market.planner import BuyOrder, Item, SellOrder
-from market.planner_selectors import haul_books_read
+from market.planner_selectors import haul_books_read, haul_snapshots_get
 from market.services import market_snapshot_store
 from market.testing import esi_order
 from market.tests.planner_reference import exact_optimum
@@ -108,7 +108,6 @@ def test_plan_from_jita_to_amarr_is_optimal_feasible_and_routed() -> None:
 def test_the_books_read_are_the_stored_ones() -> None:
     """The selector reads the origin's sell orders and the destination's buy orders of the types on both sides."""
     jita, amarr = _books()
-    from market.planner_selectors import haul_snapshots_get
 
     snapshots, missing = haul_snapshots_get(region_ids=[jita.region_id, amarr.region_id])
     assert missing == []

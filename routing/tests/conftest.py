@@ -8,6 +8,17 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from esi.testing import esi_settings_for_tests
 from evesite.graph import graph_query
 from universe.graph import GATE_TYPE, Gate, SolarSystem, db_name, system_model
+from universe.models import (
+    Constellation,
+    ItemCategory,
+    ItemGroup,
+    ItemType,
+    Region,
+    Stargate,
+)
+from universe.models import (
+    SolarSystem as SolarSystemRow,
+)
 
 # (id, name, security). Region "Tiny" (1) except the isolated one.
 TINY_SYSTEMS = [
@@ -101,20 +112,10 @@ def tiny_sde(db: None, tiny_graph: str) -> dict[str, int]:
     Returns:
         Ids of what was created.
     """
-    from universe.models import (
-        Constellation,
-        ItemCategory,
-        ItemGroup,
-        ItemType,
-        Region,
-        SolarSystem,
-        Stargate,
-    )
-
     region = Region.objects.create(id=1, name="Tiny", x=0, y=0, z=0)
     constellation = Constellation.objects.create(id=1, region=region, name="Tiny One", x=0, y=0, z=0)
     for index, (system_id, name, security) in enumerate(TINY_SYSTEMS):
-        SolarSystem.objects.create(
+        SolarSystemRow.objects.create(
             id=system_id,
             name=name,
             region=region,

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import io
 import re
+import time
+from typing import get_args
 from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from evesite import settings as site_settings
+from accounts.models import UserSettings
+from evesite.settings import production as site_settings
 from routing.cache import KILLS_KEY
-from routing.selectors import KillEntry
+from routing.graph import MODES
+from routing.schemas import RiskLevel, RouteMode
+from routing.selectors import RISK_LEVELS, KillEntry
 from routing.services import risk_graph_sync
 
 pytestmark = pytest.mark.usefixtures("tiny_sde")
@@ -26,10 +32,6 @@ def _get(path: str, client: APIClient | None = None, **params: str):
 
 def _camp(system_id: int, kills: int = 5) -> None:
     """Put a fresh gate camp of ``kills`` kills in a system and write the risk to the graph."""
-    import time
-
-    from django_redis import get_redis_connection
-
     now = time.time()
     entries = {KillEntry(70000 + n, system_id, now - 60, False, None).member(): now - 60 for n in range(kills)}
     get_redis_connection("default").zadd(KILLS_KEY, entries)
@@ -115,8 +117,6 @@ def test_risk_list_filters_by_level() -> None:
 @pytest.mark.django_db
 def test_logged_in_users_defaults_apply() -> None:
     """A user's default mode and avoid list are used when the query gives none; the query wins otherwise."""
-    from accounts.models import UserSettings
-
     user = get_user_model().objects.create_user("pilot")
     UserSettings.objects.create(user=user, sales_tax=8, broker_fee=3, default_route_mode="secure", avoid=[7])
     client = APIClient()
@@ -208,12 +208,6 @@ def test_svg_pictures_use_the_expensive_rate(settings) -> None:
 
 def test_schema_choices_follow_the_engine() -> None:
     """The documented modes and risk levels are the ones the graph and the risk model use, in order."""
-    from typing import get_args
-
-    from routing.graph import MODES
-    from routing.schemas import RiskLevel, RouteMode
-    from routing.selectors import RISK_LEVELS
-
     assert get_args(RouteMode) == MODES
     assert get_args(RiskLevel) == RISK_LEVELS
 

@@ -11,6 +11,7 @@ least-weight route (ties).
 from __future__ import annotations
 
 import heapq
+import random
 from typing import Any
 
 import pytest
@@ -111,7 +112,6 @@ def test_the_stored_secure_table_equals_the_references(real: dict[str, Any], sde
     assert list(table.systems) == real["stations"]
     assert table.graph_key == real["g"].graph_key
     index = dict(JumpTarget.objects.filter(table=table).values_list("system_id", "idx"))
-    import random
 
     rng = random.Random(5)
     for source in rng.sample(real["stations"], 4):
@@ -123,10 +123,10 @@ def test_the_stored_secure_table_equals_the_references(real: dict[str, Any], sde
     assert [r.built for r in again] == [False]  # idempotent: nothing changed
 
 
-def _weights_reference(
+def _least_weights(
     adjacency: dict[int, list[int]], weight: dict[int, float], origin: int, destination: int, blocked: set[int]
-) -> tuple[float, set[int]] | None:
-    """Least weight and every jump count of a least-weight route (weights per entered system)."""
+) -> dict[int, float]:
+    """Least weight from the origin to every reachable system (Dijkstra; blocked systems only as destination)."""
     best: dict[int, float] = {origin: 0.0}
     heap = [(0.0, origin)]
     while heap:
@@ -142,6 +142,14 @@ def _weights_reference(
             if nd < best.get(nxt, float("inf")) - 1e-9:
                 best[nxt] = nd
                 heapq.heappush(heap, (nd, nxt))
+    return best
+
+
+def _weights_reference(
+    adjacency: dict[int, list[int]], weight: dict[int, float], origin: int, destination: int, blocked: set[int]
+) -> tuple[float, set[int]] | None:
+    """Least weight and every jump count of a least-weight route (weights per entered system)."""
+    best = _least_weights(adjacency, weight, origin, destination, blocked)
     if destination not in best:
         return None
     target = best[destination]

@@ -6,17 +6,25 @@ they share nothing with the Cypher under test but the data.
 
 from __future__ import annotations
 
+import copy
+import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 
 import pytest
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
+from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY
 from routing.security import security_is_high
-from routing.services import route_find
+from routing.selectors import risk_list
+from routing.services import risk_graph_sync, route_find, zkill_feed_poll
 from routing.tests.reference import bfs_jumps, lexicographic_cost, path_is_walk
-from universe.models import SolarSystem, SolarSystemJump
+from universe.models import ItemType, SolarSystem, SolarSystemJump, Stargate
 
 JITA, AMARR = 30000142, 30002187
 PAIRS = 60
@@ -164,10 +172,6 @@ def test_wormhole_space_has_no_route(universe: Universe) -> None:
 def clean_risk(settings) -> Iterator[None]:
     """Clear the risk written to the real graph after the test (Redis is flushed before each test anyway)."""
     yield
-    from django_redis import get_redis_connection
-
-    from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY
-    from routing.services import risk_graph_sync
 
     get_redis_connection("default").delete(KILLS_KEY, SYSTEM_KILLS_KEY)
     risk_graph_sync()
@@ -182,14 +186,6 @@ def test_gate_camp_on_the_shortest_path_is_routed_around(
     Five kills (one by a real Smart Bomb) at a real stargate of the route's sixth system make it critical
     with the gate named; the route then goes around it, as long as the BFS without that system.
     """
-    import copy
-    import json
-    from datetime import UTC, datetime, timedelta
-
-    from routing.selectors import risk_list
-    from routing.services import zkill_feed_poll
-    from universe.models import ItemType, Stargate
-
     settings.ZKILLBOARD_R2Z2_URL = fake_server.url
     settings.ZKILLBOARD_REQUEST_DELAY_SECONDS = 0.0
     plain = route_find(origin="Jita", destination="Amarr")
@@ -229,10 +225,6 @@ def test_gate_camp_on_the_shortest_path_is_routed_around(
 
 def test_route_api_and_svg_on_the_real_universe(universe: Universe) -> None:
     """The API answers Jita -> Amarr secure with 45 jumps, and draws it on the real regions' 2D map."""
-    from xml.etree import ElementTree
-
-    from rest_framework.test import APIClient
-
     body = APIClient().get("/api/routes/", {"origin": "Jita", "destination": "Amarr", "mode": "secure"}).json()
     assert body["jumps"] == 45 == len(body["systems"]) - 1
     assert body["origin"]["security_display"] == 0.9

@@ -37,7 +37,7 @@ def _env(data_dir: Path) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": url,
         "EVE_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "evesite.settings",
+        "DJANGO_SETTINGS_MODULE": "evesite.settings.production",
     }
 
 

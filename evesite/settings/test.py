@@ -29,7 +29,12 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from evesite.settings import *  # noqa: E402,F403
+# Under pytest-xdist each worker gets its own Redis database and Neo4j (see evesite/testing/parallel.py).
+from evesite.testing.parallel import worker_environment_apply  # noqa: E402
+
+worker_environment_apply()
+
+from evesite.settings.production import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]

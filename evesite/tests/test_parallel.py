@@ -1,0 +1,67 @@
+"""Each pytest-xdist worker gets its own Redis database and Neo4j port (evesite/testing/parallel.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from evesite.testing.parallel import (
+    APPLIED_VARIABLE,
+    WORKER_VARIABLE,
+    neo4j_url_for,
+    redis_url_for,
+    worker_environment_apply,
+    worker_index,
+)
+
+BASE = {
+    "REDIS_URL": "redis://127.0.0.1:6379/14",
+    "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7688",
+}
+
+
+def test_worker_names() -> None:
+    assert [worker_index(name) for name in ("gw0", "gw1", "gw12")] == [0, 1, 12]
+    with pytest.raises(ValueError, match="xdist worker name"):
+        worker_index("master")
+
+
+def test_urls_move_by_the_worker_number() -> None:
+    assert redis_url_for("redis://127.0.0.1:6379/14", 1) == "redis://127.0.0.1:6379/15"
+    assert redis_url_for("redis://127.0.0.1:6379", 2) == "redis://127.0.0.1:6379/2"
+    assert redis_url_for("redis://:secret@127.0.0.1:6379/3", 0) == "redis://:secret@127.0.0.1:6379/3"
+    assert neo4j_url_for("bolt://neo4j:password@127.0.0.1:7688", 1) == "bolt://neo4j:password@127.0.0.1:7689"
+    assert neo4j_url_for("bolt://127.0.0.1", 3) == "bolt://127.0.0.1:7690"
+    with pytest.raises(ValueError, match="Redis database 16"):
+        redis_url_for("redis://127.0.0.1:6379/14", 2)
+
+
+def test_a_worker_environment_is_shifted_once() -> None:
+    """Worker 1 moves every Redis URL given and the Neo4j port; its subprocesses (marked) are not moved again."""
+    env = {**BASE, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14", WORKER_VARIABLE: "gw1"}
+    worker_environment_apply(env)
+    assert env == {
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+        "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7689",
+        WORKER_VARIABLE: "gw1",
+        APPLIED_VARIABLE: "gw1",
+    }
+    child = dict(env)
+    worker_environment_apply(child)
+    assert child == env
+
+
+def test_outside_xdist_nothing_changes() -> None:
+    env = dict(BASE)
+    worker_environment_apply(env)
+    assert env == BASE
+
+
+def test_this_process_uses_its_workers_stores() -> None:
+    """The settings of this test process name the URLs the environment holds (shifted under xdist)."""
+    assert os.environ["REDIS_URL"] == settings.REDIS_URL
+    assert os.environ["NEO4J_BOLT_URL"] == settings.NEO4J_BOLT_URL
+    assert os.environ.get(APPLIED_VARIABLE) == os.environ.get(WORKER_VARIABLE)
