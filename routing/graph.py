@@ -24,8 +24,8 @@ from typing import Any
 from django.conf import settings
 
 from evesite.exceptions import InvalidInputError
-from routing.security import HIGH_SEC_MIN
 from universe.graph import GATE_TYPE, Gate, SolarSystem, db_name, owned_properties, system_model
+from universe.security import HIGH_SEC_MIN
 
 MODES: tuple[str, ...] = ("shortest", "secure", "insecure")
 # The gate property Dijkstra uses per (mode, avoid_risk).

@@ -33,8 +33,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from evesite.graph import graph_query
 from routing import graph
-from routing.security import HIGH_SEC_MIN
 from universe.graph import GATE_TYPE, SolarSystem, db_name
+from universe.security import HIGH_SEC_MIN
 
 # Risk levels as small integers (0 = none): the order of routing.summary's risk_max.
 RISK_NAMES: tuple[str | None, ...] = (None, "elevated", "high", "critical")

@@ -20,8 +20,8 @@ from django.conf import settings
 from evesite.exceptions import NotFoundError
 from evesite.graph import graph_query, graph_reads_bounded
 from routing import graph
-from routing.security import security_display
 from universe.graph import SolarSystem
+from universe.security import security_display
 
 # How long the in-process name index is trusted.
 NAMES_TTL_SECONDS = 300.0

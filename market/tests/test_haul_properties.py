@@ -31,10 +31,10 @@ from market.tests.test_math_properties import FILTERS, UNIVERSE, _region_orders,
 from routing.jumps import jump_state_current
 from routing.jumps_build import jump_tables_build
 from routing.models import JumpTable
-from routing.security import security_is_high
 from routing.services import route_weights_refresh
 from routing.tests.conftest import graph_create
 from routing.tests.reference import bfs_jumps, lexicographic_cost
+from universe.security import security_is_high
 
 X1, X2, X3, X4, X5, ISLAND = 39910001, 39910002, 39910003, 39910004, 39910005, 39910009
 HAUL_SYSTEMS = [

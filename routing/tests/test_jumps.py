@@ -25,11 +25,11 @@ from routing.jumps import jump_state_current, jump_tables_stale
 from routing.jumps_build import jump_tables_build
 from routing.jumps_graph import UNREACHABLE, trees_compute, weighted_graph_read
 from routing.models import JumpSource, JumpTable, JumpTarget
-from routing.security import HIGH_SEC_MIN, security_is_high
 from routing.services import route_find, route_weights_refresh
 from routing.tests.conftest import graph_create
 from routing.tests.reference import bfs_jumps, lexicographic_cost
 from universe.models import SolarSystem, SolarSystemJump, Station
+from universe.security import HIGH_SEC_MIN, security_is_high
 
 JITA, AMARR = 30000142, 30002187
 

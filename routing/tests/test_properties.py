@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evesite.graph import graph_query
-from routing.security import security_display, security_is_high
 from routing.services import route_find, route_weights_refresh
 from routing.tests.conftest import graph_create
 from routing.tests.reference import bfs_jumps, lexicographic_cost, path_is_walk
+from universe.security import security_display, security_is_high
 
 securities = st.floats(min_value=-1.0, max_value=1.0, allow_nan=False)
 

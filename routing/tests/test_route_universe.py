@@ -20,11 +20,11 @@ from rest_framework.test import APIClient
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY
-from routing.security import security_is_high
 from routing.selectors import risk_list
 from routing.services import risk_graph_sync, route_find, zkill_feed_poll
 from routing.tests.reference import bfs_jumps, lexicographic_cost, path_is_walk
 from universe.models import ItemType, SolarSystem, SolarSystemJump, Stargate
+from universe.security import security_is_high
 
 JITA, AMARR = 30000142, 30002187
 PAIRS = 60
