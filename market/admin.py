@@ -1,4 +1,4 @@
-"""Admin pages of market: the stored snapshots and their orders, read-only (ESI owns them; refreshes replace them)."""
+"""Admin pages of market: snapshots, orders and history, read-only (ESI owns them; refreshes replace them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from evesite.admin import ReadOnlyAdmin
-from market.models import MarketOrder, MarketSnapshot
+from market.models import MarketHistory, MarketHistoryType, MarketOrder, MarketSnapshot
 from universe.models import Region
 
 
@@ -95,5 +95,27 @@ class MarketOrderAdmin(ReadOnlyAdmin):
     list_display = ("order_id", "type_id", "location_id", "region_id", "is_buy_order", "price", "volume_remain")
     list_filter = (RegionFilter, StationFilter, TypeFilter, "is_buy_order")
     ordering = ("type_id", "is_buy_order", "price")
+    show_full_result_count = False
+    list_per_page = 100
+
+
+@admin.register(MarketHistory)
+class MarketHistoryAdmin(ReadOnlyAdmin):
+    """ESI's daily statistics per region, type and day."""
+
+    list_display = ("region_id", "type_id", "date", "average", "highest", "lowest", "order_count", "volume")
+    list_filter = (RegionFilter, TypeFilter)
+    ordering = ("region_id", "type_id", "-date")
+    show_full_result_count = False
+    list_per_page = 100
+
+
+@admin.register(MarketHistoryType)
+class MarketHistoryTypeAdmin(ReadOnlyAdmin):
+    """Per region and type: when its history was fetched, until when it is fresh, its daily volume."""
+
+    list_display = ("region_id", "type_id", "fetched_at", "expires_at", "days", "avg_daily_volume")
+    list_filter = (RegionFilter, TypeFilter)
+    ordering = ("region_id", "type_id")
     show_full_result_count = False
     list_per_page = 100

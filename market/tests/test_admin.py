@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from market.models import MarketOrder, MarketSnapshot
+from market.models import MarketHistory, MarketOrder, MarketSnapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +75,22 @@ def test_pages_are_read_only(staff: Client, orders: None) -> None:
     snapshots = staff.get("/admin/market/marketsnapshot/").content.decode()
     assert str(FORGE) in snapshots
     assert str(DOMAIN) in snapshots
+
+
+def test_history_pages_filter_by_region_and_type(staff: Client) -> None:
+    for region, volume in ((FORGE, 111), (DOMAIN, 222)):
+        for type_id in (34, 35):
+            MarketHistory.objects.create(
+                region_id=region,
+                type_id=type_id,
+                date=NOW.date(),
+                average=5.0,
+                highest=6.0,
+                lowest=4.0,
+                order_count=3,
+                volume=volume + type_id,
+            )
+    page = staff.get("/admin/market/markethistory/", {"region_id": str(DOMAIN), "type_id": "35"}).content.decode()
+    volumes = set(re.findall(r'<td class="field-volume">(\d+)</td>', page))
+    assert volumes == {"257"}
+    assert staff.get("/admin/market/markethistorytype/").status_code == 200
