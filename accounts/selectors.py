@@ -57,6 +57,21 @@ def user_settings_get(*, user: Any) -> UserSettings | None:
     return UserSettings.objects.filter(user=user).first()
 
 
+def user_route_defaults_get(*, user: Any) -> tuple[str | None, list[int]]:
+    """Return the route mode and avoid list a user saved, for requests that give none.
+
+    Args:
+        user: The user (anonymous allowed).
+
+    Returns:
+        (mode, avoided system ids): (None, []) for anonymous users and users who saved no settings.
+    """
+    saved = user_settings_get(user=user)
+    if saved is None:
+        return None, []
+    return str(saved.default_route_mode) or None, [int(a) for a in saved.avoid or []]
+
+
 def user_settings_effective(*, user: Any) -> UserSettings:
     """Return a user's settings, or an unsaved instance holding the site defaults.
 

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
-from accounts.selectors import user_settings_get
+from accounts.selectors import user_route_defaults_get
 from evesite.exceptions import NotFoundError
 from evesite.schemas import INT64_MAX
 from market.models import MarketSnapshot
@@ -92,10 +92,8 @@ def haul_route_defaults(*, user: Any) -> tuple[str, list[int]]:
     Returns:
         (mode, avoided system ids).
     """
-    saved = user_settings_get(user=user)
-    if saved is None:
-        return DEFAULT_ROUTE_MODE, []
-    return str(saved.default_route_mode or DEFAULT_ROUTE_MODE), [int(a) for a in saved.avoid or []]
+    mode, avoid = user_route_defaults_get(user=user)
+    return mode or DEFAULT_ROUTE_MODE, avoid
 
 
 def haul_snapshots_get(*, region_ids: Iterable[int]) -> tuple[list[MarketSnapshot], list[int]]:

@@ -12,7 +12,7 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import user_settings_get
+from accounts.selectors import user_route_defaults_get
 from evesite.admission import ExpensiveAdmissionMixin
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import SvgExpensiveRateThrottle, throttles_with
@@ -49,21 +49,6 @@ class SvgRenderer(BaseRenderer):
         return json.dumps(data).encode()
 
 
-def _user_defaults(request: Request) -> tuple[str | None, list[int] | None]:
-    """Return the logged-in user's default route mode and avoid list, if any.
-
-    Args:
-        request: The request.
-
-    Returns:
-        (mode, avoid) or (None, None).
-    """
-    saved = user_settings_get(user=request.user)
-    if saved is None:
-        return None, None
-    return str(saved.default_route_mode), [int(a) for a in saved.avoid or []]
-
-
 class RouteViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
     """``GET /api/routes/``: a route computed in Neo4j (``format=svg`` draws it on the region map)."""
 
@@ -82,11 +67,11 @@ class RouteViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
     def retrieve(self, request: Request) -> Response:
         """Find a route (its picture when ``format=svg``)."""
         query = schema_parse(schema=RouteQuery, data=request.query_params)
-        default_mode, default_avoid = _user_defaults(request)
+        default_mode, default_avoid = user_route_defaults_get(user=request.user)
         if query.avoid is not None:
             avoid: list[int | str] = [a.strip() for a in query.avoid.split(",") if a.strip()]
         else:
-            avoid = list(default_avoid or [])
+            avoid = list(default_avoid)
         route = services.route_find(
             origin=query.origin,
             destination=query.destination,
