@@ -54,10 +54,18 @@ PACKAGED_SHARE = 0.1  # types with a packaged volume
 # Region ids outside CCP's ranges; they only ever exist inside the bench schema anyway.
 REGIONS = [91000001, 91000002, 91000003, 91000004, 91000005]
 STATION_BASE, SYSTEM_BASE, TYPE_BASE = 69800000, 39800000, 980000000
+# Daily volumes for nine types in ten, the same in both engines (integer arithmetic).
+HISTORY_SQL = """
+INSERT INTO market_markethistorytype (region_id, type_id, fetched_at, expires_at, days, avg_daily_volume)
+SELECT region_id, type_id, TIMESTAMP '2026-11-28 12:00:00', TIMESTAMP '2026-11-29 11:05:00', 30,
+       ((CAST(type_id AS BIGINT) * 7919 + region_id) % 5000) / 10.0
+FROM market_markettypesummary WHERE type_id % 10 <> 0
+"""
 TABLES = [
     "market_marketsnapshot",
     "market_marketorder",
     "market_markettypesummary",
+    "market_markethistorytype",
     "universe_itemtype",
     "universe_solarsystem",
     "universe_station",
@@ -214,6 +222,8 @@ def summarise_postgres() -> float:
         for i, region in enumerate(REGIONS):
             cursor.execute(SUMMARY_SQL, {"snapshot_id": i + 1, "region_id": region})
         cursor.execute(f"ANALYZE {SCHEMA}.market_markettypesummary")
+        cursor.execute(HISTORY_SQL)
+        cursor.execute(f"ANALYZE {SCHEMA}.market_markethistorytype")
         cursor.execute("RESET jit")
         cursor.execute("SET search_path TO public")
     return time.perf_counter() - start
@@ -259,8 +269,13 @@ def load_duckdb(data: dict[str, Any]) -> tuple[duckdb.DuckDBPyConnection, float]
         "CREATE TABLE market_markettypesummary "
         "(snapshot_id BIGINT, region_id BIGINT, type_id BIGINT, max_bid DOUBLE, min_ask DOUBLE)"
     )
+    con.execute(
+        "CREATE TABLE market_markethistorytype (region_id BIGINT, type_id BIGINT, fetched_at TIMESTAMP, "
+        "expires_at TIMESTAMP, days INTEGER, avg_daily_volume DOUBLE)"
+    )
     for i, region in enumerate(REGIONS):
         con.execute(sql.duckdb_sql(SUMMARY_SQL), {"snapshot_id": i + 1, "region_id": region})
+    con.execute(HISTORY_SQL)
     return con, time.perf_counter() - start
 
 

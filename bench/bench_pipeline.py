@@ -24,10 +24,8 @@ round trip and the storing of the last region); p99 of the other requests under 
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -35,7 +33,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from email.utils import formatdate
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -50,12 +47,11 @@ import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from evesite.testing.fakeserver import FakeHttpServer, FakeResponse  # noqa: E402
+from bench.pipeline_support import fake_esi_start  # noqa: E402
 from evesite.testing.ports import free_port  # noqa: E402 - after the path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 
-BUY_SHARE = 0.5  # buy orders among the fake ESI's orders
 PAGES = int(os.environ.get("BENCH_PIPELINE_PAGES", "100"))
 PER_PAGE = int(os.environ.get("BENCH_PIPELINE_ORDERS_PER_PAGE", "1000"))
 PAGE_DELAY = float(os.environ.get("BENCH_PIPELINE_PAGE_DELAY", "0.05"))
@@ -76,43 +72,6 @@ def _pct(values: list[float], q: float) -> float:
     """Return the q-quantile (0..1) in milliseconds."""
     ordered = sorted(values)
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _pages(region_id: int) -> list[bytes]:
-    """Encode a region's order pages once (what ESI would send).
-
-    Args:
-        region_id: The region.
-
-    Returns:
-        The page bodies.
-    """
-    rng = random.Random(region_id)
-    station = region_id + 50_000_000
-    system = region_id + 20_000_000
-    bodies = []
-    for page in range(PAGES):
-        orders = []
-        for i in range(PER_PAGE):
-            is_buy = rng.random() < BUY_SHARE
-            orders.append(
-                {
-                    "duration": 90,
-                    "is_buy_order": is_buy,
-                    "issued": "2026-11-28T10:00:00Z",
-                    "location_id": station,
-                    "min_volume": 1,
-                    "order_id": region_id * 1_000_000 + page * PER_PAGE + i,
-                    "price": round(rng.uniform(50, 100) if is_buy else rng.uniform(100, 150), 2),
-                    "range": "region",
-                    "system_id": system,
-                    "type_id": rng.randint(1, 5000),
-                    "volume_remain": rng.randint(1, 500),
-                    "volume_total": 500,
-                }
-            )
-        bodies.append(json.dumps(orders).encode())
-    return bodies
 
 
 def _other_requests(base: str, job_ids: list[str], stop: Any, out: Any) -> None:
@@ -174,27 +133,6 @@ def _scratch_database(name: str, *, create: bool) -> None:
 
 class _BenchFailedError(Exception):
     """The benchmark could not measure (a job failed, or the snapshots were not stored in time)."""
-
-
-def _fake_esi() -> FakeHttpServer:
-    """Start the fake ESI serving every region's pages."""
-    encoded = {region: _pages(region) for region in REGIONS}
-    headers = {
-        "X-Pages": str(PAGES),
-        "Last-Modified": "Sat, 28 Nov 2026 22:55:00 GMT",
-        "Expires": formatdate(time.time() + 3600, usegmt=True),
-        "Content-Type": "application/json",
-    }
-
-    def answer(request: Any) -> FakeResponse:
-        """Serve one page."""
-        region = int(request.path.split("/")[2])
-        page = int(request.query.get("page", ["1"])[0])
-        return FakeResponse(body=encoded[region][page - 1], headers=headers)
-
-    fake = FakeHttpServer().start()
-    fake.add("GET", r"/markets/\d+/orders", answer, regex=True, repeat_last=True)
-    return fake
 
 
 def _stack_start(env: dict[str, str], processes: list[subprocess.Popen[bytes]]) -> str:
@@ -364,7 +302,7 @@ def main() -> int:
         f"pages {PAGES} x {len(REGIONS)} regions, {PER_PAGE} orders a page; delays: page {PAGE_DELAY} s, "
         f"region {REGION_DELAY} s; scratch database {scratch}, Redis db {REDIS_DB}"
     )
-    fake = _fake_esi()
+    fake = fake_esi_start(regions=REGIONS, pages=PAGES, per_page=PER_PAGE)
     _scratch_database(scratch, create=True)
     processes: list[subprocess.Popen[bytes]] = []
     env = {

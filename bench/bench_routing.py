@@ -26,10 +26,7 @@ Environment: ``BENCH_ROUTING_REQUESTS`` (400 per phase), ``BENCH_ROUTING_CLIENTS
 
 from __future__ import annotations
 
-import heapq
 import http.client
-import json
-import multiprocessing
 import os
 import random
 import secrets
@@ -37,10 +34,7 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections import deque
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -54,6 +48,15 @@ from django.apps import apps  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bench.loadtest.stack import procfile_command  # noqa: E402
+from bench.routing_support import (  # noqa: E402
+    Answer,
+    bfs,
+    cpu_seconds,
+    dijkstra,
+    listener_pid,
+    load_run,
+    pct,
+)
 from evesite.graph import graph_query  # noqa: E402
 from evesite.testing.ports import free_port  # noqa: E402 - after the path
 from routing import graph  # noqa: E402
@@ -76,7 +79,6 @@ LIFTED = {
     "API_EXPENSIVE_CONCURRENCY": "0",
 }
 
-Answer = tuple[int, float]  # (jumps, total_weight) of a 200
 Gates = dict[int, list[tuple[int, float]]]  # each system's gates out: (to, weight)
 
 SDE_MIN_SYSTEMS = 5000  # fewer: the SDE is not loaded
@@ -84,201 +86,6 @@ KNOWN_SPACE_BELOW = 31_000_000  # system ids of known space (wormhole and other 
 BY_NAME_SHARE = 0.5  # origins given by name
 AVOID_SHARE = 0.1  # queries with an avoid list
 WEIGHT_TOLERANCE = 1e-6  # largest total_weight difference against the reference
-
-
-def _load(port: int, paths: list[str], clients: int, out: Any) -> None:
-    """Send the requests with ``clients`` keep-alive connections (runs in its own process) and report.
-
-    Args:
-        port: The server's loopback port.
-        paths: Request paths with their query strings.
-        clients: Concurrent clients.
-        out: A queue receiving (latencies in seconds, wall seconds, failures, answers by request index).
-    """
-    pending = deque(enumerate(paths))
-    lock = threading.Lock()
-    latencies: list[float] = []
-    failures: list[str] = []
-    answers: dict[int, Answer | None] = {}
-
-    def client() -> None:
-        """One client: take the next request until none are left."""
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while True:
-            with lock:
-                if not pending:
-                    break
-                index, path = pending.popleft()
-            start = time.perf_counter()
-            connection.request("GET", path, headers={"Accept": "application/json"})
-            response = connection.getresponse()
-            body = response.read()
-            elapsed = time.perf_counter() - start
-            with lock:
-                latencies.append(elapsed)
-                if response.status == HTTPStatus.OK:
-                    data = json.loads(body)
-                    answers[index] = (int(data["jumps"]), float(data["total_weight"]))
-                elif response.status == HTTPStatus.NOT_FOUND:
-                    answers[index] = None
-                else:
-                    failures.append(f"{response.status} {path} {body[:200]!r}")
-        connection.close()
-
-    wall = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    out.put((latencies, time.perf_counter() - wall, failures, answers))
-
-
-def _run_load(port: int, paths: list[str], clients: int) -> tuple[list[float], float, list[str], dict]:
-    """Run :func:`_load` in a separate process.
-
-    Args:
-        port: Server port.
-        paths: The requests.
-        clients: Concurrent clients.
-
-    Returns:
-        What the load process reported.
-    """
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=_load, args=(port, paths, clients, queue))
-    process.start()
-    result = queue.get(timeout=1800)
-    process.join()
-    return result
-
-
-def _pct(values: list[float], q: float) -> float:
-    """Return a percentile in milliseconds.
-
-    Args:
-        values: Seconds.
-        q: Percentile, 0..100.
-
-    Returns:
-        Milliseconds.
-    """
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
-
-
-def _cpu_seconds(pids: set[int] | None = None, group: int | None = None) -> float:
-    """Return the CPU seconds (user + system) used so far by some processes, or by a process group.
-
-    Args:
-        pids: Process ids.
-        group: A process group id (every member counts).
-
-    Returns:
-        Seconds (processes that went away count 0).
-    """
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if (pids is not None and int(entry) in pids) or (group is not None and int(fields[2]) == group):
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def _listener_pid(port: int) -> int | None:
-    """Find the local process listening on a TCP port (Neo4j's Bolt port), if this user may see it.
-
-    Args:
-        port: The port.
-
-    Returns:
-        Its pid, or None.
-    """
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
-                inodes.add(fields[9])
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            for fd in os.listdir(f"/proc/{entry}/fd"):
-                link = os.readlink(f"/proc/{entry}/fd/{fd}")
-                if link.startswith("socket:[") and link[8:-1] in inodes:
-                    return int(entry)
-        except OSError:
-            continue
-    return None
-
-
-def _dijkstra(
-    out: dict[int, list[tuple[int, float]]], origin: int, destination: int, blocked: set[int]
-) -> float | None:
-    """Cheapest route weight over directed weighted gates, never entering ``blocked`` (the reference).
-
-    Args:
-        out: Gates per system: (target, weight).
-        origin: Start.
-        destination: Goal.
-        blocked: Systems never entered.
-
-    Returns:
-        The weight, or None when unreachable.
-    """
-    best = {origin: 0.0}
-    heap = [(0.0, origin)]
-    while heap:
-        cost, node = heapq.heappop(heap)
-        if node == destination:
-            return cost
-        if cost > best[node]:
-            continue
-        for target, weight in out.get(node, ()):
-            if target in blocked:
-                continue
-            new = cost + weight
-            if new < best.get(target, float("inf")):
-                best[target] = new
-                heapq.heappush(heap, (new, target))
-    return None
-
-
-def _bfs(out: dict[int, list[tuple[int, float]]], origin: int, destination: int, blocked: set[int]) -> int | None:
-    """Fewest jumps (breadth-first search), never entering ``blocked``.
-
-    Args:
-        out: Gates per system.
-        origin: Start.
-        destination: Goal.
-        blocked: Systems never entered.
-
-    Returns:
-        Jumps, or None.
-    """
-    seen = {origin}
-    queue = deque([(origin, 0)])
-    while queue:
-        node, dist = queue.popleft()
-        if node == destination:
-            return dist
-        for target, _ in out.get(node, ()):
-            if target not in seen and target not in blocked:
-                seen.add(target)
-                queue.append((target, dist + 1))
-    return None
 
 
 def _sde_ensure() -> None:
@@ -391,18 +198,18 @@ def _runs(
     failures: list[str] = []
     answers: dict[int, Answer | None] = {}
     workers, threads = os.environ.get("WEB_WORKERS", "2"), os.environ.get("WEB_THREADS", "4")
-    _run_load(port, paths[:40], int(workers) * int(threads))  # warm every worker and Neo4j's JIT
+    load_run(port, paths[:40], int(workers) * int(threads))  # warm every worker and Neo4j's JIT
     for _ in range(RUNS):
         run: dict[str, Any] = {"load": os.getloadavg()[0]}
         for phase, clients in (("single", 1), ("multi", CLIENTS)):
-            cpu_before = _cpu_seconds(group=server.pid), _cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
-            latencies, wall, failed, got = _run_load(port, paths, clients)
-            cpu_after = _cpu_seconds(group=server.pid), _cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
+            cpu_before = cpu_seconds(group=server.pid), cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
+            latencies, wall, failed, got = load_run(port, paths, clients)
+            cpu_after = cpu_seconds(group=server.pid), cpu_seconds(pids={neo4j_pid} if neo4j_pid else set())
             failures += failed
             answers.update(got)
             run[phase] = {
-                "p50": _pct(latencies, 50),
-                "p95": _pct(latencies, 95),
+                "p50": pct(latencies, 50),
+                "p95": pct(latencies, 95),
                 "rps": len(latencies) / wall,
                 "web_cpu_ms": (cpu_after[0] - cpu_before[0]) / len(latencies) * 1000,
                 "neo4j_cpu_ms": (cpu_after[1] - cpu_before[1]) / len(latencies) * 1000,
@@ -425,9 +232,9 @@ def _mismatches(
         destination = int(params["destination"])
         blocked = {int(a) for a in params.get("avoid", "").split(",") if a} - {origin, destination}
         out = gates[graph.WEIGHTS[(params["mode"], True)]]
-        weight = _dijkstra(out, origin, destination, blocked)
+        weight = dijkstra(out, origin, destination, blocked)
         answer = answers.get(index)
-        expected_jumps = _bfs(out, origin, destination, blocked) if params["mode"] == "shortest" else None
+        expected_jumps = bfs(out, origin, destination, blocked) if params["mode"] == "shortest" else None
         if (answer is None) != (weight is None) or (
             answer is not None
             and weight is not None
@@ -471,7 +278,7 @@ def main() -> int:
     names, gates, known = _universe()
     queries = _queries(names, known)
     paths = [f"/api/routes/?{urlencode(q)}" for q in queries]
-    neo4j_pid = _listener_pid(int(settings.NEO4J_BOLT_URL.rsplit(":", 1)[1].split("/")[0]))
+    neo4j_pid = listener_pid(int(settings.NEO4J_BOLT_URL.rsplit(":", 1)[1].split("/")[0]))
 
     port = free_port()
     server = _server_start(port)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 
 from contracts.models import ContractType, ItemsStatus
-from evesite.schemas import Schema, id_field
+from evesite.schemas import RefField, Schema, optional_ref_check
 
 # contracts.selectors.ORDERINGS, each ascending or (``-``) descending; a test keeps the two equal.
 ContractOrdering = Literal[
@@ -34,7 +34,9 @@ ContractOrdering = Literal[
 class ContractQuery(Schema):
     """Query parameters of the contract list (``limit`` and ``offset`` belong to the pagination)."""
 
-    region_id: int | None = id_field(None)
+    region_id: Annotated[
+        int | str | None, RefField(required=False, allow_null=True), pydantic.AfterValidator(optional_ref_check)
+    ] = pydantic.Field(None, description="Only this region: an id or exact name (case-insensitive).")
     type: ContractType | None = None
     min_profit: float | None = None
     min_profit_pct: float | None = None

@@ -15,6 +15,7 @@ from contracts.selectors import Location, contract_detail_get, contract_list, lo
 from evesite.exceptions import InvalidInputError
 from evesite.pagination import BoundedLimitOffsetPagination
 from evesite.schemas import INT64_MAX, schema_dump, schema_parse
+from universe.names import universe_name_resolve
 
 # What schemas.Contract shows that is not a field (or annotation) of the row under the same name.
 _DERIVED = frozenset({"effective_price", "volume_m3", "start_location", "end_location"})
@@ -43,6 +44,7 @@ class ContractViewSet(viewsets.ViewSet):
 
     lookup_field = "contract_id"
     lookup_value_converter = "int"
+    error_statuses: tuple[int, ...] = (404,)  # the list's region_id may name no region
     pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema(
@@ -55,8 +57,11 @@ class ContractViewSet(viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         """List contracts (paginated; zero ESI calls: a Celery task per region fills the cache)."""
         query = schema_parse(schema=schemas.ContractQuery, data=request.query_params)
+        region_id = None
+        if query.region_id is not None:
+            region_id = universe_name_resolve(field="region_id", kind="region", ref=query.region_id, check_ids=False)
         contracts = contract_list(
-            region_id=query.region_id,
+            region_id=region_id,
             contract_type=query.type,
             min_profit=query.min_profit,
             min_profit_pct=query.min_profit_pct,

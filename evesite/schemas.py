@@ -9,16 +9,67 @@ Every request body, query string and response body of the API is a :class:`Schem
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import pydantic
 from django.http import QueryDict
 from drf_pydantic import BaseModel
 from drf_pydantic.base_model import ModelMetaclass
 from drf_pydantic.config import DrfConfigDict
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 INT64_MAX = 2**63 - 1
+NAME_MAX_LENGTH = 200
+ID_OR_NAME: list[dict[str, Any]] = [
+    {"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64_MAX},
+    {"type": "string", "pattern": r"\S", "maxLength": NAME_MAX_LENGTH},
+]
+
+
+def ref_check(value: int | str) -> int | str:
+    """Refuse blank or overlong names and ids outside a bigint."""
+    if isinstance(value, str) and not (value.strip() and len(value) <= NAME_MAX_LENGTH):
+        raise ValueError(f"must be an id or a name of 1 to {NAME_MAX_LENGTH} characters")
+    if isinstance(value, int) and not 0 < value <= INT64_MAX:
+        raise ValueError("must be a positive 64-bit id")
+    return value
+
+
+@extend_schema_field({"oneOf": ID_OR_NAME})
+class RefField(serializers.Field):
+    """An id or a name (documents ``integer | string``; pydantic validates)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Pass the value on to pydantic."""
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        """Return the value."""
+        return value
+
+
+def id_or_name_type(*, description: str, required: bool = True) -> Any:
+    """The type of a field that takes an SDE id or an exact name (one DRF field instance per use).
+
+    Args:
+        description: The field's description in the OpenAPI document.
+        required: Whether the field must be given (else it may be null).
+
+    Returns:
+        ``Annotated[int | str, ...]`` (``| None`` when not required).
+    """
+    field = extend_schema_field({"oneOf": ID_OR_NAME, "description": description})(type("RefField", (RefField,), {}))
+    if required:
+        return Annotated[int | str, field(), pydantic.AfterValidator(ref_check)]
+    return Annotated[
+        int | str | None, field(required=False, allow_null=True), pydantic.AfterValidator(optional_ref_check)
+    ]
+
+
+def optional_ref_check(value: int | str | None) -> int | str | None:
+    """:func:`ref_check` for an optional field."""
+    return None if value is None else ref_check(value)
 
 
 def id_field(default: Any = ..., **kwargs: Any) -> Any:

@@ -18,14 +18,8 @@ from django.db import connection, transaction
 from evesite.exceptions import InvalidInputError, NotFoundError
 from market import haul_sql
 from market.selectors import TradeQuery, TradeRow
-from routing.jumps import (
-    JumpState,
-    JumpView,
-    jump_pair_route,
-    jump_risk_recompute,
-    jump_view_prepare,
-    route_summary_of,
-)
+from routing.jumps import JumpState, JumpView, jump_view_prepare
+from routing.jumps_pairs import jump_pair_route, jump_risk_recompute, route_summary_of
 from routing.summary import RouteSummary
 from routing.systems import system_resolve
 from universe.models import Station
@@ -302,7 +296,7 @@ def market_profit_haul(*, breakdown: Any, haul: HaulQuery, state: JumpState | No
     """Add the hold and wallet caps and the route to a profit breakdown (as a scan row would have them).
 
     Args:
-        breakdown: :class:`market.selectors.ProfitBreakdown`.
+        breakdown: :class:`market.profit.ProfitBreakdown`.
         haul: Routes, cargo, wallet.
         state: The graph and risk state when routed.
 

@@ -5,13 +5,14 @@ pruning, same best orders). Then, per pair and before the top-N cut:
 
 - ``units = min(units, floor(cargo_m3 / unit_volume), floor(budget_isk / ask))`` when ``cargo_m3`` /
   ``budget_isk`` are given (a unit volume of 0 does not cap; with ``cargo_m3`` rows of types without a
-  known volume are dropped); ``total_profit`` and ``volume_m3`` follow; rows left with 0 units are dropped;
+  known volume are dropped); ``total_profit``, ``volume_m3`` and ``days_to_sell`` follow; rows left with
+  0 units are dropped;
 - routed scans join the pair's route (``jumps``, ``route_*``) from a stored jump table and/or the
   temporary tables of on-the-fly routes (:mod:`routing.jumps`), and the origin's jumps to A
   (``jumps_to_start``); rows without a route are dropped;
   ``profit_per_jump = total_profit / max(coalesce(jumps_to_start, 0) + jumps, 1)``;
-- filters (:data:`market.sql.FILTERS`, ``max_jumps``, ``max_jumps_to_start``), then the sort:
-  ``profit_pct`` (as the plain scan), ``total_profit`` or ``profit_per_jump`` descending, ties broken by
+- filters (:data:`market.sql.FILTERS`, daily volume ones included, ``max_jumps``, ``max_jumps_to_start``),
+  then the sort: ``profit_pct`` (as the plain scan), ``total_profit`` or ``profit_per_jump`` descending, ties broken by
   the plain scan's order.
 
 The depth walk and the answer's columns are the plain scan's (:data:`market.sql.DEPTH_AND_SELECT`), with
@@ -25,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from market.sql import DEPTH_AND_SELECT, FILTERS, HAULING_PAIRS, UNIT_PROFIT
+from market.sql import DAILY_VOLUME_JOIN, DEPTH_AND_SELECT, FILTERS, HAULING_PAIRS, UNIT_PROFIT
 
 Sort = Literal["profit_pct", "total_profit", "profit_per_jump"]
 SORTS: tuple[str, ...] = ("profit_pct", "total_profit", "profit_per_jump")
@@ -124,7 +125,8 @@ ranked AS (
     SELECT r.*, ROW_NUMBER() OVER (ORDER BY {order_by}) AS rank
     FROM (
         SELECT c.*, c.units * c.profit_per_unit AS total_profit, c.units * c.unit_volume AS volume_m3,
-               {per_jump} AS profit_per_jump
+               {per_jump} AS profit_per_jump,
+               CAST(c.units AS float8) / NULLIF(c.avg_daily_volume, 0) AS days_to_sell
         FROM (
             SELECT p.type_id, p.from_id, p.to_id, p.from_system_id, p.to_system_id,
                    p.ask_location_id, p.bid_location_id, p.bid, p.ask, p.bid_order_id, p.ask_order_id,
@@ -133,11 +135,13 @@ ranked AS (
                    COALESCE(it.packaged_volume, it.volume) AS unit_volume,
                    {units} AS units,
                    fs.security AS from_security, ts_.security AS to_security,
+                   CAST(dv.avg_daily_volume AS float8) AS avg_daily_volume,
                    {route_columns}
             FROM pairs p
             LEFT JOIN universe_itemtype it ON it.id = p.type_id
             LEFT JOIN universe_solarsystem fs ON fs.id = p.from_system_id
             LEFT JOIN universe_solarsystem ts_ ON ts_.id = p.to_system_id
+            {daily_volume_join}
             {route_joins}
             OFFSET 0  -- a fence: the route arrays are read here, never carried into the sort
         ) c
@@ -232,6 +236,7 @@ def haul_sql(
         units=units,
         route_columns=route_columns,
         route_joins=route_joins,
+        daily_volume_join=DAILY_VOLUME_JOIN,
         where=("WHERE " + " AND ".join(where)) if where else "",
     )
     extra = "".join(f", t.{c}" for c in EXTRA_COLUMNS)

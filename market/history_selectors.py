@@ -16,12 +16,10 @@ from datetime import date, datetime
 from django.db import connection
 from django.utils import timezone
 
-from evesite.exceptions import NotFoundError
 from market.history_models import MarketHistory, MarketHistoryType
 from market.models import MarketTypeSummary
 from universe.models import ItemType, Region
-
-INT32_MAX = 2**31 - 1
+from universe.names import NameRef, universe_names_resolve
 
 # Types with orders in a snapshot whose history is missing or past ESI's Expires: never fetched first, then the
 # stalest; ties by type id (a refresh that stops and starts again goes on where it was).
@@ -164,18 +162,6 @@ def market_daily_volume_join_sql(*, region_column: str, type_column: str, alias:
     )
 
 
-def _named(model: type[Region] | type[ItemType], ref: str) -> tuple[int, str] | None:
-    """Find a region or type by id (digits) or exact case-insensitive name."""
-    text = ref.strip()
-    if text.isascii() and text.isdigit():
-        number = int(text)
-        found = model.objects.filter(id=number) if 0 < number <= INT32_MAX else model.objects.none()
-    else:
-        found = model.objects.filter(name__iexact=text)
-    row = found.order_by("id").values_list("id", "name").first()
-    return (int(row[0]), str(row[1])) if row else None
-
-
 def market_history_refs_resolve(*, region: str, type_ref: str) -> tuple[tuple[int, str], tuple[int, str]]:
     """Resolve a region and a type, each an id or an exact case-insensitive SDE name.
 
@@ -187,12 +173,11 @@ def market_history_refs_resolve(*, region: str, type_ref: str) -> tuple[tuple[in
         ((region id, name), (type id, name)).
 
     Raises:
-        NotFoundError: Naming every one of the two the SDE does not have.
+        NotFoundError: Naming every one of the two the SDE does not have, with the closest matches.
     """
-    found_region, found_type = _named(Region, region), _named(ItemType, type_ref)
-    unknown = ([f"region {region!r}"] if found_region is None else []) + (
-        [f"type {type_ref!r}"] if found_type is None else []
+    ids = universe_names_resolve(
+        refs={"region": NameRef(kind="region", ref=region), "type": NameRef(kind="type", ref=type_ref)}
     )
-    if found_region is None or found_type is None:
-        raise NotFoundError(f"Unknown {' and '.join(unknown)}.", unknown=unknown)
-    return found_region, found_type
+    region_name = Region.objects.values_list("name", flat=True).get(id=ids["region"])
+    type_name = ItemType.objects.values_list("name", flat=True).get(id=ids["type"])
+    return (ids["region"], region_name), (ids["type"], type_name)

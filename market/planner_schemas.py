@@ -6,9 +6,8 @@ from typing import Annotated, Any, Literal, cast
 
 import pydantic
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
-from evesite.schemas import INT64_MAX, Schema, id_field, percent_field
+from evesite.schemas import ID_OR_NAME, RefField, Schema, id_field, id_or_name_type, percent_field, ref_check
 from market.schemas import Snapshot
 from routing.schemas import RouteMode, RouteSummary
 
@@ -22,54 +21,18 @@ _STATION = "A station id, or its name (case-insensitive, exact)."
 _AVOID = "System ids or names never entered; default: the user's avoid list."
 
 
-def _station_ref(value: int | str) -> int | str:
-    """Refuse blank names and ids outside a bigint."""
-    if isinstance(value, str) and not value.strip():
-        raise ValueError("must name a station")
-    if isinstance(value, int) and not 0 < value <= INT64_MAX:
-        raise ValueError("must be a station id")
-    return value
-
-
 def _system_refs(value: list[int | str] | None) -> list[int | str] | None:
     """Refuse blank system names and ids outside a bigint."""
     for ref in value or []:
-        if isinstance(ref, str) and not ref.strip():
-            raise ValueError("system names may not be blank")
-        if isinstance(ref, int) and not 0 < ref <= INT64_MAX:
-            raise ValueError("system ids are positive 64-bit integers")
+        ref_check(ref)
     return value
 
 
-_ID_OR_NAME: list[dict[str, Any]] = [
-    {"type": "integer", "format": "int64", "minimum": 1, "maximum": INT64_MAX},
-    {"type": "string", "pattern": r"\S"},
-]
-
-
-@extend_schema_field({"oneOf": _ID_OR_NAME, "description": _STATION})
-class StationRefField(serializers.Field):
-    """A station id or name (documents ``integer | string``; pydantic validates)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        """Pass the value on to pydantic."""
-        return data
-
-    def to_representation(self, value: Any) -> Any:
-        """Return the value."""
-        return value
-
-
 @extend_schema_field(
-    {"type": "array", "items": {"oneOf": _ID_OR_NAME}, "maxItems": 200, "nullable": True, "description": _AVOID}
+    {"type": "array", "items": {"oneOf": ID_OR_NAME}, "maxItems": 200, "nullable": True, "description": _AVOID}
 )
-class SystemRefsField(StationRefField):
+class SystemRefsField(RefField):
     """System ids or names."""
-
-
-def _station_ref_type() -> Any:
-    """The type of ``from`` and ``to`` (one DRF field instance each: a field is bound to one name)."""
-    return Annotated[int | str, StationRefField(), pydantic.AfterValidator(_station_ref)]
 
 
 class _HaulPlanOptions(Schema):
@@ -99,8 +62,8 @@ HaulPlanInput = pydantic.create_model(
     **cast(
         dict[str, Any],
         {
-            "from": (_station_ref_type(), pydantic.Field(description=_STATION, examples=[60003760])),
-            "to": (_station_ref_type(), pydantic.Field(description=_STATION, examples=[60008494])),
+            "from": (id_or_name_type(description=_STATION), pydantic.Field(description=_STATION, examples=[60003760])),
+            "to": (id_or_name_type(description=_STATION), pydantic.Field(description=_STATION, examples=[60008494])),
         },
     ),
 )

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -15,12 +15,11 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from accounts.selectors import user_route_defaults_get
-from evesite.exceptions import NotFoundError
-from evesite.schemas import INT64_MAX
 from market.models import MarketSnapshot
 from market.planner import Books
 from market.selectors import market_snapshot_current_get
 from universe.models import ItemType, Station
+from universe.names import NameRef, universe_names_resolve
 
 # Mode of a trip's route when the user saved none (routes default to ``shortest``; hauling to ``secure``).
 DEFAULT_ROUTE_MODE = "secure"
@@ -38,27 +37,6 @@ class HaulStation:
     region_id: int
 
 
-def _station_lookup(ref: int | str) -> HaulStation | None:
-    """Find one station by id (a number, or digits) or by name (case-insensitive, exact)."""
-    text = str(ref).strip()
-    if isinstance(ref, int) or (text.isascii() and text.isdigit()):
-        number = int(text)
-        found = Station.objects.filter(id=number) if 0 < number <= INT64_MAX else Station.objects.none()
-    else:
-        found = Station.objects.filter(name__iexact=text)
-    row = found.values("id", "name", "system_id", "system__name", "system__security", "region_id").first()
-    if row is None:
-        return None
-    return HaulStation(
-        station_id=int(row["id"]),
-        station_name=str(row["name"]),
-        system_id=int(row["system_id"]),
-        system_name=row["system__name"],
-        security=row["system__security"],
-        region_id=int(row["region_id"]),
-    )
-
-
 def haul_stations_resolve(*, origin: int | str, destination: int | str) -> tuple[HaulStation, HaulStation]:
     """Resolve the two stations of a trip.
 
@@ -70,17 +48,29 @@ def haul_stations_resolve(*, origin: int | str, destination: int | str) -> tuple
         Both stations.
 
     Raises:
-        NotFoundError: Naming every one of the two that the SDE does not have.
+        NotFoundError: Naming every one of the two that the SDE does not have, with the closest matches.
     """
-    found = {"from": _station_lookup(origin), "to": _station_lookup(destination)}
-    missing = {"from": origin, "to": destination}
-    unknown = [f"{side} {missing[side]!r}" for side, station in found.items() if station is None]
-    if unknown:
-        raise NotFoundError(
-            f"Unknown station: {', '.join(unknown)}.",
-            stations=[str(missing[side]) for side, station in found.items() if station is None],
+    ids = universe_names_resolve(
+        refs={"from": NameRef(kind="station", ref=origin), "to": NameRef(kind="station", ref=destination)}
+    )
+    rows = {
+        int(row["id"]): row
+        for row in Station.objects.filter(id__in=ids.values()).values(
+            "id", "name", "system_id", "system__name", "system__security", "region_id"
         )
-    return cast(HaulStation, found["from"]), cast(HaulStation, found["to"])
+    }
+    found = [
+        HaulStation(
+            station_id=int(row["id"]),
+            station_name=str(row["name"]),
+            system_id=int(row["system_id"]),
+            system_name=row["system__name"],
+            security=row["system__security"],
+            region_id=int(row["region_id"]),
+        )
+        for row in (rows[ids["from"]], rows[ids["to"]])
+    ]
+    return found[0], found[1]
 
 
 def haul_route_defaults(*, user: Any) -> tuple[str, list[int]]:

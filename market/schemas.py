@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 from django.conf import settings
 
-from evesite.schemas import Schema, count_field, id_field, percent_field
+from evesite.schemas import RefField, Schema, count_field, percent_field, ref_check
 from jobs.schemas import JobOut
 from routing.schemas import RouteMode, RouteSummary
 
@@ -27,6 +27,15 @@ class TradeFilters(Schema):
     )
     min_security: float | None = pydantic.Field(
         None, ge=-1, le=1, description="Least security of both stations' systems."
+    )
+    min_daily_volume: float | None = pydantic.Field(
+        None, ge=0, allow_inf_nan=False, description="Least avg_daily_volume (rows without history are dropped)."
+    )
+    max_days_to_sell: float | None = pydantic.Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Most days_to_sell (rows without history or without trades in the window are dropped).",
     )
 
 
@@ -98,9 +107,15 @@ class RegionScanQuery(HaulScanQuery):
 class ProfitInput(TradeFilters, HaulParams):
     """One item between two stations (the same station means station trading), with optional scan filters."""
 
-    buy_station_id: int = id_field(description="Where the item is bought.")
-    sell_station_id: int = id_field(description="Where the item is sold.")
-    type_id: int = id_field()
+    buy_station_id: Annotated[int | str, RefField(), pydantic.AfterValidator(ref_check)] = pydantic.Field(
+        description="Where the item is bought: a station id or exact name (case-insensitive)."
+    )
+    sell_station_id: Annotated[int | str, RefField(), pydantic.AfterValidator(ref_check)] = pydantic.Field(
+        description="Where the item is sold: a station id or exact name."
+    )
+    type_id: Annotated[int | str, RefField(), pydantic.AfterValidator(ref_check)] = pydantic.Field(
+        description="The item: a type id or exact name."
+    )
 
 
 class TradeRow(Schema):
@@ -130,6 +145,12 @@ class TradeRow(Schema):
     volume_m3: float | None = pydantic.Field(description="units x packaged volume (else volume).")
     depth_units: int = pydantic.Field(description="Units tradable walking both books while each unit profits.")
     depth_profit: float = pydantic.Field(description="Profit of those units.")
+    avg_daily_volume: float | None = pydantic.Field(
+        description="Mean daily volume of the last 30 days in the selling region (null: history not fetched)."
+    )
+    days_to_sell: float | None = pydantic.Field(
+        description="units / avg_daily_volume (null without history or without trades in the window)."
+    )
     jumps: int | None = pydantic.Field(None, description="Jumps from A's system to B's (routed scans).")
     jumps_to_start: int | None = pydantic.Field(None, description="Jumps from the origin to A (with origin).")
     profit_per_jump: float | None = pydantic.Field(

@@ -15,6 +15,11 @@ Definitions (rates are fractions here: ``tax`` = sales tax, ``fee`` = broker fee
   ``profit_per_unit = ask*(1 - tax - fee) - bid*(1 + fee)``,
   ``profit_pct = 100*profit_per_unit/(bid*(1 + fee))``, ``units = min(volume_remain of both orders)``.
 
+Daily volume: ``avg_daily_volume`` is the stored 30-day mean of the type in the selling region (B's for
+hauling, the station's for station trading; NULL when never fetched) and ``days_to_sell = units /
+avg_daily_volume`` (NULL without history or trades); the filters ``min_daily_volume`` and
+``max_days_to_sell`` drop rows where they are NULL.
+
 Among several orders at the best price the one with the most ``volume_remain``
 (then the lowest ``order_id``) is "that order". Rows need ``profit_per_unit > 0``
 and are ranked by ``profit_pct`` desc, ``total_profit`` desc, then ``type_id``,
@@ -40,6 +45,8 @@ FILTERS: dict[str, str] = {
     "min_units": "r.units >= %(min_units)s",
     "max_volume_m3": "r.volume_m3 <= %(max_volume_m3)s::float8",
     "min_security": "r.from_security >= %(min_security)s::float8 AND r.to_security >= %(min_security)s::float8",
+    "min_daily_volume": "r.avg_daily_volume >= %(min_daily_volume)s::float8",
+    "max_days_to_sell": "r.days_to_sell <= %(max_days_to_sell)s::float8",
 }
 
 # Every stored order belongs to its region's current snapshot: market_snapshot_store inserts the
@@ -64,13 +71,13 @@ lim AS (
 cand AS (
     SELECT c.*
     FROM lim CROSS JOIN LATERAL (
-        SELECT o.type_id, o.location_id, o.system_id, o.is_buy_order, o.price, o.volume_remain, o.min_volume,
-               o.order_id
+        SELECT o.type_id, o.location_id, o.system_id, o.region_id, o.is_buy_order, o.price, o.volume_remain,
+               o.min_volume, o.order_id
         FROM market_marketorder o
         WHERE o.type_id = lim.type_id AND NOT o.is_buy_order AND o.price < lim.ask_cap AND {scope}
         UNION ALL
-        SELECT o.type_id, o.location_id, o.system_id, o.is_buy_order, o.price, o.volume_remain, o.min_volume,
-               o.order_id
+        SELECT o.type_id, o.location_id, o.system_id, o.region_id, o.is_buy_order, o.price, o.volume_remain,
+               o.min_volume, o.order_id
         FROM market_marketorder o
         WHERE o.type_id = lim.type_id AND o.is_buy_order AND o.price > lim.bid_floor
           AND o.price * %(keep)s::float8 > lim.min_ask AND {scope}
@@ -79,7 +86,7 @@ cand AS (
 ),
 best AS (
     SELECT DISTINCT ON (type_id, location_id, is_buy_order)
-           type_id, location_id, system_id, is_buy_order, price, volume_remain, min_volume, order_id
+           type_id, location_id, system_id, region_id, is_buy_order, price, volume_remain, min_volume, order_id
     FROM cand
     ORDER BY type_id, location_id, is_buy_order,
              CASE WHEN is_buy_order THEN -price ELSE price END, volume_remain DESC, order_id ASC
@@ -87,7 +94,7 @@ best AS (
 pairs AS (
     SELECT a.type_id,
            a.location_id AS from_id, b.location_id AS to_id,
-           a.system_id AS from_system_id, b.system_id AS to_system_id,
+           a.system_id AS from_system_id, b.system_id AS to_system_id, b.region_id AS sell_region_id,
            a.location_id AS ask_location_id, b.location_id AS bid_location_id,
            b.price AS bid, a.price AS ask, b.order_id AS bid_order_id, a.order_id AS ask_order_id,
            LEAST(a.volume_remain, b.volume_remain) AS units,
@@ -114,7 +121,7 @@ agg AS (
 ),
 best AS (
     SELECT DISTINCT ON (o.type_id, o.is_buy_order)
-           o.type_id, o.location_id, o.system_id, o.is_buy_order, o.price, o.volume_remain, o.order_id
+           o.type_id, o.location_id, o.system_id, o.region_id, o.is_buy_order, o.price, o.volume_remain, o.order_id
     FROM market_marketorder o JOIN agg ON agg.type_id = o.type_id
     WHERE {scope}
       AND ((o.is_buy_order AND o.price = agg.max_bid) OR (NOT o.is_buy_order AND o.price = agg.min_ask))
@@ -123,6 +130,7 @@ best AS (
 sides AS (
     SELECT type_id,
            MAX(location_id) AS location_id,
+           MAX(region_id) AS region_id,
            MAX(price) FILTER (WHERE is_buy_order) AS bid,
            MAX(price) FILTER (WHERE NOT is_buy_order) AS ask,
            MAX(system_id) FILTER (WHERE is_buy_order) AS bid_system_id,
@@ -137,7 +145,7 @@ sides AS (
 pairs AS (
     SELECT x.type_id,
            x.location_id AS from_id, x.location_id AS to_id,
-           x.bid_system_id AS from_system_id, x.ask_system_id AS to_system_id,
+           x.bid_system_id AS from_system_id, x.ask_system_id AS to_system_id, x.region_id AS sell_region_id,
            x.location_id AS ask_location_id, x.location_id AS bid_location_id,
            x.bid, x.ask, x.bid_order_id, x.ask_order_id,
            LEAST(x.ask_volume, x.bid_volume) AS units,
@@ -163,11 +171,13 @@ ranked AS (
                100 * p.profit_per_unit / p.pct_base AS profit_pct,
                p.units * p.profit_per_unit AS total_profit,
                p.units * COALESCE(it.packaged_volume, it.volume) AS volume_m3,
-               fs.security AS from_security, ts.security AS to_security
+               fs.security AS from_security, ts.security AS to_security,
+               {daily_volume_columns}
         FROM pairs p
         LEFT JOIN universe_itemtype it ON it.id = p.type_id
         LEFT JOIN universe_solarsystem fs ON fs.id = p.from_system_id
         LEFT JOIN universe_solarsystem ts ON ts.id = p.to_system_id
+        {daily_volume_join}
     ) r
     {filter_where}
 ),"""
@@ -219,7 +229,8 @@ SELECT t.rank, t.type_id, it.name AS type_name,
        t.bid, t.ask, t.bid_order_id, t.ask_order_id, t.units,
        t.profit_per_unit, t.total_profit, t.profit_pct, t.volume_m3,
        CAST(COALESCE(dp.depth_units, 0) AS BIGINT) AS depth_units,
-       CAST(COALESCE(dp.depth_profit, 0) AS DOUBLE PRECISION) AS depth_profit{extra_select}
+       CAST(COALESCE(dp.depth_profit, 0) AS DOUBLE PRECISION) AS depth_profit,
+       t.avg_daily_volume, t.days_to_sell{extra_select}
 FROM {top_source}
 LEFT JOIN depth dp ON dp.rank = t.rank
 LEFT JOIN universe_itemtype it ON it.id = t.type_id
@@ -255,7 +266,30 @@ COLUMNS = (
     "volume_m3",
     "depth_units",
     "depth_profit",
+    "avg_daily_volume",
+    "days_to_sell",
 )
+
+# A row's daily volume in the selling region (``dv``; see :mod:`market.history_selectors`): ``avg_daily_volume``
+# NULL when never fetched, ``days_to_sell = units / avg_daily_volume`` NULL without history or trades.
+DAILY_VOLUME_JOIN = (
+    "LEFT JOIN market_markethistorytype dv ON dv.region_id = p.sell_region_id AND dv.type_id = p.type_id"
+)
+
+
+def daily_volume_columns(*, units: str) -> str:
+    """The select list of a row's ``avg_daily_volume`` and ``days_to_sell`` (joined by :data:`DAILY_VOLUME_JOIN`).
+
+    Args:
+        units: The SQL expression of the row's units.
+
+    Returns:
+        Two select expressions.
+    """
+    return (
+        "CAST(dv.avg_daily_volume AS DOUBLE PRECISION) AS avg_daily_volume, "
+        f"CAST({units} AS DOUBLE PRECISION) / NULLIF(dv.avg_daily_volume, 0) AS days_to_sell"
+    )
 
 
 def trade_sql(
@@ -305,7 +339,11 @@ def trade_sql(
             "      AND a.location_id = %(from_id)s AND b.location_id = %(to_id)s",
         )
     filter_where = ("WHERE " + " AND ".join(FILTERS[n] for n in names)) if names else ""
-    ranked = _RANKED.format(filter_where=filter_where)
+    ranked = _RANKED.format(
+        filter_where=filter_where,
+        daily_volume_columns=daily_volume_columns(units="p.units"),
+        daily_volume_join=DAILY_VOLUME_JOIN,
+    )
     depth = DEPTH_AND_SELECT.format(unit_profit=UNIT_PROFIT[kind], extra_select="", top_source="top t")
     return "WITH" + pairs + "," + ranked + depth
 

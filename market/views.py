@@ -17,13 +17,14 @@ from rest_framework.response import Response
 from accounts.selectors import user_settings_get
 from accounts.sso import SsoLoginRequiredError
 from evesite.admission import ExpensiveAdmissionMixin
-from evesite.exceptions import InvalidInputError, NotFoundError, ServiceUnavailableError
+from evesite.exceptions import NotFoundError, ServiceUnavailableError
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import ExpensiveRateThrottle, throttles_with
 from jobs.selectors import job_data
 from market import refresh, selectors, services
 from market.haul import HaulQuery, avoid_resolve, market_haul_scan, market_profit_haul, origin_system_resolve
 from market.models import MarketSnapshot
+from market.profit import market_profit_breakdown
 from market.schemas import (
     HaulParams,
     HaulScanQuery,
@@ -37,6 +38,7 @@ from market.schemas import (
 )
 from routing.jumps import JumpState, jump_state_current, jump_tables_stale
 from routing.jumps_build import jump_tables_rebuild_queue
+from universe.names import NameRef, universe_name_resolve, universe_names_resolve
 from universe.selectors import station_region_get
 
 # Station ids (structures too) have at most 13 digits; 18 always fit in 64 bits, and the schema says so.
@@ -76,6 +78,8 @@ _ROUTE_PARAMS = ("route_mode", "avoid", "avoid_risk", "origin", "max_jumps", "ma
 def _haul_query(request: Request, params: HaulParams) -> tuple[HaulQuery, JumpState | None]:
     """Resolve a scan's route, cargo and wallet parameters (defaults from the user's settings).
 
+    A saved home station is the default ``origin`` (so such a user's scans are routed).
+
     Args:
         request: The request (for the user and ``origin=current``).
         params: Validated parameters.
@@ -87,23 +91,22 @@ def _haul_query(request: Request, params: HaulParams) -> tuple[HaulQuery, JumpSt
         SsoLoginRequiredError: For ``origin=current`` or ``home`` without a logged-in user (HTTP 401).
         NotFoundError: For ``origin=home`` without a saved home station, or an unknown origin or avoided system.
     """
+    saved = user_settings_get(user=request.user)
+    home = saved.home_station_id if saved is not None else None
     routed = any(getattr(params, name) is not None for name in _ROUTE_PARAMS) or params.sort == "profit_per_jump"
-    if not routed:
+    if not routed and home is None:
         return HaulQuery(cargo_m3=params.cargo_m3, budget_isk=params.budget_isk, sort=params.sort), None
 
-    saved = user_settings_get(user=request.user)
-    origin = None
-    if params.origin is not None:
-        ref = params.origin.strip()
-        if ref.lower() in ("current", "home") and not request.user.is_authenticated:
-            raise SsoLoginRequiredError(f"Log in with EVE Online to use origin={ref.lower()}.")
-        if ref.lower() == "current":
-            ref = str(services.market_character_station_get(user=request.user))
-        elif ref.lower() == "home":
-            if saved is None or saved.home_station_id is None:
-                raise NotFoundError("origin=home: no home station is saved in your settings.", origin="home")
-            ref = str(saved.home_station_id)
-        origin = origin_system_resolve(ref=ref)
+    ref = params.origin.strip() if params.origin is not None else None
+    if ref is not None and ref.lower() in ("current", "home") and not request.user.is_authenticated:
+        raise SsoLoginRequiredError(f"Log in with EVE Online to use origin={ref.lower()}.")
+    if ref is not None and ref.lower() == "current":
+        ref = str(services.market_character_station_get(user=request.user))
+    elif ref is None or ref.lower() == "home":
+        if home is None and ref is not None:
+            raise NotFoundError("origin=home: no home station is saved in your settings.", origin="home")
+        ref = None if home is None else str(home)
+    origin = None if ref is None else origin_system_resolve(ref=ref)
     if params.avoid is not None:
         avoid = avoid_resolve(text=params.avoid)
     else:
@@ -212,8 +215,9 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
                 "station_id",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
-                description="An NPC station id, or `current` for the logged-in character's station.",
-                pattern=rf"^(current|[0-9]{{1,{MAX_ID_DIGITS}}})$",
+                description="An NPC station id or exact name (case-insensitive), or `current` for the logged-in "
+                "character's station.",
+                pattern=r"\S",
                 examples=[OpenApiExample("Jita IV - Moon 4 - Caldari Navy Assembly Plant", value="60003760")],
             ),
             ScanQuery.drf_serializer,
@@ -234,14 +238,13 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
 
         Args:
             request: The request.
-            station_id: A station id or ``current``.
+            station_id: A station id or name, or ``current``.
 
         Returns:
             The ranked trades, or 202 with the refresh job.
 
         Raises:
             SsoLoginRequiredError: For ``current`` without a logged-in user (HTTP 401).
-            InvalidInputError: For a station id that is not a number.
         """
         params = schema_parse(schema=ScanQuery, data=request.query_params)
         query = _trade_query(request, params, default_limit=settings.MARKET_STATION_SCAN_LIMIT)
@@ -249,10 +252,8 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
             if not request.user.is_authenticated:
                 raise SsoLoginRequiredError("Log in with EVE Online to scan your character's current station.")
             station = services.market_character_station_get(user=request.user)
-        elif station_id.isascii() and station_id.isdigit() and len(station_id) <= MAX_ID_DIGITS:
-            station = int(station_id)
         else:
-            raise InvalidInputError("station_id must be a station id or 'current'.")
+            station = universe_name_resolve(field="station_id", kind="station", ref=station_id, check_ids=False)
         region_id = station_region_get(station_id=station)
         state = refresh.market_region_snapshot_state(region_id=region_id)
 
@@ -265,7 +266,17 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
 
     @extend_schema(
         operation_id="market_region_scan",
-        parameters=[RegionScanQuery.drf_serializer],
+        parameters=[
+            OpenApiParameter(
+                "region_id",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="A region id or exact name (case-insensitive).",
+                pattern=r"\S",
+                examples=[OpenApiExample("The Forge", value="10000002")],
+            ),
+            RegionScanQuery.drf_serializer,
+        ],
         responses={
             200: ScanResponse.drf_serializer,
             **_PENDING,
@@ -275,19 +286,19 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
     )
     @action(
         detail=False,
-        url_path="regions/<int:region_id>/scan",
+        url_path="regions/<str:region_id>/scan",
         url_name="region-scan",
         throttle_classes=SCAN_THROTTLES,
         error_statuses=ROUTED_STATUSES,
     )
-    def region_scan(self, request: Request, region_id: int) -> Response:
+    def region_scan(self, request: Request, region_id: str) -> Response:
         """Rank hauling trades within a region (top 50 by default) from its stored snapshot.
 
         A missing or stale snapshot queues a refresh job; ``refresh=true`` (staff only) queues one anyway.
 
         Args:
             request: The request.
-            region_id: The region.
+            region_id: The region's id or name.
 
         Returns:
             The ranked trades, or 202 with the refresh job.
@@ -295,17 +306,18 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         Raises:
             PermissionDenied: For ``refresh=true`` by a non-staff user.
         """
+        region = universe_name_resolve(field="region_id", kind="region", ref=region_id, check_ids=False)
         params = schema_parse(schema=RegionScanQuery, data=request.query_params)
         query = _trade_query(request, params, default_limit=settings.MARKET_SCAN_LIMIT)
         if params.refresh and not request.user.is_staff:
             raise PermissionDenied("refresh=true is for staff; scans queue a refresh by themselves when stale.")
         haul, graph_state = _haul_query(request, params)
-        state = refresh.market_region_snapshot_state(region_id=region_id, force=params.refresh)
+        state = refresh.market_region_snapshot_state(region_id=region, force=params.refresh)
 
         def body(snapshot: MarketSnapshot) -> dict[str, Any]:
             """Scan the region."""
-            rows = market_haul_scan(query=query, haul=haul, region_id=region_id, state=graph_state).rows
-            return _answer(kind="hauling", scope=f"region:{region_id}", query=query, snapshots=[snapshot], rows=rows)
+            rows = market_haul_scan(query=query, haul=haul, region_id=region, state=graph_state).rows
+            return _answer(kind="hauling", scope=f"region:{region}", query=query, snapshots=[snapshot], rows=rows)
 
         return _region_answer(state=state, body=body)
 
@@ -354,11 +366,19 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
             The breakdown.
         """
         values = schema_parse(schema=ProfitInput, data=request.data)
+        ids = universe_names_resolve(
+            refs={
+                "buy_station_id": NameRef(kind="station", ref=values.buy_station_id),
+                "sell_station_id": NameRef(kind="station", ref=values.sell_station_id),
+                "type_id": NameRef(kind="type", ref=values.type_id),
+            },
+            check_ids=False,
+        )
         sales_tax, broker_fee = selectors.market_trade_defaults(user=request.user)
-        breakdown = selectors.market_profit_breakdown(
-            buy_station_id=values.buy_station_id,
-            sell_station_id=values.sell_station_id,
-            type_id=values.type_id,
+        breakdown = market_profit_breakdown(
+            buy_station_id=ids["buy_station_id"],
+            sell_station_id=ids["sell_station_id"],
+            type_id=ids["type_id"],
             sales_tax=sales_tax if values.sales_tax is None else values.sales_tax,
             broker_fee=broker_fee if values.broker_fee is None else values.broker_fee,
             filters=_filters(values),

@@ -12,7 +12,7 @@ differs from the graph's is rebuilt; a risk table (``avoid_risk``) whose
 whose ``risk_key`` differs keeps its routes (the plain weights do not depend on
 the risk) and only its ``max_risk`` is old: it is rebuilt once older than
 ``ROUTING_JUMPS_RISK_SUMMARY_SECONDS``, and readers recompute ``max_risk`` of the
-rows they answer meanwhile (:func:`routing.jumps.jump_risk_recompute`).
+rows they answer meanwhile (:func:`routing.jumps_pairs.jump_risk_recompute`).
 """
 
 from __future__ import annotations

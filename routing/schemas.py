@@ -8,7 +8,7 @@ import pydantic
 
 from evesite.schemas import Schema
 
-# routing.graph.MODES and routing.selectors.RISK_LEVELS (most dangerous first); a test keeps them equal.
+# routing.graph.MODES and routing.risk.RISK_LEVELS (most dangerous first); a test keeps them equal.
 RouteMode = Literal["shortest", "secure", "insecure"]
 RiskLevel = Literal["critical", "high", "elevated"]
 

@@ -17,15 +17,8 @@ from evesite.graph import graph_query
 from routing import graph
 from routing.cache import KILLS_KEY, RISK_FRESH_KEY, SYSTEM_KILLS_KEY, WEIGHTS_OK_KEY, routing_redis
 from routing.models import KillFeedCursor
-from routing.selectors import (
-    GateWeightsMissingError,
-    KillEntry,
-    Route,
-    risk_levels_compute,
-    route_read,
-    smartbomb_type_ids,
-    stargates_get,
-)
+from routing.risk import KillEntry, risk_levels_compute, smartbomb_type_ids, stargates_get
+from routing.selectors import GateWeightsMissingError, Route, route_read
 from routing.systems import system_names_forget
 from routing.zkillboard import R2z2Client
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from universe.security import HIGH_SEC_MIN
 
-# Most dangerous first, as routing.selectors.RISK_LEVELS.
+# Most dangerous first, as routing.risk.RISK_LEVELS.
 _RISK_ORDER: tuple[str, ...] = ("critical", "high", "elevated")
 
 

@@ -16,7 +16,7 @@ from accounts.selectors import user_route_defaults_get
 from evesite.admission import ExpensiveAdmissionMixin
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import SvgExpensiveRateThrottle, throttles_with
-from routing import selectors, services
+from routing import risk, selectors, services
 from routing.schemas import RiskQuery, Route, RouteQuery, SystemRisk
 from routing.svg import route_svg_render
 
@@ -107,6 +107,6 @@ class RiskViewSet(viewsets.ViewSet):
                     "penalty": r.penalty,
                 },
             )
-            for r in selectors.risk_list(level=query.level)
+            for r in risk.risk_list(level=query.level)
         ]
         return Response(rows)

@@ -119,6 +119,12 @@ def test_list_filters_orders_and_values_against_the_snapshot(cached: Any, esi: F
     paged = _list(client, {"region_id": THE_FORGE, "limit": 3, "offset": 3}).json()
     assert paged["count"] == 8
     assert len(paged["results"]) == 3
+    named = _list(client, {"region_id": "the forge", "type": "item_exchange", "ordering": "-profit_pct"}).json()
+    assert [r["contract_id"] for r in named["results"]] == [r["contract_id"] for r in rows]
+    typo = _list(client, {"region_id": "The Froge"})
+    assert typo.status_code == 404
+    assert typo.json()["unknown"][0]["matches"][0]["name"] == "The Forge"
+    assert _list(client, {"region_id": " "}).status_code == 400
     assert esi.count() == calls
 
 
@@ -215,7 +221,8 @@ def test_contracts_keep_their_documented_operations() -> None:
         "previous",
         "results",
     }
-    assert set(listing["responses"]) == {"200", "400", "414", "429", "503"}
+    assert set(listing["responses"]) == {"200", "400", "404", "414", "429", "503"}  # 404: region_id names none
+    assert {s.get("type") for s in params["region_id"]["schema"]["oneOf"]} == {"integer", "string"}
     detail = schema["paths"]["/api/contracts/{contract_id}/"]["get"]
     assert detail["operationId"] == "contracts_retrieve_2"
     assert [(p["name"], p["in"], p["schema"]["type"]) for p in detail["parameters"]] == [

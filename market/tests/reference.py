@@ -7,16 +7,52 @@ and every order literally, and walks the books unit chunk by unit chunk.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Universe:
-    """What the reference knows of the SDE: type volumes and system securities."""
+    """What the reference knows: type volumes, system securities, station regions and daily volumes."""
 
     volumes: dict[int, tuple[float | None, float | None]]  # type id -> (packaged_volume, volume)
     security: dict[int, float]  # system id -> security
+    regions: dict[int, int] = field(default_factory=dict)  # station id -> region id
+    daily_volume: dict[tuple[int, int], float] = field(default_factory=dict)  # (region, type) -> avg; absent: none
+
+    def with_daily(self, *, rows: Mapping[tuple[int, int], float]) -> Universe:
+        """The same universe with these stored daily volumes."""
+        return Universe(volumes=self.volumes, security=self.security, regions=self.regions, daily_volume=dict(rows))
+
+
+def daily_volume_add(r: dict[str, Any], universe: Universe) -> None:
+    """Set a row's ``avg_daily_volume`` (selling region) and ``days_to_sell = units / avg`` (None without)."""
+    avg = universe.daily_volume.get((universe.regions.get(r["to_station_id"], 0), r["type_id"]))
+    r["avg_daily_volume"] = avg
+    r["days_to_sell"] = r["units"] / avg if avg else None
+
+
+def row_passes(r: dict[str, Any], f: Mapping[str, Any]) -> bool:
+    """Whether a finished row passes the scan filters (None values: unused)."""
+    checks = (
+        ("min_profit", lambda v: r["total_profit"] >= v),
+        ("min_profit_pct", lambda v: r["profit_pct"] >= v),
+        ("max_profit_pct", lambda v: r["profit_pct"] <= v),
+        ("min_units", lambda v: r["units"] >= v),
+        ("max_volume_m3", lambda v: r["volume_m3"] is not None and r["volume_m3"] <= v),
+        (
+            "min_security",
+            lambda v: (
+                r["from_security"] is not None
+                and r["to_security"] is not None
+                and r["from_security"] >= v
+                and r["to_security"] >= v
+            ),
+        ),
+        ("min_daily_volume", lambda v: r["avg_daily_volume"] is not None and r["avg_daily_volume"] >= v),
+        ("max_days_to_sell", lambda v: r["days_to_sell"] is not None and r["days_to_sell"] <= v),
+    )
+    return all(f.get(name) is None or bool(check(f[name])) for name, check in checks)
 
 
 def _best_ask(orders: list[dict[str, Any]]) -> dict[str, Any]:
@@ -112,24 +148,9 @@ def _finish(
         r["volume_m3"] = r["units"] * unit_volume if unit_volume is not None else None
         r["from_security"] = universe.security.get(r["from_system_id"])
         r["to_security"] = universe.security.get(r["to_system_id"])
-        f = filters
-        if f.get("min_profit") is not None and not r["total_profit"] >= f["min_profit"]:
-            continue
-        if f.get("min_profit_pct") is not None and not r["profit_pct"] >= f["min_profit_pct"]:
-            continue
-        if f.get("max_profit_pct") is not None and not r["profit_pct"] <= f["max_profit_pct"]:
-            continue
-        if f.get("min_units") is not None and not r["units"] >= f["min_units"]:
-            continue
-        if f.get("max_volume_m3") is not None and (r["volume_m3"] is None or not r["volume_m3"] <= f["max_volume_m3"]):
-            continue
-        if f.get("min_security") is not None and (
-            r["from_security"] is None
-            or r["to_security"] is None
-            or not (r["from_security"] >= f["min_security"] and r["to_security"] >= f["min_security"])
-        ):
-            continue
-        kept.append(r)
+        daily_volume_add(r, universe)
+        if row_passes(r, filters):
+            kept.append(r)
     kept.sort(
         key=lambda r: (-r["profit_pct"], -r["total_profit"], r["type_id"], r["from_station_id"], r["to_station_id"])
     )

@@ -11,27 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from market.tests.reference import Universe, reference_hauling
-
-
-def _passes(r: dict[str, Any], f: Mapping[str, Any]) -> bool:
-    """The plain scan's filters on a (capped) row."""
-    if f.get("min_profit") is not None and not r["total_profit"] >= f["min_profit"]:
-        return False
-    if f.get("min_profit_pct") is not None and not r["profit_pct"] >= f["min_profit_pct"]:
-        return False
-    if f.get("max_profit_pct") is not None and not r["profit_pct"] <= f["max_profit_pct"]:
-        return False
-    if f.get("min_units") is not None and not r["units"] >= f["min_units"]:
-        return False
-    if f.get("max_volume_m3") is not None and (r["volume_m3"] is None or not r["volume_m3"] <= f["max_volume_m3"]):
-        return False
-    return f.get("min_security") is None or (
-        r["from_security"] is not None
-        and r["to_security"] is not None
-        and r["from_security"] >= f["min_security"]
-        and r["to_security"] >= f["min_security"]
-    )
+from market.tests.reference import Universe, daily_volume_add, reference_hauling, row_passes
 
 
 @dataclass(frozen=True)
@@ -71,6 +51,7 @@ def _capped(r: dict[str, Any], universe: Universe, limits: HaulLimits) -> dict[s
         return None
     capped = {**r, "units": units, "total_profit": units * r["profit_per_unit"]}
     capped["volume_m3"] = units * unit_volume if unit_volume is not None else None
+    daily_volume_add(capped, universe)
     capped["jumps"] = capped["jumps_to_start"] = capped["profit_per_jump"] = None
     return capped
 
@@ -121,7 +102,7 @@ def reference_haul(
         r = _capped(row, universe, limits)
         if r is None or (jumps is not None and not _routed(r, jumps, limits)):
             continue
-        if not _passes(r, filters):
+        if not row_passes(r, filters):
             continue
         kept.append(r)
     first = {"profit_pct": None, "total_profit": "total_profit", "profit_per_jump": "profit_per_jump"}[limits.sort]

@@ -89,7 +89,7 @@ def test_bad_route_parameters(book: str) -> None:
 
 
 def test_user_defaults_and_home(book: str) -> None:
-    """A logged-in user's route mode and avoid list are the defaults; origin=home is the saved home station."""
+    """A logged-in user's route mode, avoid list and home station (the origin) are the defaults."""
     user = get_user_model().objects.create_user(username="hauler")
     saved = UserSettings.objects.create(user=user, sales_tax=0, broker_fee=0, avoid=[], default_route_mode="shortest")
     client = APIClient()
@@ -103,6 +103,11 @@ def test_user_defaults_and_home(book: str) -> None:
     assert (row["route"]["mode"], row["jumps"], row["jumps_to_start"]) == ("shortest", 4, 4)
     row = client.get(GLOBAL, {"origin": str(SYSTEM_OTHER), "avoid": ""}).json()["results"][0]
     assert (row["jumps"], row["jumps_to_start"]) == (3, 4)
+    # Without origin the saved home station is the origin: every scan of this user is routed.
+    for url in (GLOBAL, REGION):
+        row = client.get(url).json()["results"][0]
+        assert (row["route"]["mode"], row["jumps"], row["jumps_to_start"]) == ("shortest", 4, 4)
+    assert client.get(GLOBAL, {"max_jumps_to_start": 3}).json()["results"] == []
 
 
 def test_profit_breakdown_with_route_and_caps(book: str) -> None:

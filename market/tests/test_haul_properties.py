@@ -27,7 +27,7 @@ from market.tests.conftest import (
     synthetic_universe_load,
 )
 from market.tests.reference_haul import HaulLimits, reference_haul
-from market.tests.test_math_properties import FILTERS, UNIVERSE, _region_orders, _store, order_books
+from market.tests.test_math_properties import DAILY, FILTERS, _region_orders, _store, order_books
 from routing.jumps import jump_state_current
 from routing.jumps_build import jump_tables_build
 from routing.models import JumpTable
@@ -119,7 +119,8 @@ def _same(rows: list[Any], expected: list[dict[str, Any]], routed: bool) -> None
     ]
     for row, ref in zip(rows, expected, strict=True):
         assert (row.units, row.jumps, row.jumps_to_start) == (ref["units"], ref["jumps"], ref["jumps_to_start"])
-        for name in ("total_profit", "profit_per_jump", "volume_m3"):
+        assert row.avg_daily_volume == ref["avg_daily_volume"]
+        for name in ("total_profit", "profit_per_jump", "volume_m3", "days_to_sell"):
             got, want = getattr(row, name), ref[name]
             assert (got is None and want is None) or math.isclose(got, want, rel_tol=1e-9), (name, got, want)
         if routed:
@@ -141,12 +142,20 @@ def _same(rows: list[Any], expected: list[dict[str, Any]], routed: bool) -> None
     filters=FILTERS,
     limit=st.integers(min_value=1, max_value=12),
     region=st.booleans(),
+    daily=DAILY,
 )
 def test_routed_scans_equal_the_reference(
-    haul_graph: str, *, orders: list[dict[str, Any]], routes: dict[str, Any], filters: dict, limit: int, region: bool
+    haul_graph: str,
+    *,
+    orders: list[dict[str, Any]],
+    routes: dict[str, Any],
+    filters: dict,
+    limit: int,
+    region: bool,
+    daily: dict[tuple[int, int], float],
 ) -> None:
-    """Region and global scans with routes, origin, hold, wallet, max_jumps and each sort equal the reference."""
-    _store(orders)
+    """Region and global scans with routes, origin, caps, jump limits, daily volumes and sorts equal the reference."""
+    universe = _store(orders, daily)
     if routes["origin"] is None:
         routes["max_jumps_to_start"] = None
     haul = HaulQuery(
@@ -172,7 +181,7 @@ def test_routed_scans_equal_the_reference(
     expected = reference_haul(
         _region_orders(orders, REGION_1) if region else orders,
         sales_tax=8.0,
-        universe=UNIVERSE,
+        universe=universe,
         filters=filters,
         limit=limit,
         jumps=reference_jumps(routes["route_mode"], set(routes["avoid"])),
@@ -196,20 +205,31 @@ def test_routed_scans_equal_the_reference(
     budget=st.one_of(st.none(), st.sampled_from([0.0, 5.0, 1000.0])),
     sort=st.sampled_from(["profit_pct", "total_profit"]),
     limit=st.integers(min_value=1, max_value=12),
+    daily=DAILY,
+    days=st.sampled_from([None, 0.5, 2.0, 1e6]),
 )
 def test_unrouted_caps_and_sorts_equal_the_reference(
-    orders: list[dict[str, Any]], cargo: float | None, budget: float | None, sort: str, limit: int
+    *,
+    orders: list[dict[str, Any]],
+    cargo: float | None,
+    budget: float | None,
+    sort: str,
+    limit: int,
+    daily: dict[tuple[int, int], float],
+    days: float | None,
 ) -> None:
-    """Without route parameters: the hold and wallet caps and the sort, no graph needed, no route on rows."""
+    """Without route parameters: the caps, days to sell of the capped units and the sort; no route on rows."""
     synthetic_universe_load()
-    _store(orders)
+    universe = _store(orders, daily)
     haul = HaulQuery(cargo_m3=cargo, budget_isk=budget, sort=sort)
-    scan = market_haul_scan(query=TradeQuery(sales_tax=3.6, broker_fee=0.0, limit=limit), haul=haul)
+    filters = {"max_days_to_sell": days} if days is not None else {}
+    query = TradeQuery(sales_tax=3.6, broker_fee=0.0, limit=limit, max_days_to_sell=days)
+    scan = market_haul_scan(query=query, haul=haul)
     expected = reference_haul(
         orders,
         sales_tax=3.6,
-        universe=UNIVERSE,
-        filters={},
+        universe=universe,
+        filters=filters,
         limit=limit,
         limits=HaulLimits(cargo_m3=cargo, budget_isk=budget, sort=sort),
     )

@@ -6,14 +6,16 @@ import math
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from market.history_models import MarketHistoryType
+from market.profit import market_profit_breakdown
 from market.selectors import (
     TradeQuery,
     TradeRow,
     market_hauling_scan,
-    market_profit_breakdown,
     market_station_scan,
 )
 from market.services import market_snapshot_store
@@ -33,7 +35,14 @@ from market.tests.conftest import (
 )
 from market.tests.reference import Universe, reference_hauling, reference_station
 
-UNIVERSE = Universe(volumes=VOLUMES, security=SECURITY)
+UNIVERSE = Universe(
+    volumes=VOLUMES, security=SECURITY, regions={station: region for station, (_, region) in LOCATIONS.items()}
+)
+# Stored 30-day mean volumes per (region, type); absent keys were never fetched, 0 did not trade.
+DAILY = st.dictionaries(
+    keys=st.tuples(st.sampled_from([REGION_1, REGION_2]), st.sampled_from([TYPE_PACKAGED, TYPE_PLAIN, TYPE_UNKNOWN])),
+    values=st.sampled_from([0.0, 0.5, 1.0, 3.0, 100.0, 5000.0]),
+)
 # A few prices repeat often (ties within and across stations); the rest are arbitrary.
 _COMMON_PRICES = st.sampled_from([1.0, 2.0, 2.5, 3.0, 10.0, 10.01, 0.01])
 PRICES = st.one_of(
@@ -86,6 +95,8 @@ FILTERS = st.fixed_dictionaries(
         "min_units": st.integers(min_value=0, max_value=10),
         "max_volume_m3": st.sampled_from([0.0, 1.0, 10_000.0, 1e9]),
         "min_security": st.sampled_from([0.0, 0.45, 0.5, 0.9, 1.0]),
+        "min_daily_volume": st.sampled_from([0.0, 1.0, 50.0]),
+        "max_days_to_sell": st.sampled_from([0.0, 1.0, 10.0, 1e6]),
     },
 )
 RATES = st.tuples(st.sampled_from([0.0, 2.25, 3.6, 8.0, 50.0]), st.sampled_from([0.0, 1.5, 3.0, 10.0]))
@@ -104,14 +115,26 @@ def _region_orders(orders: list[dict[str, Any]], region_id: int) -> list[dict[st
     return [o for o in orders if LOCATIONS[o["location_id"]][1] == region_id]
 
 
-def _store(orders: list[dict[str, Any]]) -> None:
-    """Store both regions' orders as their current snapshots.
+def _store(orders: list[dict[str, Any]], daily: dict[tuple[int, int], float] | None = None) -> Universe:
+    """Store both regions' orders as their current snapshots, and the daily volumes.
 
     Args:
         orders: All orders.
+        daily: (region, type) -> avg_daily_volume to store.
+
+    Returns:
+        The reference's universe with those daily volumes.
     """
     for region_id in (REGION_1, REGION_2):
         market_snapshot_store(region_id=region_id, orders=_region_orders(orders, region_id))
+    daily = daily or {}
+    MarketHistoryType.objects.all().delete()
+    now = timezone.now()
+    MarketHistoryType.objects.bulk_create(
+        MarketHistoryType(region_id=r, type_id=t, fetched_at=now, expires_at=now, days=30, avg_daily_volume=v)
+        for (r, t), v in daily.items()
+    )
+    return UNIVERSE.with_daily(rows=daily)
 
 
 def _same(actual: list[TradeRow], expected: list[dict[str, Any]]) -> None:
@@ -136,6 +159,9 @@ def _same(actual: list[TradeRow], expected: list[dict[str, Any]]) -> None:
                 assert math.isclose(got, want, rel_tol=1e-9, abs_tol=0.0) or got == want, (name, got, want)
         assert row.from_security == ref["from_security"]
         assert row.to_security == ref["to_security"]
+        assert row.avg_daily_volume == ref["avg_daily_volume"]
+        got_days, want_days = row.days_to_sell, ref["days_to_sell"]
+        assert (got_days is None and want_days is None) or math.isclose(got_days or 0, want_days, rel_tol=1e-9)
 
 
 def _breakdown_matches(ref: dict[str, Any], tax: float, fee: float) -> None:
@@ -170,19 +196,23 @@ PROPERTY_SETTINGS = settings(
 
 @pytest.mark.django_db
 @PROPERTY_SETTINGS
-@given(orders=order_books(), rates=RATES, filters=FILTERS, limit=st.integers(min_value=1, max_value=12))
+@given(orders=order_books(), rates=RATES, filters=FILTERS, limit=st.integers(min_value=1, max_value=12), daily=DAILY)
 def test_region_scan_equals_reference(
-    orders: list[dict[str, Any]], rates: tuple[float, float], filters: dict[str, Any], limit: int
+    orders: list[dict[str, Any]],
+    rates: tuple[float, float],
+    filters: dict[str, Any],
+    limit: int,
+    daily: dict[tuple[int, int], float],
 ) -> None:
     """Region hauling scan: same rows, order and values as the brute force over the region's orders."""
     synthetic_universe_load()
-    _store(orders)
+    universe = _store(orders, daily)
     tax, fee = rates
     rows = market_hauling_scan(
         query=TradeQuery(sales_tax=tax, broker_fee=fee, limit=limit, **filters), region_id=REGION_1
     )
     expected = reference_hauling(
-        _region_orders(orders, REGION_1), sales_tax=tax, universe=UNIVERSE, filters=filters, limit=limit
+        _region_orders(orders, REGION_1), sales_tax=tax, universe=universe, filters=filters, limit=limit
     )
     _same(rows, expected)
     for ref in expected[:2]:
@@ -191,16 +221,20 @@ def test_region_scan_equals_reference(
 
 @pytest.mark.django_db
 @PROPERTY_SETTINGS
-@given(orders=order_books(), rates=RATES, filters=FILTERS, limit=st.integers(min_value=1, max_value=12))
+@given(orders=order_books(), rates=RATES, filters=FILTERS, limit=st.integers(min_value=1, max_value=12), daily=DAILY)
 def test_global_scan_equals_reference(
-    orders: list[dict[str, Any]], rates: tuple[float, float], filters: dict[str, Any], limit: int
+    orders: list[dict[str, Any]],
+    rates: tuple[float, float],
+    filters: dict[str, Any],
+    limit: int,
+    daily: dict[tuple[int, int], float],
 ) -> None:
     """Global hauling scan over both regions' snapshots equals the brute force over every order."""
     synthetic_universe_load()
-    _store(orders)
+    universe = _store(orders, daily)
     tax, fee = rates
     rows = market_hauling_scan(query=TradeQuery(sales_tax=tax, broker_fee=fee, limit=limit, **filters))
-    expected = reference_hauling(orders, sales_tax=tax, universe=UNIVERSE, filters=filters, limit=limit)
+    expected = reference_hauling(orders, sales_tax=tax, universe=universe, filters=filters, limit=limit)
     _same(rows, expected)
 
 
@@ -212,13 +246,20 @@ def test_global_scan_equals_reference(
     filters=FILTERS,
     limit=st.integers(min_value=1, max_value=5),
     station=st.sampled_from([STATION_A, STATION_C, STRUCTURE_X]),
+    daily=DAILY,
 )
 def test_station_scan_equals_reference(
-    orders: list[dict[str, Any]], rates: tuple[float, float], filters: dict[str, Any], limit: int, station: int
+    *,
+    orders: list[dict[str, Any]],
+    rates: tuple[float, float],
+    filters: dict[str, Any],
+    limit: int,
+    station: int,
+    daily: dict[tuple[int, int], float],
 ) -> None:
     """Station trading scan equals the brute force at that station."""
     synthetic_universe_load()
-    _store(orders)
+    universe = _store(orders, daily)
     tax, fee = rates
     rows = market_station_scan(
         query=TradeQuery(sales_tax=tax, broker_fee=fee, limit=limit, **filters), station_id=station, region_id=REGION_1
@@ -228,7 +269,7 @@ def test_station_scan_equals_reference(
         station_id=station,
         sales_tax=tax,
         broker_fee=fee,
-        universe=UNIVERSE,
+        universe=universe,
         filters=filters,
         limit=limit,
     )

@@ -18,8 +18,8 @@ from accounts.models import UserSettings
 from evesite.settings import production as site_settings
 from routing.cache import KILLS_KEY
 from routing.graph import MODES
+from routing.risk import RISK_LEVELS, KillEntry
 from routing.schemas import RiskLevel, RouteMode
-from routing.selectors import RISK_LEVELS, KillEntry
 from routing.services import risk_graph_sync
 
 pytestmark = pytest.mark.usefixtures("tiny_sde")

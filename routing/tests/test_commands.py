@@ -20,7 +20,7 @@ from evesite.testing.output import TtyStringIO
 from routing import tasks
 from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY
 from routing.models import KillFeedCursor
-from routing.selectors import risk_list
+from routing.risk import risk_list
 from routing.services import FEED_POLL_LOCK_KEY, R2Z2_FEED
 from routing.tests.test_risk import HOURLY_KILLS
 

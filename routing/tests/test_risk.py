@@ -18,7 +18,7 @@ from evesite.graph import graph_query
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from routing.cache import KILLS_KEY, RISK_FRESH_KEY
 from routing.models import KillFeedCursor
-from routing.selectors import risk_levels_compute, risk_list
+from routing.risk import risk_levels_compute, risk_list
 from routing.services import kills_record, risk_graph_sync, route_find, system_kills_refresh, zkill_feed_poll
 from routing.zkillboard import R2z2Client, R2z2Record, ZkillboardError
 from universe.graph import system_model

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from routing.cache import KILLS_KEY, SYSTEM_KILLS_KEY
-from routing.selectors import risk_list
+from routing.risk import risk_list
 from routing.services import risk_graph_sync, route_find, zkill_feed_poll
 from routing.tests.reference import bfs_jumps, lexicographic_cost, path_is_walk
 from universe.models import ItemType, SolarSystem, SolarSystemJump, Stargate

@@ -11,8 +11,8 @@ from evesite.celery import app
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from routing import tasks
 from routing.cache import KILLS_KEY
+from routing.risk import KillEntry
 from routing.schedule import BEAT_SCHEDULE
-from routing.selectors import KillEntry
 
 pytestmark = pytest.mark.usefixtures("tiny_graph")
 
