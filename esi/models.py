@@ -38,6 +38,22 @@ class MarketOrder(EsiPayload):
     range: Literal["station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"]
 
 
+class StructureMarketOrder(EsiPayload):
+    """One order of ``GET /markets/structures/{structure_id}`` (no ``system_id``: the structure has one)."""
+
+    order_id: int
+    type_id: int
+    location_id: int
+    is_buy_order: bool
+    price: float
+    volume_remain: int
+    volume_total: int
+    min_volume: int
+    duration: int
+    issued: datetime
+    range: Literal["station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"]
+
+
 class PublicContract(EsiPayload):
     """One contract of ``GET /contracts/public/{region_id}``."""
 
@@ -170,6 +186,7 @@ class MarketPrice(EsiPayload):
 ROUTE_MODELS: dict[str, Any] = {
     "/markets/{region_id}/orders": list[MarketOrder],
     "/markets/prices": list[MarketPrice],
+    "/markets/structures/{structure_id}": list[StructureMarketOrder],
     "/contracts/public/{region_id}": list[PublicContract],
     "/contracts/public/items/{contract_id}": list[ContractItem],
     "/universe/system_kills": list[SystemKills],

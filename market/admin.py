@@ -9,7 +9,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from evesite.admin import ReadOnlyAdmin
-from market.models import MarketHistory, MarketHistoryType, MarketOrder, MarketSnapshot
+from market.models import (
+    MarketHistory,
+    MarketHistoryType,
+    MarketOrder,
+    MarketSnapshot,
+    MarketStructure,
+    StructureMarketDenial,
+)
 from universe.models import Region
 
 
@@ -76,11 +83,11 @@ class TypeFilter(IdFilter):
 
 @admin.register(MarketSnapshot)
 class MarketSnapshotAdmin(ReadOnlyAdmin):
-    """One row per region snapshot (the newest per region is the current one)."""
+    """One row per region (or player structure) snapshot (the newest per region or structure is the current one)."""
 
-    list_display = ("region_id", "region_name", "fetched_at", "last_modified", "order_count")
+    list_display = ("region_id", "region_name", "structure_id", "fetched_at", "last_modified", "order_count")
     ordering = ("-fetched_at",)
-    search_fields = ("=region_id",)
+    search_fields = ("=region_id", "=structure_id")
 
     @admin.display(description="region")
     def region_name(self, obj: MarketSnapshot) -> str:
@@ -119,3 +126,20 @@ class MarketHistoryTypeAdmin(ReadOnlyAdmin):
     ordering = ("region_id", "type_id")
     show_full_result_count = False
     list_per_page = 100
+
+
+@admin.register(MarketStructure)
+class MarketStructureAdmin(ReadOnlyAdmin):
+    """Where the scanned player structures are."""
+
+    list_display = ("structure_id", "system_id", "region_id", "updated")
+    search_fields = ("=structure_id",)
+    ordering = ("structure_id",)
+
+
+@admin.register(StructureMarketDenial)
+class StructureMarketDenialAdmin(ReadOnlyAdmin):
+    """ESI's 403s per (character, structure): scans answer 403 without ESI for a day after one."""
+
+    list_display = ("character_id", "structure_id", "denied_at")
+    ordering = ("-denied_at",)

@@ -10,19 +10,26 @@ from django.db import models
 
 
 class MarketSnapshot(models.Model):
-    """All orders of one region as ESI served them at one time.
+    """All orders of one region (or of one player structure in it) as ESI served them at one time.
 
-    The newest snapshot of a region is its current one; storing a new one
-    deletes the older ones of that region.
+    The newest snapshot of a region (``structure_id`` null) is its current one; storing a new one
+    deletes the older ones of that region. A structure's snapshot (``structure_id`` set) is kept the
+    same way per structure, and its orders take part in the scans of its region.
     """
 
     region_id = models.IntegerField(db_index=True)
+    structure_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The player structure whose market this is; null: the region's."
+    )
     fetched_at = models.DateTimeField()
     last_modified = models.DateTimeField(null=True, blank=True, help_text="ESI's Last-Modified of the order pages.")
     order_count = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["region_id", "-fetched_at"], name="market_snap_region_latest")]
+        indexes = [
+            models.Index(fields=["region_id", "-fetched_at"], name="market_snap_region_latest"),
+            models.Index(fields=["structure_id", "-fetched_at"], name="market_snap_structure_latest"),
+        ]
 
     def __str__(self) -> str:
         """Return ``region @ fetched_at``."""
@@ -85,5 +92,14 @@ class MarketTypeSummary(models.Model):
 
 # Market history (issue 18) lives in its own module; imported here so that Django registers its models.
 from market.history_models import MarketHistory, MarketHistoryType  # noqa: E402
+from market.structure_models import MarketStructure, StructureMarketDenial  # noqa: E402
 
-__all__ = ["MarketHistory", "MarketHistoryType", "MarketOrder", "MarketSnapshot", "MarketTypeSummary"]
+__all__ = [
+    "MarketHistory",
+    "MarketHistoryType",
+    "MarketOrder",
+    "MarketSnapshot",
+    "MarketStructure",
+    "MarketTypeSummary",
+    "StructureMarketDenial",
+]

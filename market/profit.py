@@ -73,7 +73,7 @@ class ProfitBreakdown:
 _BEST_ORDERS_SQL = """
 WITH cur AS (
     SELECT id FROM (
-        SELECT id, ROW_NUMBER() OVER (PARTITION BY region_id ORDER BY fetched_at DESC, id DESC) AS rn
+        SELECT id, ROW_NUMBER() OVER (PARTITION BY region_id, structure_id ORDER BY fetched_at DESC, id DESC) AS rn
         FROM market_marketsnapshot
     ) latest WHERE rn = 1
 )

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -92,32 +93,32 @@ def _job_alive(job: Job) -> bool:
     return job.state == JobState.RUNNING and snapshot_age(fetched_at=job.updated) < float(settings.JOBS_STALE_SECONDS)
 
 
-def _region_release(*, region_id: int, job_id: str, failed: bool) -> None:
-    """Free a region, or hold it for ``MARKET_REFRESH_RETRY_SECONDS`` after a failure (scans show the failed job).
+def refresh_release(*, key: str, job_id: str, failed: bool) -> None:
+    """Free a region (or structure), or hold it for ``MARKET_REFRESH_RETRY_SECONDS`` after a failure.
 
     Args:
-        region_id: The region.
+        key: Its Redis key (scans show the failed job while it is held).
         job_id: The job that held it.
         failed: Whether the job failed.
     """
     hold = int(settings.MARKET_REFRESH_RETRY_SECONDS) if failed else 0
-    get_redis_connection("default").eval(_RELEASE, 1, _key(region_id), job_id, hold)
+    get_redis_connection("default").eval(_RELEASE, 1, key, job_id, hold)
 
 
-def _region_claim(*, region_id: int, job_id: str) -> str | None:
-    """Claim a region for a job.
+def refresh_claim(*, key: str, job_id: str) -> str | None:
+    """Claim a region (or structure) for a job.
 
     Args:
-        region_id: The region.
+        key: Its Redis key.
         job_id: The claiming job.
 
     Returns:
-        The id of the job that holds the region now (``job_id`` when claimed), None if the holder vanished.
+        The id of the job that holds it now (``job_id`` when claimed), None if the holder vanished.
     """
     conn = get_redis_connection("default")
-    if conn.set(_key(region_id), job_id, nx=True, ex=int(settings.MARKET_REFRESH_LOCK_SECONDS)):
+    if conn.set(key, job_id, nx=True, ex=int(settings.MARKET_REFRESH_LOCK_SECONDS)):
         return job_id
-    held = conn.get(_key(region_id))
+    held = conn.get(key)
     return held.decode() if held else None
 
 
@@ -142,22 +143,40 @@ def market_region_refresh_enqueue(*, region_id: int) -> Job:
 
 def _region_refresh_queue(*, region_id: int) -> Job:
     """Queue a refresh of a region already checked against the SDE (see :func:`market_region_refresh_enqueue`)."""
+    return refresh_job_queue(key=_key(region_id), kind=KIND_REGION, params={"region_id": region_id}, task=REFRESH_TASK)
+
+
+def refresh_job_queue(*, key: str, kind: str, params: dict[str, Any], task: str) -> Job:
+    """Queue a job that holds ``key`` (one at a time), or return the job holding it (or failed recently).
+
+    Args:
+        key: The Redis key of what is refreshed.
+        kind: The job's kind.
+        params: Its parameters.
+        task: The Celery task that runs it (given the job id).
+
+    Returns:
+        The job.
+
+    Raises:
+        ServiceUnavailableError: When the claim kept racing (never expected).
+    """
     conn = get_redis_connection("default")
     for _ in range(3):
-        holder = conn.get(_key(region_id))
+        holder = conn.get(key)
         if holder is not None:
             held = Job.objects.filter(pk=holder.decode()).first()
             if held is not None and (_job_alive(held) or held.state == JobState.FAILED):
                 return held
-            _region_release(region_id=region_id, job_id=holder.decode(), failed=False)  # dead or finished
+            refresh_release(key=key, job_id=holder.decode(), failed=False)  # dead or finished
             continue
-        job = job_create(kind=KIND_REGION, params={"region_id": region_id}, unit="pages")
-        if _region_claim(region_id=region_id, job_id=str(job.pk)) == str(job.pk):
-            transaction.on_commit(partial(current_app.send_task, REFRESH_TASK, args=[str(job.pk)]))
-            logger.info("market: queued refresh job %s of region %d", job.pk, region_id)
+        job = job_create(kind=kind, params=params, unit="pages")
+        if refresh_claim(key=key, job_id=str(job.pk)) == str(job.pk):
+            transaction.on_commit(partial(current_app.send_task, task, args=[str(job.pk)]))
+            logger.info("market: queued %s job %s %s", kind, job.pk, params)
             return job
-        job.delete()  # another process claimed the region in between: look again
-    raise ServiceUnavailableError(f"Could not queue a refresh of region {region_id}; try again.")
+        job.delete()  # another process claimed it in between: look again
+    raise ServiceUnavailableError(f"Could not queue {kind} {params}; try again.")
 
 
 def market_region_snapshot_state(*, region_id: int, force: bool = False) -> RegionSnapshotState:
@@ -270,7 +289,7 @@ def market_region_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress 
         job_fail(job_id=job_id, error=error_line(exc))
         raise
     finally:
-        _region_release(region_id=region_id, job_id=job_id, failed=failed)
+        refresh_release(key=_key(region_id), job_id=job_id, failed=failed)
     job_finish(job_id=job_id, result={"snapshot_id": snapshot.pk, "orders": snapshot.order_count})
     return snapshot.pk
 
@@ -303,7 +322,7 @@ def _regions_one(*, job: Job, region_id: int, on_page: PageProgress | None) -> t
     except NotFoundError as exc:
         return None, exc.message
     job_id = str(job.pk)
-    holder = _region_claim(region_id=region_id, job_id=job_id)
+    holder = refresh_claim(key=_key(region_id), job_id=job_id)
     if holder != job_id:
         return None, f"held by job {holder}"
     failed = True
@@ -328,7 +347,7 @@ def _regions_one(*, job: Job, region_id: int, on_page: PageProgress | None) -> t
         failed = False
         return snapshot.pk, None
     finally:
-        _region_release(region_id=region_id, job_id=job_id, failed=failed)
+        refresh_release(key=_key(region_id), job_id=job_id, failed=failed)
 
 
 def market_regions_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress | None = None) -> list[int]:

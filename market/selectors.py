@@ -197,7 +197,8 @@ def market_snapshot_current_get(*, region_id: int) -> MarketSnapshot | None:
     Returns:
         The snapshot, or None when the region has none.
     """
-    return MarketSnapshot.objects.filter(region_id=region_id).order_by("-fetched_at", "-id").first()
+    snapshots = MarketSnapshot.objects.filter(region_id=region_id, structure_id__isnull=True)
+    return snapshots.order_by("-fetched_at", "-id").first()
 
 
 def market_snapshots_current_list(*, region_id: int | None = None) -> list[MarketSnapshot]:
@@ -209,7 +210,11 @@ def market_snapshots_current_list(*, region_id: int | None = None) -> list[Marke
     Returns:
         The snapshots, by region.
     """
-    snapshots = MarketSnapshot.objects.order_by("region_id", "-fetched_at", "-id").distinct("region_id")
+    snapshots = (
+        MarketSnapshot.objects.filter(structure_id__isnull=True)
+        .order_by("region_id", "-fetched_at", "-id")
+        .distinct("region_id")
+    )
     if region_id is not None:
         snapshots = snapshots.filter(region_id=region_id)
     return list(snapshots)

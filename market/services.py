@@ -7,7 +7,7 @@ import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -100,23 +100,51 @@ def _redis_copy_store(*, snapshot: MarketSnapshot, orders: list[dict[str, Any]])
     pipe.execute()
 
 
+def _structure_overlap(*, region_id: int, structure_id: int | None, cursor: Any) -> set[int]:
+    """Keep a region's orders and its structures' snapshots apart (inside the store's transaction).
+
+    A structure's snapshot is complete for its structure, so it replaces the region's orders there: storing one
+    deletes them from the region's current snapshot. Storing the region's snapshot drops the structure
+    snapshots older than ``MARKET_STRUCTURE_MAX_AGE_SECONDS`` and returns the structures still covered.
+    """
+    if structure_id is not None:
+        cursor.execute(
+            "DELETE FROM market_marketorder WHERE location_id = %s AND snapshot_id IN "
+            "(SELECT id FROM market_marketsnapshot WHERE region_id = %s AND structure_id IS NULL)",
+            [structure_id, region_id],
+        )
+        return set()
+    structures = MarketSnapshot.objects.filter(region_id=region_id, structure_id__isnull=False)
+    cutoff = timezone.now() - timedelta(seconds=float(settings.MARKET_STRUCTURE_MAX_AGE_SECONDS))
+    old = list(structures.filter(fetched_at__lt=cutoff).values_list("pk", flat=True))
+    if old:
+        cursor.execute("DELETE FROM market_marketorder WHERE snapshot_id = ANY(%s)", [old])
+        cursor.execute("DELETE FROM market_markettypesummary WHERE snapshot_id = ANY(%s)", [old])
+        MarketSnapshot.objects.filter(pk__in=old).delete()
+    return {int(s) for s in structures.values_list("structure_id", flat=True) if s is not None}
+
+
 def market_snapshot_store(
     *,
     region_id: int,
     orders: list[dict[str, Any]],
     fetched_at: datetime | None = None,
     last_modified: datetime | None = None,
+    structure_id: int | None = None,
 ) -> MarketSnapshot:
-    """Store a region's orders as its current snapshot and prune the older ones.
+    """Store a region's (or a structure's) orders as its current snapshot and prune the older ones.
 
-    Rows are written with PostgreSQL ``COPY``; concurrent stores of one region are
-    serialised by an advisory lock. A copy goes to Redis for ``MARKET_CACHE_SECONDS``.
+    Rows are written with PostgreSQL ``COPY``; concurrent stores of one region are serialised by an advisory
+    lock. A region's copy goes to Redis for ``MARKET_CACHE_SECONDS``. A region's orders at a structure with a
+    fresh snapshot of its own are left out (the structure's are complete), and a structure's store removes the
+    region's orders there.
 
     Args:
-        region_id: The region.
-        orders: ESI market orders (the ``/markets/{region_id}/orders`` array).
+        region_id: The region (the structure's, for a structure).
+        orders: ESI market orders (the ``/markets/{region_id}/orders`` array; a structure's with ``system_id`` added).
         fetched_at: When they were fetched (now when None).
         last_modified: ESI's ``Last-Modified``.
+        structure_id: The player structure whose market this is (None: the region's).
 
     Returns:
         The new snapshot.
@@ -126,8 +154,15 @@ def market_snapshot_store(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [6, region_id])
+            covered = _structure_overlap(region_id=region_id, structure_id=structure_id, cursor=cursor)
+        if covered:
+            parsed = [o for o in parsed if o.location_id not in covered]
         snapshot = MarketSnapshot.objects.create(
-            region_id=region_id, fetched_at=fetched_at, last_modified=last_modified, order_count=len(parsed)
+            region_id=region_id,
+            structure_id=structure_id,
+            fetched_at=fetched_at,
+            last_modified=last_modified,
+            order_count=len(parsed),
         )
         with connection.cursor() as cursor:
             raw = cursor.cursor
@@ -154,17 +189,18 @@ def market_snapshot_store(
                     )
             cursor.execute("SET LOCAL jit = off")  # compiling costs more than this aggregate
             cursor.execute(SUMMARY_SQL, {"snapshot_id": snapshot.pk, "region_id": region_id})
-            older = list(
-                MarketSnapshot.objects.filter(region_id=region_id).exclude(pk=snapshot.pk).values_list("pk", flat=True)
-            )
+            owned = MarketSnapshot.objects.filter(region_id=region_id, structure_id=structure_id)
+            older = list(owned.exclude(pk=snapshot.pk).values_list("pk", flat=True))
             if older:
                 cursor.execute("DELETE FROM market_marketorder WHERE snapshot_id = ANY(%s)", [older])
                 cursor.execute("DELETE FROM market_markettypesummary WHERE snapshot_id = ANY(%s)", [older])
                 MarketSnapshot.objects.filter(pk__in=older).delete()
     # After the block (not on_commit): a copy naming a snapshot that was rolled back never matches the
     # current snapshot, so readers ignore it.
-    _redis_copy_store(snapshot=snapshot, orders=[o.model_dump(mode="json") for o in parsed])
-    logger.info("market: region %d snapshot %d stored with %d orders", region_id, snapshot.pk, len(parsed))
+    if structure_id is None:
+        _redis_copy_store(snapshot=snapshot, orders=[o.model_dump(mode="json") for o in parsed])
+    owner = f"structure {structure_id}" if structure_id is not None else f"region {region_id}"
+    logger.info("market: %s snapshot %d stored with %d orders", owner, snapshot.pk, len(parsed))
     return snapshot
 
 
@@ -200,20 +236,35 @@ def market_region_orders_fetch(*, region_id: int, progress: Callable[[int, int],
     return FetchedOrders(region_id=region_id, orders=orders, fetched_at=fetched_at, last_modified=first.last_modified)
 
 
-def market_character_station_get(*, user: Any) -> int:
-    """Return the NPC station where the user's character is docked (ESI character location).
+@dataclass(frozen=True)
+class CharacterDock:
+    """Where a character is docked: an NPC station or a player structure, and its system."""
+
+    location_id: int
+    system_id: int
+    structure: bool
+
+
+def market_character_dock_get(*, user: Any) -> CharacterDock:
+    """Return where the user's character is docked (one ESI call: the character's location).
 
     Args:
         user: A logged-in user.
 
     Returns:
-        The station id.
+        The station or structure and its system.
 
     Raises:
-        InvalidInputError: When the character is in space or in a player structure.
+        InvalidInputError: When the character is in space.
     """
     answer = character_esi_get(user=user, path="/characters/{character_id}/location")
-    station_id = answer.data.get("station_id") if isinstance(answer.data, dict) else None
-    if not station_id:
-        raise InvalidInputError("Your character is not docked in an NPC station.")
-    return int(station_id)
+    data = answer.data if isinstance(answer.data, dict) else {}
+    station_id, structure_id = data.get("station_id"), data.get("structure_id")
+    docked = station_id or structure_id
+    if not docked:
+        raise InvalidInputError("Your character is not docked in a station or structure.")
+    return CharacterDock(
+        location_id=int(docked),
+        system_id=int(data["solar_system_id"]),
+        structure=not station_id,
+    )

@@ -362,7 +362,8 @@ def duckdb_sql(sql: str) -> str:
 
 BEST_PRICES_SQL = """
 WITH cur AS (
-    SELECT id FROM market_marketsnapshot WHERE region_id = %(region_id)s ORDER BY fetched_at DESC, id DESC LIMIT 1
+    SELECT id FROM market_marketsnapshot WHERE region_id = %(region_id)s AND structure_id IS NULL
+    ORDER BY fetched_at DESC, id DESC LIMIT 1
 )
 SELECT type_id,
        MAX(CASE WHEN is_buy_order THEN price END) AS highest_buy,

@@ -14,19 +14,17 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import user_settings_get
 from accounts.sso import SsoLoginRequiredError
 from evesite.admission import ExpensiveAdmissionMixin
-from evesite.exceptions import NotFoundError, ServiceUnavailableError
+from evesite.exceptions import ServiceUnavailableError
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import ExpensiveRateThrottle, throttles_with
 from jobs.selectors import job_data
 from market import refresh, selectors, services
-from market.haul import HaulQuery, avoid_resolve, market_haul_scan, market_profit_haul, origin_system_resolve
+from market.haul import market_haul_scan, market_profit_haul
 from market.models import MarketSnapshot
 from market.profit import market_profit_breakdown
 from market.schemas import (
-    HaulParams,
     HaulScanQuery,
     ProfitBreakdown,
     ProfitInput,
@@ -34,99 +32,14 @@ from market.schemas import (
     ScanPending,
     ScanQuery,
     ScanResponse,
-    TradeFilters,
 )
-from routing.jumps import JumpState, jump_state_current, jump_tables_stale
-from routing.jumps_build import jump_tables_rebuild_queue
+from market.structures import market_structure_snapshot_state, structure_id_is
+from market.view_params import haul_query_build, trade_filters, trade_query_build
 from universe.names import NameRef, universe_name_resolve, universe_names_resolve
 from universe.selectors import station_region_get
 
-# Station ids (structures too) have at most 13 digits; 18 always fit in 64 bits, and the schema says so.
-MAX_ID_DIGITS = 18
 # The scans count against the expensive rate (and so need a site-wide slot, see ExpensiveAdmissionMixin).
 SCAN_THROTTLES = throttles_with(ExpensiveRateThrottle)
-
-
-def _filters(params: TradeFilters) -> dict[str, Any]:
-    """The trade filters that are set."""
-    return {name: getattr(params, name) for name in selectors.sql.FILTERS if getattr(params, name) is not None}
-
-
-def _trade_query(request: Request, params: ScanQuery, *, default_limit: int) -> selectors.TradeQuery:
-    """Build the scan query: given rates, else the user's settings, else the site defaults.
-
-    Args:
-        request: The request (for the user).
-        params: Validated query parameters.
-        default_limit: Rows when no ``limit`` is given.
-
-    Returns:
-        The query.
-    """
-    sales_tax, broker_fee = selectors.market_trade_defaults(user=request.user)
-    return selectors.TradeQuery(
-        sales_tax=sales_tax if params.sales_tax is None else params.sales_tax,
-        broker_fee=broker_fee if params.broker_fee is None else params.broker_fee,
-        limit=default_limit if params.limit is None else params.limit,
-        **_filters(params),
-    )
-
-
-_ROUTE_PARAMS = ("route_mode", "avoid", "avoid_risk", "origin", "max_jumps", "max_jumps_to_start")
-
-
-def _haul_query(request: Request, params: HaulParams) -> tuple[HaulQuery, JumpState | None]:
-    """Resolve a scan's route, cargo and wallet parameters (defaults from the user's settings).
-
-    A saved home station is the default ``origin`` (so such a user's scans are routed).
-
-    Args:
-        request: The request (for the user and ``origin=current``).
-        params: Validated parameters.
-
-    Returns:
-        The query, and the graph state when routed (a rebuild of outdated jump tables is queued).
-
-    Raises:
-        SsoLoginRequiredError: For ``origin=current`` or ``home`` without a logged-in user (HTTP 401).
-        NotFoundError: For ``origin=home`` without a saved home station, or an unknown origin or avoided system.
-    """
-    saved = user_settings_get(user=request.user)
-    home = saved.home_station_id if saved is not None else None
-    routed = any(getattr(params, name) is not None for name in _ROUTE_PARAMS) or params.sort == "profit_per_jump"
-    if not routed and home is None:
-        return HaulQuery(cargo_m3=params.cargo_m3, budget_isk=params.budget_isk, sort=params.sort), None
-
-    ref = params.origin.strip() if params.origin is not None else None
-    if ref is not None and ref.lower() in ("current", "home") and not request.user.is_authenticated:
-        raise SsoLoginRequiredError(f"Log in with EVE Online to use origin={ref.lower()}.")
-    if ref is not None and ref.lower() == "current":
-        ref = str(services.market_character_station_get(user=request.user))
-    elif ref is None or ref.lower() == "home":
-        if home is None and ref is not None:
-            raise NotFoundError("origin=home: no home station is saved in your settings.", origin="home")
-        ref = None if home is None else str(home)
-    origin = None if ref is None else origin_system_resolve(ref=ref)
-    if params.avoid is not None:
-        avoid = avoid_resolve(text=params.avoid)
-    else:
-        avoid = tuple(sorted({int(a) for a in (saved.avoid or [])})) if saved is not None else ()
-    query = HaulQuery(
-        routed=True,
-        route_mode=params.route_mode or (str(saved.default_route_mode) if saved is not None else "secure"),
-        avoid=avoid,
-        avoid_risk=bool(params.avoid_risk),
-        origin_system=origin,
-        cargo_m3=params.cargo_m3,
-        budget_isk=params.budget_isk,
-        max_jumps=params.max_jumps,
-        max_jumps_to_start=params.max_jumps_to_start,
-        sort=params.sort,
-    )
-    state = jump_state_current()
-    if jump_tables_stale(state=state):
-        jump_tables_rebuild_queue(label=state.label)
-    return query, state
 
 
 def _answer(
@@ -215,8 +128,8 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
                 "station_id",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
-                description="An NPC station id or exact name (case-insensitive), or `current` for the logged-in "
-                "character's station.",
+                description="An NPC station id or exact name (case-insensitive), a player structure id (logged in, "
+                "with docking access), or `current` for the logged-in character's station or structure.",
                 pattern=r"\S",
                 examples=[OpenApiExample("Jita IV - Moon 4 - Caldari Navy Assembly Plant", value="60003760")],
             ),
@@ -229,33 +142,43 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         url_path="stations/<str:station_id>/scan",
         url_name="station-scan",
         throttle_classes=SCAN_THROTTLES,
-        error_statuses=(401, 502),  # ``current`` needs a logged-in character, and asks ESI where it is
+        # ``current`` and structures need a logged-in character (401; 403 without docking access); ``current``
+        # asks ESI where it is (502).
+        error_statuses=(401, 403, 502),
     )
     def station_scan(self, request: Request, station_id: str) -> Response:
         """Rank station trades (top 30 by default) from the stored snapshot of the station's region.
 
-        A missing or stale snapshot queues a refresh job; the request never waits for ESI.
+        A player structure (or ``current`` docked in one) is read from its own snapshot, refreshed with the
+        character's token. A missing or stale snapshot queues a refresh job; the request never waits for ESI.
 
         Args:
             request: The request.
-            station_id: A station id or name, or ``current``.
+            station_id: A station id or name, a structure id, or ``current``.
 
         Returns:
             The ranked trades, or 202 with the refresh job.
 
         Raises:
-            SsoLoginRequiredError: For ``current`` without a logged-in user (HTTP 401).
+            SsoLoginRequiredError: For ``current`` or a structure without a logged-in user (HTTP 401).
         """
         params = schema_parse(schema=ScanQuery, data=request.query_params)
-        query = _trade_query(request, params, default_limit=settings.MARKET_STATION_SCAN_LIMIT)
+        query = trade_query_build(request=request, params=params, default_limit=settings.MARKET_STATION_SCAN_LIMIT)
+        system_id = None
         if station_id == "current":
             if not request.user.is_authenticated:
                 raise SsoLoginRequiredError("Log in with EVE Online to scan your character's current station.")
-            station = services.market_character_station_get(user=request.user)
+            dock = services.market_character_dock_get(user=request.user)
+            station, system_id = dock.location_id, dock.system_id
         else:
             station = universe_name_resolve(field="station_id", kind="station", ref=station_id, check_ids=False)
-        region_id = station_region_get(station_id=station)
-        state = refresh.market_region_snapshot_state(region_id=region_id)
+        if structure_id_is(location_id=station):
+            state, region_id = market_structure_snapshot_state(
+                user=request.user, structure_id=station, system_id=system_id
+            )
+        else:
+            region_id = station_region_get(station_id=station)
+            state = refresh.market_region_snapshot_state(region_id=region_id)
 
         def body(snapshot: MarketSnapshot) -> dict[str, Any]:
             """Scan the station."""
@@ -308,10 +231,10 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         """
         region = universe_name_resolve(field="region_id", kind="region", ref=region_id, check_ids=False)
         params = schema_parse(schema=RegionScanQuery, data=request.query_params)
-        query = _trade_query(request, params, default_limit=settings.MARKET_SCAN_LIMIT)
+        query = trade_query_build(request=request, params=params, default_limit=settings.MARKET_SCAN_LIMIT)
         if params.refresh and not request.user.is_staff:
             raise PermissionDenied("refresh=true is for staff; scans queue a refresh by themselves when stale.")
-        haul, graph_state = _haul_query(request, params)
+        haul, graph_state = haul_query_build(request=request, params=params)
         state = refresh.market_region_snapshot_state(region_id=region, force=params.refresh)
 
         def body(snapshot: MarketSnapshot) -> dict[str, Any]:
@@ -343,8 +266,8 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
             The ranked trades.
         """
         params = schema_parse(schema=HaulScanQuery, data=request.query_params)
-        query = _trade_query(request, params, default_limit=settings.MARKET_SCAN_LIMIT)
-        haul, graph_state = _haul_query(request, params)
+        query = trade_query_build(request=request, params=params, default_limit=settings.MARKET_SCAN_LIMIT)
+        haul, graph_state = haul_query_build(request=request, params=params)
         snapshots = selectors.market_snapshots_current_list()
         rows = market_haul_scan(query=query, haul=haul, state=graph_state).rows
         body = _answer(kind="hauling", scope="global", query=query, snapshots=snapshots, rows=rows)
@@ -381,8 +304,8 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
             type_id=ids["type_id"],
             sales_tax=sales_tax if values.sales_tax is None else values.sales_tax,
             broker_fee=broker_fee if values.broker_fee is None else values.broker_fee,
-            filters=_filters(values),
+            filters=trade_filters(params=values),
         )
-        haul, graph_state = _haul_query(request, values)
+        haul, graph_state = haul_query_build(request=request, params=values)
         breakdown = market_profit_haul(breakdown=breakdown, haul=haul, state=graph_state)
         return Response(schema_dump(schema=ProfitBreakdown, value=breakdown))

@@ -41,3 +41,10 @@ MARKET_HISTORY_KEEP_DAYS = env_int("MARKET_HISTORY_KEEP_DAYS", 90)
 MARKET_HISTORY_BATCH_TYPES = env_int("MARKET_HISTORY_BATCH_TYPES", 50)
 # A region's history job holds it this long past its last batch (a dead worker frees it).
 MARKET_HISTORY_LOCK_SECONDS = env_int("MARKET_HISTORY_LOCK_SECONDS", 900)
+
+# ---- player-structure markets (issue 18; market/structures.py)
+# A structure's own snapshot replaces the region's orders at it for this long; older, it is dropped at the
+# region's next store (the region's orders at the structure count again).
+MARKET_STRUCTURE_MAX_AGE_SECONDS = env_int("MARKET_STRUCTURE_MAX_AGE_SECONDS", 86400)
+# After ESI answered 403 (no docking access) to a character's read of a structure: not asked again this long.
+MARKET_STRUCTURE_DENIAL_SECONDS = env_int("MARKET_STRUCTURE_DENIAL_SECONDS", 86400)

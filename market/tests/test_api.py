@@ -360,7 +360,7 @@ def test_station_scan_top_30_cached_30_minutes(
 def test_station_scan_unknown_station_and_anonymous_current(synthetic_universe: SyntheticUniverse) -> None:
     """An unknown station (id or name) answers 404; ``current`` without a login answers 401; junk answers 400."""
     assert APIClient().get("/api/market/stations/69999999/scan/").status_code == 404
-    assert APIClient().get(f"/api/market/stations/{STRUCTURE_X}/scan/").status_code == 404
+    assert APIClient().get(f"/api/market/stations/{STRUCTURE_X}/scan/").status_code == 401  # a structure: log in
     assert APIClient().get("/api/market/stations/99999999999999999999999/scan/").status_code == 400
     response = APIClient().get("/api/market/stations/current/scan/")
     assert response.status_code == 401

@@ -77,8 +77,8 @@ def test_unknown_ids_never_reach_esi(
 def test_station_ids_longer_than_the_schema_allows_never_reach_esi(
     synthetic_universe: SyntheticUniverse, esi_server: FakeHttpServer
 ) -> None:
-    """A station id beyond 64 bits is 400; one within them but not in the SDE 404; nothing asked, no job."""
-    for station, status in ((2**63, 400), (10**19, 400), (10**18, 404)):
+    """A station id beyond 64 bits is 400; one in the structure range needs a login (401); nothing asked, no job."""
+    for station, status in ((2**63, 400), (10**19, 400), (10**18, 401), (69999999, 404)):
         response = APIClient().get(f"/api/market/stations/{station}/scan/")
         assert response.status_code == status, response.content
     assert esi_server.count() == 0
