@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from evesite.exceptions import InvalidInputError, NotFoundError
+from evesite.exceptions import InvalidInputError, NotFoundError, ServiceUnavailableError
 from market import haul_sql
 from market.selectors import TradeQuery, TradeRow
 from routing.jumps import JumpState, JumpView, jump_view_prepare
@@ -43,6 +43,8 @@ class HaulQuery:
         max_jumps: Most jumps A -> B.
         max_jumps_to_start: Most jumps origin -> A (ignored without an origin).
         sort: ``profit_pct``, ``total_profit`` or ``profit_per_jump``.
+        by_default: Routed without being asked (the gate graph has jump tables): a scan that cannot be routed
+            now answers plain rows instead of an error (see :func:`market_haul_scan_or_plain`).
     """
 
     routed: bool = False
@@ -55,6 +57,7 @@ class HaulQuery:
     max_jumps: int | None = None
     max_jumps_to_start: int | None = None
     sort: str = "profit_pct"
+    by_default: bool = False
 
     def __post_init__(self) -> None:
         """Check the combination.
@@ -207,6 +210,32 @@ def market_haul_scan(
         cursor.execute(text, {**params, **_view_params(view)})
         rows = _rows(list(cursor.fetchall()), haul)
     return _finish(rows, state, view)
+
+
+def market_haul_scan_or_plain(
+    *, query: TradeQuery, haul: HaulQuery, region_id: int | None = None, state: JumpState | None = None
+) -> tuple[HaulScan, str | None]:
+    """Run :func:`market_haul_scan`; a scan routed by default that cannot be routed now runs plain instead.
+
+    That happens while a jump table is rebuilt and the scan needs more trees than ``ROUTING_JUMPS_MAX_TREES``,
+    or when a saved avoid list needs that many.
+
+    Args:
+        query: Rates, filters and limit.
+        haul: Routes, cargo, wallet, sort.
+        region_id: Only this region's snapshot (None: the global scan).
+        state: The graph and risk state when routed.
+
+    Returns:
+        The scan, and why its rows have no routes (None when they have them, or were not meant to).
+    """
+    try:
+        return market_haul_scan(query=query, haul=haul, region_id=region_id, state=state), None
+    except (ServiceUnavailableError, InvalidInputError) as exc:
+        if not (haul.routed and haul.by_default):
+            raise
+        plain = replace(haul, routed=False, by_default=False)
+        return market_haul_scan(query=query, haul=plain, region_id=region_id), f"Rows without routes: {exc.message}"
 
 
 def _view_params(view: JumpView) -> dict[str, Any]:

@@ -45,9 +45,9 @@ _MAX_JUMPS = 32767  # the jump tables store smallints
 class HaulParams(Schema):
     """Route, cargo and wallet parameters of the hauling scans and the profit breakdown (issue 17).
 
-    Any of ``route_mode``, ``avoid``, ``avoid_risk``, ``origin``, ``max_jumps``, ``max_jumps_to_start`` or
-    ``sort=profit_per_jump`` makes the answer routed: rows get ``jumps``, ``route`` and ``profit_per_jump``
-    (rows without a route are dropped). ``cargo_m3``/``budget_isk`` cap the units of every row.
+    Rows are routed once the gate graph has jump tables (or when any route parameter, ``sort=profit_per_jump``
+    or a saved home station asks for it): they get ``jumps``, ``route`` and ``profit_per_jump``, and rows
+    without a route are dropped. ``cargo_m3``/``budget_isk`` cap the units of every row.
     """
 
     route_mode: RouteMode | None = pydantic.Field(
@@ -190,6 +190,12 @@ class ScanResponse(Schema):
     scope: str = pydantic.Field(description="station:<id>, region:<id> or global.")
     sales_tax: float
     broker_fee: float
+    route_mode: RouteMode | None = pydantic.Field(
+        None, description="Hauling: the route mode of the rows' jumps; null: the rows have no routes."
+    )
+    route_note: str | None = pydantic.Field(
+        None, description="Why a scan routed by default has no routes now (a jump table being rebuilt)."
+    )
     snapshots: list[Snapshot]
     # Absent (not null) from the global scan's answer.
     snapshot: SnapshotState | None = pydantic.Field(

@@ -12,8 +12,10 @@ from evesite.exceptions import NotFoundError
 from market import selectors, services
 from market.haul import HaulQuery, avoid_resolve, origin_system_resolve
 from market.schemas import HaulParams, ScanQuery, TradeFilters
+from routing.graph import graph_label
 from routing.jumps import JumpState, jump_state_current, jump_tables_stale
 from routing.jumps_build import jump_tables_rebuild_queue
+from routing.models import JumpTable
 
 
 def trade_filters(*, params: TradeFilters) -> dict[str, Any]:
@@ -47,7 +49,8 @@ _ROUTE_PARAMS = ("route_mode", "avoid", "avoid_risk", "origin", "max_jumps", "ma
 def haul_query_build(*, request: Request, params: HaulParams) -> tuple[HaulQuery, JumpState | None]:
     """Resolve a scan's route, cargo and wallet parameters (defaults from the user's settings).
 
-    A saved home station is the default ``origin`` (so such a user's scans are routed).
+    Scans are routed once the gate graph has jump tables (``by_default``), or when a route parameter or a saved
+    home station (the default ``origin``) asks for it; without tables and without asking, rows have no routes.
 
     Args:
         request: The request (for the user and ``origin=current``).
@@ -62,8 +65,9 @@ def haul_query_build(*, request: Request, params: HaulParams) -> tuple[HaulQuery
     """
     saved = user_settings_get(user=request.user)
     home = saved.home_station_id if saved is not None else None
-    routed = any(getattr(params, name) is not None for name in _ROUTE_PARAMS) or params.sort == "profit_per_jump"
-    if not routed and home is None:
+    asked = any(getattr(params, name) is not None for name in _ROUTE_PARAMS) or params.sort == "profit_per_jump"
+    by_default = not asked and home is None
+    if by_default and not JumpTable.objects.filter(label=graph_label()).exists():
         return HaulQuery(cargo_m3=params.cargo_m3, budget_isk=params.budget_isk, sort=params.sort), None
 
     ref = params.origin.strip() if params.origin is not None else None
@@ -93,6 +97,7 @@ def haul_query_build(*, request: Request, params: HaulParams) -> tuple[HaulQuery
         max_jumps=params.max_jumps,
         max_jumps_to_start=params.max_jumps_to_start,
         sort=params.sort,
+        by_default=by_default,
     )
     state = jump_state_current()
     if jump_tables_stale(state=state):

@@ -21,7 +21,7 @@ from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import ExpensiveRateThrottle, throttles_with
 from jobs.selectors import job_data
 from market import refresh, selectors, services
-from market.haul import market_haul_scan, market_profit_haul
+from market.haul import HaulQuery, HaulScan, market_haul_scan_or_plain, market_profit_haul
 from market.models import MarketSnapshot
 from market.profit import market_profit_breakdown
 from market.schemas import (
@@ -43,25 +43,27 @@ SCAN_THROTTLES = throttles_with(ExpensiveRateThrottle)
 
 
 def _answer(
-    *, kind: str, scope: str, query: selectors.TradeQuery, snapshots: list[MarketSnapshot], rows: list[Any]
+    *,
+    kind: str,
+    scope: str,
+    query: selectors.TradeQuery,
+    snapshots: list[MarketSnapshot],
+    rows: list[Any],
+    scan: tuple[HaulQuery, HaulScan, str | None] | None = None,
 ) -> dict[str, Any]:
-    """Shape a scan answer.
-
-    Args:
-        kind: ``station`` or ``hauling``.
-        scope: What was scanned.
-        query: The query used.
-        snapshots: The snapshots read.
-        rows: The rows.
+    """Shape a scan answer (``scan``: a hauling scan's query, result and route note).
 
     Returns:
         The body.
     """
+    routed = scan is not None and scan[1].view is not None
     return {
         "kind": kind,
         "scope": scope,
         "sales_tax": query.sales_tax,
         "broker_fee": query.broker_fee,
+        "route_mode": scan[0].route_mode if scan is not None and routed else None,
+        "route_note": scan[2] if scan is not None else None,
         "snapshots": snapshots,
         "count": len(rows),
         "results": rows,
@@ -239,8 +241,15 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
 
         def body(snapshot: MarketSnapshot) -> dict[str, Any]:
             """Scan the region."""
-            rows = market_haul_scan(query=query, haul=haul, region_id=region, state=graph_state).rows
-            return _answer(kind="hauling", scope=f"region:{region}", query=query, snapshots=[snapshot], rows=rows)
+            found, note = market_haul_scan_or_plain(query=query, haul=haul, region_id=region, state=graph_state)
+            return _answer(
+                kind="hauling",
+                scope=f"region:{region}",
+                query=query,
+                snapshots=[snapshot],
+                rows=found.rows,
+                scan=(haul, found, note),
+            )
 
         return _region_answer(state=state, body=body)
 
@@ -269,8 +278,10 @@ class MarketViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         query = trade_query_build(request=request, params=params, default_limit=settings.MARKET_SCAN_LIMIT)
         haul, graph_state = haul_query_build(request=request, params=params)
         snapshots = selectors.market_snapshots_current_list()
-        rows = market_haul_scan(query=query, haul=haul, state=graph_state).rows
-        body = _answer(kind="hauling", scope="global", query=query, snapshots=snapshots, rows=rows)
+        found, note = market_haul_scan_or_plain(query=query, haul=haul, state=graph_state)
+        body = _answer(
+            kind="hauling", scope="global", query=query, snapshots=snapshots, rows=found.rows, scan=(haul, found, note)
+        )
         return Response(schema_dump(schema=ScanResponse, value=body))
 
     @extend_schema(

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import UserSettings
 from market.tests.conftest import REGION_1, STATION_A, STATION_C, SYSTEM_HIGH, SYSTEM_LOW, SYSTEM_OTHER, TYPE_PLAIN
 from market.tests.test_haul_properties import X2, X5, _order, _store, haul_graph  # noqa: F401 - a fixture
+from routing.models import JumpTable
 
 pytestmark = pytest.mark.django_db
 GLOBAL = "/api/market/global/scan/"
@@ -51,7 +52,7 @@ def test_routed_global_and_region_scans(book: str) -> None:
     assert APIClient().get(GLOBAL, {"max_jumps": 2}).json()["results"] == []
     assert APIClient().get(GLOBAL, {"avoid": f"{X2},{X5}"}).json()["results"] == []  # not connected: dropped
     capped = APIClient().get(GLOBAL, {"cargo_m3": 0.55, "budget_isk": 1e9, "sales_tax": 0}).json()["results"][0]
-    assert (capped["units"], capped["jumps"], capped["route"]) == (55, None, None)  # 0.55 / 0.01 m3
+    assert (capped["units"], capped["jumps"], capped["route"]["mode"]) == (55, 4, "secure")  # 0.55 / 0.01 m3
     assert capped["total_profit"] == pytest.approx(550.0)
     assert APIClient().get(GLOBAL, {"budget_isk": 9.99}).json()["results"] == []
 
@@ -130,7 +131,7 @@ def test_profit_breakdown_with_route_and_caps(book: str) -> None:
     body = APIClient().post("/api/market/profit/", {**payload, "max_jumps": 2}, format="json").json()
     assert body["passes_filters"] is False
     plain = APIClient().post("/api/market/profit/", {k: payload[k] for k in list(payload)[:4]}, format="json").json()
-    assert (plain["jumps"], plain["route"], plain["units"]) == (None, None, 100)
+    assert (plain["jumps"], plain["route"]["mode"], plain["units"]) == (4, "secure", 100)  # routed by default
 
 
 def test_avoid_beyond_the_tree_cap_is_400(book: str, settings: Any) -> None:
@@ -139,3 +140,28 @@ def test_avoid_beyond_the_tree_cap_is_400(book: str, settings: Any) -> None:
     response = APIClient().get(GLOBAL, {"avoid": str(X2)})
     assert response.status_code == 400
     assert "at most 0" in response.json()["detail"]
+
+
+def test_scans_are_routed_by_default_once_the_graph_has_jump_tables(book: str) -> None:
+    """No route parameter: secure routes from the stored table; without tables: plain rows and no route mode."""
+    body = APIClient().get(GLOBAL, {"sales_tax": 0}).json()
+    assert body["route_mode"] == "secure"
+    assert body["route_note"] is None
+    assert [(r["jumps"], r["route"]["mode"]) for r in body["results"]] == [(4, "secure")]
+    region = APIClient().get(REGION, {"sales_tax": 0}).json()
+    assert (region["route_mode"], region["results"][0]["jumps"]) == ("secure", 4)
+    JumpTable.objects.all().delete()
+    plain = APIClient().get(GLOBAL, {"sales_tax": 0}).json()
+    assert (plain["route_mode"], plain["results"][0]["jumps"], plain["results"][0]["route"]) == (None, None, None)
+
+
+def test_a_default_route_that_cannot_be_computed_now_answers_plain_rows_with_a_note(book: str, settings: Any) -> None:
+    """While the table is outdated and the scan needs more trees than allowed: plain rows and why, not a 503."""
+    JumpTable.objects.update(graph_key="outdated")
+    settings.ROUTING_JUMPS_MAX_TREES = 0
+    body = APIClient().get(GLOBAL, {"sales_tax": 0}).json()
+    assert body["route_mode"] is None
+    assert "rebuilt" in body["route_note"]
+    assert [(r["jumps"], r["total_profit"]) for r in body["results"]] == [(None, pytest.approx(1000.0))]
+    asked = APIClient().get(GLOBAL, {"route_mode": "secure"})  # asked for routes: the error stands
+    assert asked.status_code == 503
