@@ -26,27 +26,13 @@ class TokenDecryptionError(Exception):
 
 @lru_cache(maxsize=4)
 def _fernet(secret: str) -> Fernet:
-    """Build the Fernet cipher for one secret.
-
-    Args:
-        secret: The value of ``TOKEN_ENCRYPTION_KEY``.
-
-    Returns:
-        The cipher.
-    """
+    """Build the Fernet cipher for one secret."""
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=_INFO).derive(secret.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 
 def _cipher() -> Fernet:
-    """Return the cipher for the configured key.
-
-    Returns:
-        The cipher.
-
-    Raises:
-        ImproperlyConfigured: When ``TOKEN_ENCRYPTION_KEY`` is unset.
-    """
+    """Return the cipher for the configured key."""
     secret = settings.TOKEN_ENCRYPTION_KEY
     if not secret:
         raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEY must be set to store EVE SSO tokens.")

@@ -18,14 +18,7 @@ STRUCTURE_ID_MIN = 1_000_000_000_000
 
 
 def _is_user(user: Any) -> bool:
-    """Tell whether ``user`` is a logged-in user.
-
-    Args:
-        user: A user or AnonymousUser or None.
-
-    Returns:
-        True for an authenticated user.
-    """
+    """Tell whether ``user`` is a logged-in user."""
     return bool(user is not None and getattr(user, "is_authenticated", False))
 
 

@@ -40,23 +40,12 @@ class AccessTokenClaims:
 
 
 def _jwks_cache_key() -> str:
-    """Return the Redis key of the cached JWKS for the configured SSO.
-
-    Returns:
-        The cache key.
-    """
+    """Return the Redis key of the cached JWKS for the configured SSO."""
     return f"accounts:sso:jwks:{sso_base_url()}"
 
 
 def _jwks_fetch() -> list[dict[str, Any]]:
-    """Fetch CCP's signing keys and cache them in Redis.
-
-    Returns:
-        The JWK dictionaries.
-
-    Raises:
-        SsoError: When the JWKS cannot be fetched or parsed.
-    """
+    """Fetch CCP's signing keys and cache them in Redis."""
     response = sso_request("GET", jwks_url(), what="JWKS fetch")
     if response.status_code != HTTPStatus.OK:
         raise SsoError(f"EVE SSO JWKS fetch answered HTTP {response.status_code}")
@@ -86,15 +75,7 @@ def jwks_keys_get(*, refresh: bool = False) -> list[dict[str, Any]]:
 
 
 def _key_find(keys: list[dict[str, Any]], kid: str | None) -> jwt.PyJWK | None:
-    """Pick the RSA key with a key id.
-
-    Args:
-        keys: JWK dictionaries.
-        kid: The wanted key id.
-
-    Returns:
-        The key, or None.
-    """
+    """Pick the RSA key with a key id."""
     for entry in keys:
         if entry.get("kid") == kid and entry.get("kty") == "RSA":
             try:
@@ -105,14 +86,7 @@ def _key_find(keys: list[dict[str, Any]], kid: str | None) -> jwt.PyJWK | None:
 
 
 def _signing_key(kid: str | None) -> jwt.PyJWK | None:
-    """Find the signing key, refetching the JWKS once when a cached set lacks the key id.
-
-    Args:
-        kid: The token header's key id.
-
-    Returns:
-        The key, or None when even a fresh JWKS lacks it.
-    """
+    """Find the signing key, refetching the JWKS once when a cached set lacks the key id."""
     cached = cache.get(_jwks_cache_key())
     key = _key_find(cached if cached is not None else _jwks_fetch(), kid)
     if key is None and cached is not None:
@@ -122,14 +96,7 @@ def _signing_key(kid: str | None) -> jwt.PyJWK | None:
 
 
 def _invalid(error: jwt.PyJWTError) -> SsoTokenInvalidError:
-    """Translate a PyJWT error (whose message never holds the token).
-
-    Args:
-        error: The PyJWT error.
-
-    Returns:
-        The matching validation error.
-    """
+    """Translate a PyJWT error (whose message never holds the token)."""
     if isinstance(error, jwt.ExpiredSignatureError):
         return SsoTokenInvalidError("access token expired", reason="response_expired", claim="exp")
     if isinstance(error, jwt.InvalidSignatureError | jwt.InvalidAlgorithmError):

@@ -49,26 +49,14 @@ class CharacterTransfer:
 
 
 def _known_owner_hash(character: EveCharacter | None, socials: list[UserSocialAuth]) -> str:
-    """Return the owner hash recorded at the character's last login.
-
-    Args:
-        character: The character row, if any.
-        socials: Its social-auth associations (their ``extra_data`` keeps the hash too).
-
-    Returns:
-        The hash, or "" when none was recorded.
-    """
+    """Return the owner hash recorded at the character's last login."""
     if character is not None:
         return character.owner_hash
     return next((str(s.extra_data.get("owner_hash") or "") for s in socials if s.extra_data.get("owner_hash")), "")
 
 
 def _previous_user_clear(user: Any) -> None:
-    """Strip a previous owner's account of what came with the character, unless the account stays reachable.
-
-    Args:
-        user: The previous user, locked; its association with the character is already deleted.
-    """
+    """Strip a previous owner's account of what came with the character, unless the account stays reachable."""
     if user.has_usable_password() or UserSocialAuth.objects.filter(user=user).exists():
         return
     UserSettings.objects.filter(user=user).delete()

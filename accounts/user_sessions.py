@@ -19,33 +19,18 @@ from django_redis import get_redis_connection
 
 
 def _store() -> SessionBase:
-    """Return an empty store of the configured session engine (its ``exists`` and ``delete`` take a key).
-
-    Returns:
-        The store.
-    """
+    """Return an empty store of the configured session engine (its ``exists`` and ``delete`` take a key)."""
     store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore()
     return store
 
 
 def _index_key(user_id: int) -> str:
-    """Return the Redis key of a user's session index (under the cache's key prefix).
-
-    Args:
-        user_id: The user's primary key.
-
-    Returns:
-        The key.
-    """
+    """Return the Redis key of a user's session index (under the cache's key prefix)."""
     return caches[settings.SESSION_CACHE_ALIAS].make_key(f"accounts:user-sessions:{user_id}")
 
 
 def _redis() -> Any:
-    """Return the Redis client of the sessions' cache.
-
-    Returns:
-        The redis-py client.
-    """
+    """Return the Redis client of the sessions' cache."""
     return get_redis_connection(settings.SESSION_CACHE_ALIAS)
 
 

@@ -24,11 +24,7 @@ ORDERINGS = ("profit", "profit_pct", "items_value", "price", "date_expired", "da
 
 
 def _contracts_annotated() -> QuerySet[Contract]:
-    """Every cached contract, annotated with ``isk_per_jump`` (couriers: reward / max(jumps, 1)).
-
-    Returns:
-        The queryset.
-    """
+    """Every cached contract, annotated with ``isk_per_jump`` (couriers: reward / max(jumps, 1))."""
     return Contract.objects.annotate(
         isk_per_jump=Case(
             When(
@@ -144,14 +140,7 @@ class ContractDetail:
 
 
 def _items_cached(contract: Contract) -> tuple[list[dict[str, Any]], str]:
-    """Read a contract's items from Redis, else PostgreSQL.
-
-    Args:
-        contract: The row.
-
-    Returns:
-        (item payloads, ``"redis"`` / ``"postgres"`` / ``"none"``).
-    """
+    """Read a contract's items from Redis, else PostgreSQL."""
     if contract.items_status != ItemsStatus.FETCHED:
         return [], "none"
     entry = contract_cache_get(contract.contract_id)

@@ -56,16 +56,7 @@ class RefreshReport:
 
 # ----------------------------------------------------------------------------- region refresh
 def _contracts_store(*, region_id: int, payloads: list[PublicContract], now: datetime) -> tuple[int, int]:
-    """Upsert the listed contracts and deactivate the region's ones that vanished.
-
-    Args:
-        region_id: The region.
-        payloads: The live (unexpired) contracts ESI listed.
-        now: The refresh time.
-
-    Returns:
-        (new contracts, deactivated contracts).
-    """
+    """Upsert the listed contracts and deactivate the region's ones that vanished."""
     ids = [p.contract_id for p in payloads]
     known = set(Contract.objects.filter(contract_id__in=ids).values_list("contract_id", flat=True))
     rows = [
@@ -121,14 +112,7 @@ def _contracts_store(*, region_id: int, payloads: list[PublicContract], now: dat
 
 
 def _region_lock(region_id: int) -> bool:
-    """Take the region's refresh lock (so overlapping runs do not double the ESI calls).
-
-    Args:
-        region_id: The region.
-
-    Returns:
-        True when taken.
-    """
+    """Take the region's refresh lock (so overlapping runs do not double the ESI calls)."""
     return bool(cache.add(f"{REGION_LOCK_PREFIX}{region_id}", timezone.now().isoformat(), timeout=3600))
 
 
@@ -171,14 +155,7 @@ def _region_refresh(
     price_lookup: PriceLookup | None,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Do the work of :func:`contracts_region_refresh`.
-
-    Args:
-        report: Filled in as the work goes.
-        client: The ESI client.
-        price_lookup: Price source.
-        progress: Called with (pages done, total pages) during the listing walk.
-    """
+    """Do the work of :func:`contracts_region_refresh`."""
     region_id = report.region_id
     now = timezone.now()
     raw = client.get_all_pages(f"/contracts/public/{region_id}", progress=progress)
@@ -202,16 +179,7 @@ def _region_refresh(
 
 
 def _items_fetch_pending(*, report: RefreshReport, live_ids: list[int], client: EsiClient) -> str | None:
-    """Fetch the items of live contracts that have none yet, within the per-run budget.
-
-    Args:
-        report: Updated with the counts.
-        live_ids: The region's live contracts.
-        client: The ESI client.
-
-    Returns:
-        Why the fetching stopped early, or None.
-    """
+    """Fetch the items of live contracts that have none yet, within the per-run budget."""
     remembered = set(
         ContractFetchFailure.objects.filter(contract_id__in=live_ids, kind=FetchKind.ITEMS).values_list(
             "contract_id", flat=True
@@ -251,16 +219,7 @@ def _items_fetch_pending(*, report: RefreshReport, live_ids: list[int], client: 
 
 
 def _bids_fetch_due(*, report: RefreshReport, live_ids: list[int], client: EsiClient) -> str | None:
-    """Fetch the bids of live auctions whose bids are older than ``CONTRACTS_BIDS_MAX_AGE_SECONDS``.
-
-    Args:
-        report: Updated with the count.
-        live_ids: The region's live contracts.
-        client: The ESI client.
-
-    Returns:
-        Why the fetching stopped early, or None.
-    """
+    """Fetch the bids of live auctions whose bids are older than ``CONTRACTS_BIDS_MAX_AGE_SECONDS``."""
     max_age = float(settings.CONTRACTS_BIDS_MAX_AGE_SECONDS)
     if max_age <= 0:
         return None

@@ -20,14 +20,7 @@ def esi_web_request_middleware(get_response: Callable[[HttpRequest], HttpRespons
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        """Serve one request in web mode.
-
-        Args:
-            request: The request.
-
-        Returns:
-            The response.
-        """
+        """Serve one request in web mode."""
         with web_request_serving():
             return get_response(request)
 

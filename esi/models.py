@@ -196,14 +196,7 @@ ROUTE_MODELS: dict[str, Any] = {
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
-    """Turn an OpenAPI path template into a full-match regular expression.
-
-    Args:
-        template: A path such as ``/markets/{region_id}/orders``.
-
-    Returns:
-        The compiled pattern; each ``{name}`` matches one path segment.
-    """
+    """Turn an OpenAPI path template into a full-match regular expression."""
     parts = re.split(r"(\{[^}]+\})", template)
     return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 

@@ -28,11 +28,7 @@ WAIT_REPORT_SECONDS = 5.0
 
 
 def _redis_now() -> float:
-    """Read Redis's clock (one clock for every process).
-
-    Returns:
-        Epoch seconds.
-    """
+    """Read Redis's clock (one clock for every process)."""
     seconds, micros = limits.redis_connection().time()
     return float(seconds) + micros / 1_000_000
 

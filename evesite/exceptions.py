@@ -94,26 +94,12 @@ _OUT_OF_RANGE = "22003"
 
 
 def _sqlstate(exc: Exception) -> str | None:
-    """Return the SQLSTATE of the psycopg error behind a Django database error.
-
-    Args:
-        exc: Django's wrapper exception.
-
-    Returns:
-        The five-character code, or None.
-    """
+    """Return the SQLSTATE of the psycopg error behind a Django database error."""
     return getattr(exc.__cause__, "sqlstate", None)
 
 
 def _database_error(exc: Exception) -> DomainError | None:
-    """Translate the database errors a request can cause into domain errors (no SQL or internals leak).
-
-    Args:
-        exc: The raised exception.
-
-    Returns:
-        The domain error, or None for any other exception.
-    """
+    """Translate the database errors a request can cause into domain errors (no SQL or internals leak)."""
     if isinstance(exc, OperationalError):
         if _sqlstate(exc) == _QUERY_CANCELED:
             return QueryTimeoutError("The database took too long to answer; narrow the request or try again later.")

@@ -77,30 +77,13 @@ def graph_driver() -> Driver:
 
 
 def _timeout_error(timeout: float) -> QueryTimeoutError:
-    """Build the error of a graph query that ran past its timeout.
-
-    Args:
-        timeout: The timeout (seconds).
-
-    Returns:
-        The error (a JSON 503).
-    """
+    """Build the error of a graph query that ran past its timeout."""
     return QueryTimeoutError(f"The route query took longer than {timeout:g} s; try again later.")
 
 
 @contextmanager
 def _timeouts_translated(timeout: float) -> Iterator[None]:
-    """Turn Neo4j's transaction-timeout errors into :class:`QueryTimeoutError`.
-
-    Args:
-        timeout: The timeout (for the message).
-
-    Yields:
-        Nothing.
-
-    Raises:
-        QueryTimeoutError: When the server ended the transaction for its timeout.
-    """
+    """Turn Neo4j's transaction-timeout errors into :class:`QueryTimeoutError`."""
     try:
         yield
     except Neo4jError as exc:

@@ -40,25 +40,13 @@ PUBLIC_STATES = frozenset({"ok", "no reply", "missing", UNKNOWN})
 
 
 def _short(exc: Exception) -> str:
-    """One line naming an exception.
-
-    Args:
-        exc: The exception.
-
-    Returns:
-        ``ClassName: first line of the message``.
-    """
+    """One line naming an exception."""
     first_line = (str(exc).splitlines() or [""])[0][:200]
     return f"{type(exc).__name__}: {first_line}"
 
 
 def _datastores_status() -> tuple[dict[str, Any], list[str]]:
-    """Check PostgreSQL, Redis, Neo4j and APOC.
-
-    Returns:
-        A map of part name to ``"ok"`` (or APOC's version) or an error text,
-        and the list of failing parts.
-    """
+    """Check PostgreSQL, Redis, Neo4j and APOC."""
     status: dict[str, Any] = {}
     failing: list[str] = []
     try:
@@ -150,19 +138,7 @@ def market_snapshots_status() -> tuple[float | None, list[int]]:
 
 
 def _pipeline_status(*, postgres_ok: bool, redis_ok: bool) -> dict[str, Any]:
-    """Report the background pipeline: worker, beat, SDE and market snapshots.
-
-    A part read from a datastore that is down reads ``"unknown"`` (or null), and is
-    not checked at all: health stays fast when a datastore is gone.
-
-    Args:
-        postgres_ok: PostgreSQL answered.
-        redis_ok: Redis (the broker and the heartbeat's store) answered.
-
-    Returns:
-        ``worker``, ``beat``, ``sde``, ``market_snapshot_oldest_age_seconds`` and
-        ``market_snapshot_missing_regions``.
-    """
+    """Report the background pipeline: worker, beat, SDE and market snapshots."""
     status: dict[str, Any] = {}
     checks: dict[str, tuple[bool, Any]] = {
         "worker": (redis_ok, worker_status),

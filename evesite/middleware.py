@@ -28,16 +28,7 @@ def body_limit_register(*, path: str, max_bytes: int) -> None:
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
-    """Build the JSON error answer of the exception handler's shape.
-
-    Args:
-        status: HTTP status.
-        code: The ``error`` code.
-        detail: Human-readable explanation.
-
-    Returns:
-        The answer.
-    """
+    """Build the JSON error answer of the exception handler's shape."""
     return JsonResponse({"error": code, "detail": detail}, status=status)
 
 
@@ -57,14 +48,7 @@ def request_body_limit_middleware(get_response: Callable[[HttpRequest], HttpResp
     """
 
     def middleware(request: HttpRequest) -> HttpResponse | JsonResponse:
-        """Check the declared size, then pass the request on.
-
-        Args:
-            request: The request.
-
-        Returns:
-            The answer.
-        """
+        """Check the declared size, then pass the request on."""
         limit = max(int(settings.API_MAX_BODY_BYTES), _PATH_BODY_LIMITS.get(request.path_info, 0))
         raw = request.META.get("CONTENT_LENGTH") or ""
         if raw:
@@ -82,13 +66,7 @@ def request_body_limit_middleware(get_response: Callable[[HttpRequest], HttpResp
 
 
 def _statement_timeout_set(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """Give a new PostgreSQL connection the web statement timeout (``connection_created`` receiver).
-
-    Args:
-        sender: The backend's wrapper class.
-        connection: The new connection.
-        **kwargs: Signal arguments.
-    """
+    """Give a new PostgreSQL connection the web statement timeout (``connection_created`` receiver)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:

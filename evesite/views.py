@@ -82,15 +82,7 @@ class HealthApi(APIView):
 
     @staticmethod
     def _caller_is_staff(request: Request) -> bool:
-        """Tell whether the caller is a logged-in staff user.
-
-        Args:
-            request: The HTTP request.
-
-        Returns:
-            True for staff; False for anyone else, and when the session or the user cannot be
-            read (Redis or PostgreSQL down): health then answers as to a stranger, never 500.
-        """
+        """Tell whether the caller is a logged-in staff user."""
         try:
             return bool(request.user.is_staff)
         except Exception:  # noqa: BLE001 - a datastore down hides the texts, it does not break health
@@ -157,25 +149,11 @@ class SchemaApi(SpectacularAPIView):
             return self._get_schema_response(request)
 
     def _get_version_parameter(self, request: Request) -> str | None:
-        """Ignore ``?version=``: the API is not versioned.
-
-        Args:
-            request: The request.
-
-        Returns:
-            None, always.
-        """
+        """Ignore ``?version=``: the API is not versioned."""
         return None
 
     def _get_schema_response(self, request: Request) -> HttpResponse:
-        """Serve the document, generating and rendering it on the first request.
-
-        Args:
-            request: The request.
-
-        Returns:
-            The rendered schema.
-        """
+        """Serve the document, generating and rendering it on the first request."""
         version = self.api_version or request.version or self._get_version_parameter(request)
         renderer = request.accepted_renderer
         key = (version, translation.get_language(), renderer.media_type)

@@ -39,15 +39,7 @@ class ImageCacheAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _img(obj: ImageCache, pixels: int) -> str:
-        """Render the stored bytes as an inline ``data:`` image (no request to the image server).
-
-        Args:
-            obj: The row.
-            pixels: Displayed width and height.
-
-        Returns:
-            Safe HTML.
-        """
+        """Render the stored bytes as an inline ``data:`` image (no request to the image server)."""
         data = base64.b64encode(bytes(obj.blob_data)).decode()
         return format_html(
             '<img src="data:{};base64,{}" width="{}" height="{}" alt="{}">', obj.content_type, data, pixels, pixels, obj

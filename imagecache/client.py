@@ -91,20 +91,7 @@ def sniff_content_type(content: bytes) -> str | None:
 
 
 def _read_capped(response: requests.Response, *, url: str, limit: int, deadline: float) -> bytes:
-    """Read a streamed body, stopping as soon as it passes the limit or the deadline.
-
-    Args:
-        response: A response opened with ``stream=True``.
-        url: Its URL (for messages).
-        limit: Most bytes accepted.
-        deadline: ``time.monotonic()`` after which the download counts as timed out.
-
-    Returns:
-        The body.
-
-    Raises:
-        ImageUpstreamError: When the body is too large or too slow.
-    """
+    """Read a streamed body, stopping as soon as it passes the limit or the deadline."""
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ImageUpstreamError(f"The image server sent {declared} bytes; the limit is {limit}.")
@@ -166,21 +153,7 @@ def image_fetch(*, resource_type: str, resource_id: int, size: int) -> FetchedIm
 
 
 def _checked_body(response: requests.Response, *, url: str, what: str, deadline: float) -> bytes:
-    """Check an answer's status and content type, then read its body with the cap.
-
-    Args:
-        response: The streamed answer (closed here).
-        url: Its URL.
-        what: The image, for messages (``type 34``).
-        deadline: ``time.monotonic()`` after which the download counts as timed out.
-
-    Returns:
-        The body.
-
-    Raises:
-        ImageNotFoundUpstreamError: 404.
-        ImageUpstreamError: A redirect, any other non-200, a non-image content type, or a bad body.
-    """
+    """Check an answer's status and content type, then read its body with the cap."""
     with response:
         status = response.status_code
         logger.log(logging.INFO if status < HTTPStatus.BAD_REQUEST else logging.WARNING, LOG_FORMAT, "GET", url, status)

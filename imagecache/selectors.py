@@ -124,14 +124,7 @@ def image_key_parse(*, resource_type: str, resource_id: str, size: str | None) -
 
 
 def _key_params(key: ImageKey) -> list[str | int]:
-    """Bind one image's unique key to the raw lookups below.
-
-    Args:
-        key: The image.
-
-    Returns:
-        The parameters, in the order of the WHERE clause.
-    """
+    """Bind one image's unique key to the raw lookups below."""
     return [key.resource_type, key.resource_id, key.variant, key.size]
 
 

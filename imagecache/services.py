@@ -54,57 +54,28 @@ def image_etag(content: bytes) -> str:
 
 
 def _redis() -> Redis:
-    """Return the raw Redis connection of the default cache.
-
-    Returns:
-        The client.
-    """
+    """Return the raw Redis connection of the default cache."""
     return get_redis_connection("default")
 
 
 def _text(value: bytes | str) -> str:
-    """Decode a Redis value (bytes unless the client decodes responses).
-
-    Args:
-        value: The value.
-
-    Returns:
-        The text.
-    """
+    """Decode a Redis value (bytes unless the client decodes responses)."""
     return value.decode() if isinstance(value, bytes) else value
 
 
 def _lock_ttl_ms() -> int:
-    """How long a fetch lock may live: the client's worst case plus a margin.
-
-    Returns:
-        Milliseconds.
-    """
+    """How long a fetch lock may live: the client's worst case plus a margin."""
     return int((2 * settings.IMAGE_SERVER_TIMEOUT_SECONDS + 5) * 1000)
 
 
 def _lock_acquire(redis: Redis, key: ImageKey) -> str | None:
-    """Try once to take the fetch lock of an image.
-
-    Args:
-        redis: The connection.
-        key: The image.
-
-    Returns:
-        The lock's token when taken, else None.
-    """
+    """Try once to take the fetch lock of an image."""
     token = uuid.uuid4().hex
     return token if redis.set(LOCK_PREFIX + key.name, token, nx=True, px=_lock_ttl_ms()) else None
 
 
 def _lock_release(redis: Redis, key: ImageKey, token: str) -> None:
-    """Release the fetch lock if it is still ours.
-
-    Args:
-        redis: The connection.
-        key: The image.
-        token: Our token.
-    """
+    """Release the fetch lock if it is still ours."""
     redis.eval(_RELEASE_SCRIPT, 1, LOCK_PREFIX + key.name, token)
 
 
@@ -130,27 +101,12 @@ def image_is_known_missing(*, key: ImageKey) -> bool:
 
 
 def _known_missing_error(key: ImageKey) -> ImageNotFoundUpstreamError:
-    """Build the 404 for an image the image server does not have.
-
-    Args:
-        key: The image.
-
-    Returns:
-        The error to raise.
-    """
+    """Build the 404 for an image the image server does not have."""
     return ImageNotFoundUpstreamError(f"The image server has no {key.resource_type} {key.resource_id} image.")
 
 
 def _raise_known_outcome(key: ImageKey) -> None:
-    """Answer from memory when the image server recently said 404 or failed for this image.
-
-    Args:
-        key: The image.
-
-    Raises:
-        ImageNotFoundUpstreamError: A 404 is still remembered.
-        ImageUpstreamError: A failure is still remembered (``IMAGE_FAILURE_CACHE_SECONDS``).
-    """
+    """Answer from memory when the image server recently said 404 or failed for this image."""
     if image_is_known_missing(key=key):
         raise _known_missing_error(key)
     failing = cache.get(FAILURE_PREFIX + key.name)
@@ -191,20 +147,7 @@ def image_store(*, key: ImageKey, fetched: FetchedImage, used: bool = True) -> C
 
 
 def _fetch_and_store(redis: Redis, key: ImageKey, token: str) -> CachedImage:
-    """Download and store an image while holding its lock; tell waiters about failures.
-
-    Args:
-        redis: The connection.
-        key: The image.
-        token: Our lock token (names the failure note waiters read).
-
-    Returns:
-        The stored image.
-
-    Raises:
-        ImageNotFoundUpstreamError: Upstream 404 (remembered, nothing stored).
-        ImageUpstreamError: Any other upstream failure (nothing stored).
-    """
+    """Download and store an image while holding its lock; tell waiters about failures."""
     try:
         fetched = image_fetch(resource_type=key.resource_type, resource_id=key.resource_id, size=key.size)
     except ImageNotFoundUpstreamError:
@@ -256,15 +199,7 @@ def image_get(*, key: ImageKey, client_ip: str) -> CachedImage:
 
 
 def _image_fetch_once(key: ImageKey, client_ip: str) -> CachedImage:
-    """Download a missing image under its Redis lock, or wait for the request that does.
-
-    Args:
-        key: The image.
-        client_ip: The client, for the miss budget.
-
-    Returns:
-        The image.
-    """
+    """Download a missing image under its Redis lock, or wait for the request that does."""
     redis = _redis()
     deadline = time.monotonic() + settings.IMAGE_LOCK_WAIT_SECONDS
     while True:

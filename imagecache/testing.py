@@ -28,15 +28,7 @@ def make_png(
     """
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        """Frame one PNG chunk with its length and CRC.
-
-        Args:
-            kind: Four-letter chunk type.
-            data: Its payload.
-
-        Returns:
-            The chunk bytes.
-        """
+        """Frame one PNG chunk with its length and CRC."""
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     if noise_seed is None:

@@ -58,15 +58,7 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 
 
 def _etag_matches(header: str, etag: str) -> bool:
-    """Apply ``If-None-Match`` (weak comparison, lists and ``*``).
-
-    Args:
-        header: The request header.
-        etag: Our quoted ETag.
-
-    Returns:
-        True when the client's copy is current.
-    """
+    """Apply ``If-None-Match`` (weak comparison, lists and ``*``)."""
     for raw in header.split(","):
         candidate = raw.strip()
         if candidate == "*" or candidate.removeprefix("W/") == etag:
@@ -75,29 +67,14 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 def _caching_headers(response: HttpResponse, etag: str) -> HttpResponse:
-    """Add the client-caching headers.
-
-    Args:
-        response: The answer.
-        etag: The image's ETag.
-
-    Returns:
-        The same answer.
-    """
+    """Add the client-caching headers."""
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={settings.IMAGE_CLIENT_MAX_AGE_SECONDS}"
     return response
 
 
 def _image_response(image: CachedImage) -> HttpResponse:
-    """Build the 200 answer of an image.
-
-    Args:
-        image: The image.
-
-    Returns:
-        The bytes with their Content-Type, Last-Modified and caching headers.
-    """
+    """Build the 200 answer of an image."""
     response = HttpResponse(image.content, content_type=image.content_type)
     response["Last-Modified"] = http_date(image.last_updated.timestamp())
     return _caching_headers(response, image.etag)

@@ -134,12 +134,7 @@ def job_running(*, job_id: uuid.UUID | str) -> Iterator[Callable[[int, int | Non
     job_start(job_id=job_id)
 
     def progress(done: int, total: int | None) -> None:
-        """Record progress.
-
-        Args:
-            done: Units done.
-            total: Units in all.
-        """
+        """Record progress."""
         job_progress_set(job_id=job_id, done=done, total=total)
 
     try:

@@ -86,15 +86,7 @@ ORDER BY is_buy_order, CASE WHEN is_buy_order THEN -price ELSE price END, volume
 
 
 def _station_ref(station_id: int, system_id: int | None) -> StationRef:
-    """Describe a station from the SDE (falling back on the order's system).
-
-    Args:
-        station_id: The station.
-        system_id: The system of an order there, if any.
-
-    Returns:
-        The description.
-    """
+    """Describe a station from the SDE (falling back on the order's system)."""
     station = Station.objects.filter(id=station_id).values("name", "system_id").first()
     sys_id = station["system_id"] if station else system_id
     system = SolarSystem.objects.filter(id=sys_id).values("name", "security").first() if sys_id else None

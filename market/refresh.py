@@ -68,26 +68,12 @@ class RegionSnapshotState:
 
 
 def _key(region_id: int) -> str:
-    """Return the Redis key that names the job holding a region.
-
-    Args:
-        region_id: The region.
-
-    Returns:
-        The key.
-    """
+    """Return the Redis key that names the job holding a region."""
     return REFRESH_KEY.format(region_id=region_id)
 
 
 def _job_alive(job: Job) -> bool:
-    """Tell whether a job still holds its region: queued, or running and writing progress.
-
-    Args:
-        job: The job.
-
-    Returns:
-        True while it holds the region.
-    """
+    """Tell whether a job still holds its region: queued, or running and writing progress."""
     if job.state == JobState.QUEUED:
         return True
     return job.state == JobState.RUNNING and snapshot_age(fetched_at=job.updated) < float(settings.JOBS_STALE_SECONDS)
@@ -217,29 +203,12 @@ def market_refresh_retry_after(*, job: Job) -> int:
 
 
 def _region_walk(*, job_id: str, region_id: int, on_page: Callable[[int, int], None]) -> MarketSnapshot:
-    """Walk a region's pages inside the ESI walk slot, then store them (after the slot is free for the next walk).
-
-    The job is touched while it waits for the slot; after every page ``on_page`` must write to the job
-    (progress or a touch), so it never looks dead while alive.
-
-    Args:
-        job_id: The job doing it.
-        region_id: The region.
-        on_page: Called with (pages done, pages); it keeps the job alive.
-
-    Returns:
-        The new snapshot.
-    """
+    """Walk a region's pages inside the ESI walk slot, then store them (after the slot is free for the next walk)."""
     waiting = partial(job_touch, job_id=job_id)
     with esi_walk_slot(what=f"market orders of region {region_id}", waiting=waiting) as keep_alive:
 
         def page_done(done: int, total: int) -> None:
-            """Keep the slot, and report (which keeps the job alive).
-
-            Args:
-                done: Pages done.
-                total: Pages.
-            """
+            """Keep the slot, and report (which keeps the job alive)."""
             keep_alive()
             on_page(done, total)
 
@@ -271,12 +240,7 @@ def market_region_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress 
     region_id = int(Job.objects.values_list("params", flat=True).get(pk=job_id)["region_id"])
 
     def page_done(done: int, total: int) -> None:
-        """Record page progress.
-
-        Args:
-            done: Pages done.
-            total: Pages.
-        """
+        """Record page progress."""
         job_progress_set(job_id=job_id, done=done, total=total)
         if on_page is not None:
             on_page(region_id, done, total)
@@ -307,16 +271,7 @@ def market_regions_refresh_start(*, region_ids: list[int]) -> Job:
 
 
 def _regions_one(*, job: Job, region_id: int, on_page: PageProgress | None) -> tuple[int | None, str | None]:
-    """Snapshot one region of a multi-region job unless it is unknown, held by another job, or already fresh.
-
-    Args:
-        job: The multi-region job.
-        region_id: The region.
-        on_page: Page progress callback.
-
-    Returns:
-        (new snapshot id, None) or (None, why it was skipped).
-    """
+    """Snapshot one region of a multi-region job unless it is unknown, held by another job, or already fresh."""
     try:
         market_region_validate(region_id=region_id)
     except NotFoundError as exc:
@@ -333,12 +288,7 @@ def _regions_one(*, job: Job, region_id: int, on_page: PageProgress | None) -> t
             return None, f"snapshot {current.pk} is newer than this job"
 
         def page_done(done: int, total: int) -> None:
-            """Keep the multi-region job alive (its progress counts regions) and report the page.
-
-            Args:
-                done: Pages done.
-                total: Pages.
-            """
+            """Keep the multi-region job alive (its progress counts regions) and report the page."""
             job_touch(job_id=job_id)
             if on_page is not None:
                 on_page(region_id, done, total)

@@ -77,12 +77,7 @@ def market_orders_parse(*, orders: list[dict[str, Any]]) -> list[EsiMarketOrder]
 
 
 def _redis_copy_store(*, snapshot: MarketSnapshot, orders: list[dict[str, Any]]) -> None:
-    """Keep a compressed copy of the orders and the snapshot's description in Redis for ``MARKET_CACHE_SECONDS``.
-
-    Args:
-        snapshot: The stored snapshot.
-        orders: Its orders (JSON-ready).
-    """
+    """Keep a compressed copy of the orders and the snapshot's description in Redis for ``MARKET_CACHE_SECONDS``."""
     ttl = int(settings.MARKET_CACHE_SECONDS)
     meta = {
         "snapshot_id": snapshot.pk,
@@ -101,12 +96,7 @@ def _redis_copy_store(*, snapshot: MarketSnapshot, orders: list[dict[str, Any]])
 
 
 def _structure_overlap(*, region_id: int, structure_id: int | None, cursor: Any) -> set[int]:
-    """Keep a region's orders and its structures' snapshots apart (inside the store's transaction).
-
-    A structure's snapshot is complete for its structure, so it replaces the region's orders there: storing one
-    deletes them from the region's current snapshot. Storing the region's snapshot drops the structure
-    snapshots older than ``MARKET_STRUCTURE_MAX_AGE_SECONDS`` and returns the structures still covered.
-    """
+    """Keep a region's orders and its structures' snapshots apart (inside the store's transaction)."""
     if structure_id is not None:
         cursor.execute(
             "DELETE FROM market_marketorder WHERE location_id = %s AND snapshot_id IN "

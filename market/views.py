@@ -51,11 +51,7 @@ def _answer(
     rows: list[Any],
     scan: tuple[HaulQuery, HaulScan, str | None] | None = None,
 ) -> dict[str, Any]:
-    """Shape a scan answer (``scan``: a hauling scan's query, result and route note).
-
-    Returns:
-        The body.
-    """
+    """Shape a scan answer (``scan``: a hauling scan's query, result and route note)."""
     routed = scan is not None and scan[1].view is not None
     return {
         "kind": kind,
@@ -71,15 +67,7 @@ def _answer(
 
 
 def _region_answer(*, state: refresh.RegionSnapshotState, body: Callable[[MarketSnapshot], dict[str, Any]]) -> Response:
-    """Answer a region-scoped scan from the stored snapshot, or 202 with the refresh job when there is none.
-
-    Args:
-        state: The region's snapshot and refresh job.
-        body: Builds the scan answer from the snapshot.
-
-    Returns:
-        200 with the rows and ``snapshot`` (stale or not, with its job), or 202 pointing at the job.
-    """
+    """Answer a region-scoped scan from the stored snapshot, or 202 with the refresh job when there is none."""
     job = job_data(job=state.job) if state.job is not None else None
     if state.snapshot is None:
         if state.job is None:  # a missing snapshot always queues a job

@@ -67,14 +67,7 @@ class KillEntry:
 
 
 def _penalty(level: str | None) -> float:
-    """Return the weight penalty of a risk level.
-
-    Args:
-        level: ``critical``, ``high``, ``elevated`` or None.
-
-    Returns:
-        The extra weight of a gate into such a system.
-    """
+    """Return the weight penalty of a risk level."""
     return {
         "critical": float(settings.ROUTING_PENALTY_CRITICAL),
         "high": float(settings.ROUTING_PENALTY_HIGH),
@@ -103,18 +96,7 @@ def _system_risk(
     esi_expires: float | None,
     now: float,
 ) -> SystemRisk:
-    """Work out one system's risk level and reasons.
-
-    Args:
-        system_id: The system.
-        kills: Its kills of the last hour from the zKillboard feed.
-        esi_counts: ESI's (ship, pod, npc) kills of the last hour, if known.
-        esi_expires: When ESI's counts expire.
-        now: Epoch seconds.
-
-    Returns:
-        The risk.
-    """
+    """Work out one system's risk level and reasons."""
     window = float(settings.ROUTING_CRITICAL_WINDOW_MINUTES) * 60.0
     recent = [k for k in kills if now - window <= k.time <= now + 60]
     hour = [k for k in kills if now - 3600.0 <= k.time <= now + 60]

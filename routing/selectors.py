@@ -66,18 +66,7 @@ class Route:
 
 
 def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid: tuple[int, ...]) -> list[dict]:
-    """Run the Dijkstra query, with the avoided systems cut off inside a transaction that is rolled back.
-
-    Args:
-        label: Graph label.
-        origin: Origin id.
-        destination: Destination id.
-        weight: Gate weight property.
-        avoid: Systems never entered.
-
-    Returns:
-        Zero or one row with ``systems`` and ``weight``.
-    """
+    """Run the Dijkstra query, with the avoided systems cut off inside a transaction that is rolled back."""
     params: dict[str, Any] = {
         "origin": origin,
         "destination": destination,
@@ -116,14 +105,7 @@ def _single_row(node: SolarSystem) -> dict[str, Any]:
 
 
 def _route_systems(row: dict[str, Any]) -> list[RouteSystem]:
-    """Build a route's systems from a Cypher row (ids and risks) and the in-process index.
-
-    Args:
-        row: ``ids`` and ``risks`` of :func:`routing.graph.route_query`.
-
-    Returns:
-        The systems, in route order.
-    """
+    """Build a route's systems from a Cypher row (ids and risks) and the in-process index."""
     static = systems_static(system_ids=row["ids"])
     risks = {int(r[0]): r for r in row["risks"]}
     systems = []

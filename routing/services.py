@@ -113,15 +113,7 @@ def risk_graph_sync(*, now: float | None = None) -> RiskSyncReport:
 def _nearest_gate(
     position: tuple[float, float, float] | None, gates: list[tuple[str, float, float, float]]
 ) -> str | None:
-    """Name the stargate nearest to a position when it lies within ``ROUTING_GATE_RADIUS_KM``.
-
-    Args:
-        position: The victim's position in metres, if known.
-        gates: The system's gates (name, x, y, z).
-
-    Returns:
-        The gate's name, or None.
-    """
+    """Name the stargate nearest to a position when it lies within ``ROUTING_GATE_RADIUS_KM``."""
     if position is None or not gates:
         return None
     best = min(gates, key=lambda g: math.dist(position, g[1:]))

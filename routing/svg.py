@@ -38,14 +38,7 @@ def security_colour(display: float) -> str:
 
 
 def _points(route: Route) -> tuple[dict[int, tuple[float, float]], list[tuple[int, int]], dict[int, str]]:
-    """Load 2D positions of every system of the route's regions, their gates, and names, from PostgreSQL.
-
-    Args:
-        route: The route.
-
-    Returns:
-        (positions by id, gate pairs, names by id).
-    """
+    """Load 2D positions of every system of the route's regions, their gates, and names, from PostgreSQL."""
     regions = {s.region_id for s in route.systems if s.region_id is not None}
     rows = SolarSystem.objects.filter(region_id__in=regions).values_list("id", "name", "x_2d", "y_2d", "x", "z")
     positions: dict[int, tuple[float, float]] = {}

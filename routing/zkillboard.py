@@ -67,39 +67,18 @@ class R2z2Client:
         self._last_request_end: float | None = None
 
     def _url(self, path: str) -> str:
-        """Build a feed URL.
-
-        Args:
-            path: Path below the feed's base URL.
-
-        Returns:
-            The full URL.
-        """
+        """Build a feed URL."""
         return settings.ZKILLBOARD_R2Z2_URL.rstrip("/") + path
 
     def _space(self) -> None:
-        """Wait until ``ZKILLBOARD_REQUEST_DELAY_SECONDS`` passed since the previous request ended.
-
-        Counting from the end, not the start, spaces the arrivals at zKillboard too, however long the
-        previous request took to get there.
-        """
+        """Wait until ``ZKILLBOARD_REQUEST_DELAY_SECONDS`` passed since the previous request ended."""
         if self._last_request_end is not None:
             delay = self._last_request_end + float(settings.ZKILLBOARD_REQUEST_DELAY_SECONDS) - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
 
     def _get(self, path: str) -> Any | None:
-        """GET one JSON document with retries on transient failures.
-
-        Args:
-            path: Path below the feed's base URL.
-
-        Returns:
-            The parsed JSON, or None on a 404.
-
-        Raises:
-            ZkillboardError: After the retries, or on another 4xx or a body that is not JSON.
-        """
+        """GET one JSON document with retries on transient failures."""
         url = self._url(path)
         retries = int(settings.ZKILLBOARD_RETRIES)
         for attempt in range(retries + 1):

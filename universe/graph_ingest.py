@@ -82,11 +82,7 @@ class GraphReport:
 
 
 def _source_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Read the systems and jumps for the graph from PostgreSQL (the current transaction's view).
-
-    Returns:
-        (system property maps keyed like the model, gate maps with ``f``, ``t`` and the gate's properties ``p``).
-    """
+    """Read the systems and jumps for the graph from PostgreSQL (the current transaction's view)."""
     lookups = [NODE_SOURCES[p] for p in NODE_PROPS]
     rows = m.SolarSystem.objects.order_by("id").values_list(*lookups)
     nodes = [dict(zip(NODE_PROPS, row, strict=True)) for row in rows]
@@ -126,14 +122,7 @@ def _gate_upsert_query(label: str) -> str:
 
 
 def _graph_state(label: str) -> tuple[Nodes, Gates]:
-    """Read the graph's systems and gates (in the current Neo4j transaction, if any) in two queries.
-
-    Args:
-        label: Node label of the systems.
-
-    Returns:
-        (SDE properties by system id, gate contents by (from, to): a list, to notice duplicates).
-    """
+    """Read the graph's systems and gates (in the current Neo4j transaction, if any) in two queries."""
     node_values = ", ".join(f"s.`{p}`" for p in NODE_PROPS)
     rows = graph_query(f"MATCH (s:`{label}`) RETURN collect([{node_values}]) AS rows")[0]["rows"]
     nodes = {row[0]: tuple(row) for row in rows}
@@ -221,20 +210,7 @@ def graph_replace(*, label: str = SYSTEM_LABEL, bar: Bar) -> GraphReport:
 
 
 def _graph_verify(nodes: list[dict[str, Any]], gates: list[dict[str, Any]], report: GraphReport, label: str) -> None:
-    """Check that the graph (as this transaction sees it) holds exactly PostgreSQL's systems and jumps.
-
-    Every node's SDE properties and every gate's are compared, and no pair of
-    systems may have two gates.
-
-    Args:
-        nodes: The systems from PostgreSQL.
-        gates: The jumps from PostgreSQL.
-        report: Filled with counts, the match flag and reachability from Jita.
-        label: Node label of the systems.
-
-    Raises:
-        DumpFormatError: On any difference (so both stores roll back).
-    """
+    """Check that the graph (as this transaction sees it) holds exactly PostgreSQL's systems and jumps."""
     graph_nodes, graph_gates = _graph_state(label)
     report.nodes = len(graph_nodes)
     report.relationships = sum(len(found) for found in graph_gates.values())

@@ -85,11 +85,7 @@ def _union(part: Callable[[str], str], kinds: tuple[SearchKind, ...], order: str
 
 
 def _hits(sql: str, params: dict[str, str | int], *, threshold: float | None = None) -> list[tuple[Any, ...]]:
-    """Run one search query; a fuzzy one (``threshold``) in a transaction that sets it and forces the indexes.
-
-    The planner guesses the selectivity of ``%`` badly and would read small tables (stations, systems) whole,
-    computing the similarity of every name: several times slower than the trigram index for a long query.
-    """
+    """Run one search query; a fuzzy one (``threshold``) in a transaction that sets it and forces the indexes."""
     with transaction.atomic(), connection.cursor() as cursor:
         if threshold is not None:
             cursor.execute(

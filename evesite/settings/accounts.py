@@ -21,12 +21,7 @@ EVE_SSO_SCOPES = env_list("EVE_SSO_SCOPES", ["esi-location.read_location.v1", "e
 
 
 def _local_token_key() -> str | None:
-    """Return this checkout's own TOKEN_ENCRYPTION_KEY for debug runs, made once (like ``.local_secret_key``).
-
-    Returns:
-        The key kept in ``.local_token_key`` (git-ignored, mode 600; ``make run`` uses the same file), or None
-        when the file cannot be written (SSO then stays off: ``accounts.W001``).
-    """
+    """Return this checkout's own TOKEN_ENCRYPTION_KEY for debug runs, made once (like ``.local_secret_key``)."""
     path = BASE_DIR / ".local_token_key"
     try:
         if not path.exists() or not path.read_text().strip():

@@ -25,11 +25,7 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
 def _local_secret_key() -> str:
-    """Return a per-checkout random key for local development, made once.
-
-    Returns:
-        The key stored in ``.local_secret_key`` (git-ignored).
-    """
+    """Return a per-checkout random key for local development, made once."""
     path = BASE_DIR / ".local_secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))

@@ -18,11 +18,7 @@ CELERY_TIMEZONE = "UTC"
 
 
 def _beat_schedule() -> dict[str, dict[str, object]]:
-    """Merge the ``BEAT_SCHEDULE`` of every app's ``schedule.py``.
-
-    Returns:
-        Celery beat's schedule.
-    """
+    """Merge the ``BEAT_SCHEDULE`` of every app's ``schedule.py``."""
     merged: dict[str, dict[str, object]] = {}
     for app in ("universe", "esi", "market", "routing", "contracts", "imagecache", "accounts", "jobs"):
         merged.update(import_module(f"{app}.schedule").BEAT_SCHEDULE)

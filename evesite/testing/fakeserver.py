@@ -169,14 +169,7 @@ class FakeHttpServer:
             ]
 
     def _respond(self, request: RecordedRequest) -> FakeResponse:
-        """Pick the scripted answer for a request.
-
-        Args:
-            request: The received request.
-
-        Returns:
-            The answer (404 when no route matches).
-        """
+        """Pick the scripted answer for a request."""
         with self._lock:
             self.requests.append(request)
             for route in self._routes:
@@ -192,11 +185,7 @@ class FakeHttpServer:
         return responder(request) if callable(responder) else responder
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        """Build the request handler bound to this server.
-
-        Returns:
-            A handler class.
-        """
+        """Build the request handler bound to this server."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -65,16 +65,7 @@ def worker_environment(**overrides: object) -> dict[str, str]:
 
 
 def _spawn(command: list[str], log: Path, env: dict[str, object]) -> subprocess.Popen[bytes]:
-    """Start one of our processes in a session of its own, output to ``log``.
-
-    Args:
-        command: The command line.
-        log: Its log file.
-        env: Variables on top of :func:`worker_environment`.
-
-    Returns:
-        The process.
-    """
+    """Start one of our processes in a session of its own, output to ``log``."""
     with log.open("w") as out:
         return subprocess.Popen(  # noqa: S603 - our own interpreter, app and server
             command,
@@ -122,14 +113,7 @@ def celery_worker(*, concurrency: int = 2, ready_timeout: float = 60.0, **env: o
 
 
 def _group_cpu_ticks(pgid: int) -> int:
-    """Add up the CPU time (clock ticks) of every process in a process group.
-
-    Args:
-        pgid: The group.
-
-    Returns:
-        Their user + system ticks.
-    """
+    """Add up the CPU time (clock ticks) of every process in a process group."""
     total = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -141,12 +125,7 @@ def _group_cpu_ticks(pgid: int) -> int:
 
 
 def _wait_idle(pgid: int, *, timeout: float = 15.0) -> None:
-    """Wait until a started worker has finished starting (its pool uses no CPU the timed requests need).
-
-    Args:
-        pgid: The worker's process group.
-        timeout: Longest wait.
-    """
+    """Wait until a started worker has finished starting (its pool uses no CPU the timed requests need)."""
     deadline = time.monotonic() + timeout
     before = _group_cpu_ticks(pgid)
     while time.monotonic() < deadline:
@@ -158,11 +137,7 @@ def _wait_idle(pgid: int, *, timeout: float = 15.0) -> None:
 
 
 def _group_stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a worker and its pool processes (its whole session): SIGTERM, then SIGKILL after 20 s.
-
-    Args:
-        process: The worker's main process (leader of its own session).
-    """
+    """Stop a worker and its pool processes (its whole session): SIGTERM, then SIGKILL after 20 s."""
     deadline = time.monotonic() + 20
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)

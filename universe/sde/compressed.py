@@ -171,15 +171,7 @@ def inner_kind(path: Path, kind: str) -> str:
 
 
 def _read_at_most(stream: io.BufferedIOBase, size: int) -> bytes:
-    """Read up to ``size`` bytes, looping over short reads.
-
-    Args:
-        stream: A binary stream.
-        size: How many bytes at most.
-
-    Returns:
-        The bytes read (fewer at the end of the stream).
-    """
+    """Read up to ``size`` bytes, looping over short reads."""
     parts: list[bytes] = []
     remaining = size
     while remaining > 0:
@@ -218,16 +210,7 @@ def content_kinds(path: Path) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=64)
 def _content_kinds(path: str, size: int, mtime_ns: int) -> tuple[str, str]:
-    """Cached body of :func:`content_kinds`.
-
-    Args:
-        path: The resolved file path.
-        size: Its size (part of the cache key).
-        mtime_ns: Its modification time (part of the cache key).
-
-    Returns:
-        (outer, inner) formats.
-    """
+    """Cached body of :func:`content_kinds`."""
     outer = sniff(Path(path))
     inner = inner_kind(Path(path), outer) if outer in COMPRESSIONS else outer
     return outer, inner
@@ -334,30 +317,13 @@ class _ForwardOnly(io.RawIOBase):
 
 
 def _is_other_archive(path: Path) -> bool:
-    """Tell whether a file is compressed but holds no dump we read, or is a plain-text PostgreSQL dump.
-
-    Whatever the registration order, it leaves alone what the SQLite,
-    PostgreSQL and MySQL readers open (including a tar, which MySQL claims).
-
-    Args:
-        path: A file or folder.
-
-    Returns:
-        True for a bzip2, gzip or xz file holding none of those, or a plain-text PostgreSQL dump.
-    """
+    """Tell whether a file is compressed but holds no dump we read, or is a plain-text PostgreSQL dump."""
     outer, inner = content_kinds(path)
     return inner == PGSQL_TEXT or (outer in COMPRESSIONS and inner not in (SQLITE, PGDUMP, MYSQL, TAR))
 
 
 def _refuse_archive(path: Path) -> None:
-    """Explain why such a file cannot be ingested.
-
-    Args:
-        path: The file.
-
-    Raises:
-        DumpFormatError: Always, naming the file and what it holds.
-    """
+    """Explain why such a file cannot be ingested."""
     outer, inner = content_kinds(path)
     if inner == PGSQL_TEXT:
         raise DumpFormatError(

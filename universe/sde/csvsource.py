@@ -28,14 +28,7 @@ csv.field_size_limit(1 << 24)
 
 
 def _table_name(path: Path) -> str | None:
-    """Return the table a CSV file holds, from its name, or None when it is not a CSV file.
-
-    Args:
-        path: A file in the folder.
-
-    Returns:
-        E.g. ``invTypes`` for ``invTypes.csv.bz2``.
-    """
+    """Return the table a CSV file holds, from its name, or None when it is not a CSV file."""
     lower = path.name.lower()
     for suffix in _SUFFIXES:
         if lower.endswith(suffix) and len(lower) > len(suffix):
@@ -124,14 +117,7 @@ class CsvFolderDump:
 
     @staticmethod
     def _open(file: Path) -> io.TextIOWrapper:
-        """Open a CSV file as text, decompressing bzip2 by content and dropping a BOM.
-
-        Args:
-            file: The file.
-
-        Returns:
-            A text stream.
-        """
+        """Open a CSV file as text, decompressing bzip2 by content and dropping a BOM."""
         with file.open("rb") as fh:
             head = fh.read(3)
         if head == b"BZh":
@@ -142,20 +128,7 @@ class CsvFolderDump:
     def _iter(
         file: Path, stream: io.TextIOWrapper, reader: Iterator[list[str]], width: int
     ) -> Iterator[Sequence[str | None]]:
-        """Yield rows, checking their width, and close the file at the end.
-
-        Args:
-            file: The file, named in errors.
-            stream: The open text stream.
-            reader: The csv reader on it.
-            width: Number of header columns.
-
-        Yields:
-            Rows of raw text.
-
-        Raises:
-            DumpFormatError: On a row of the wrong width or damaged data.
-        """
+        """Yield rows, checking their width, and close the file at the end."""
         try:
             for row in reader:
                 if len(row) != width:
@@ -175,14 +148,7 @@ class CsvFolderDump:
 
 
 def _detail(exc: BaseException) -> str:
-    """Squeeze an exception's message onto one line.
-
-    Args:
-        exc: The error.
-
-    Returns:
-        Its message, or its type's name.
-    """
+    """Squeeze an exception's message onto one line."""
     return " ".join(str(exc).split()) or type(exc).__name__
 
 

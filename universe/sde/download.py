@@ -57,41 +57,17 @@ class DownloadResult:
 
 
 def _url(base_url: str, name: str) -> str:
-    """Join the dump folder's URL and a file name.
-
-    Args:
-        base_url: ``FUZZWORK_DUMP_URL``.
-        name: A file name.
-
-    Returns:
-        The file's URL.
-    """
+    """Join the dump folder's URL and a file name."""
     return base_url.rstrip("/") + "/" + name
 
 
 def _meta_path(data_dir: Path, name: str) -> Path:
-    """Where the server's validators for a file are kept.
-
-    Args:
-        data_dir: ``EVE_DATA_DIR``.
-        name: The dump's file name.
-
-    Returns:
-        The JSON file's path.
-    """
+    """Where the server's validators for a file are kept."""
     return data_dir / META_DIR / f"{name}.json"
 
 
 def _read_meta(data_dir: Path, name: str) -> dict[str, str]:
-    """Read the validators saved for a file, when the file itself is still there.
-
-    Args:
-        data_dir: ``EVE_DATA_DIR``.
-        name: The dump's file name.
-
-    Returns:
-        The saved fields, or an empty dict.
-    """
+    """Read the validators saved for a file, when the file itself is still there."""
     path = _meta_path(data_dir, name)
     if not (data_dir / name).is_file() or not path.is_file():
         return {}
@@ -103,32 +79,14 @@ def _read_meta(data_dir: Path, name: str) -> dict[str, str]:
 
 
 def _write_meta(data_dir: Path, name: str, meta: dict[str, str]) -> None:
-    """Save a file's validators.
-
-    Args:
-        data_dir: ``EVE_DATA_DIR``.
-        name: The dump's file name.
-        meta: ETag, Last-Modified, md5 and URL.
-    """
+    """Save a file's validators."""
     path = _meta_path(data_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
 
 
 def _get(session: requests.Session, url: str, headers: dict[str, str]) -> requests.Response:
-    """GET a URL as a stream, retrying connection failures and server errors.
-
-    Args:
-        session: The HTTP session.
-        url: What to fetch.
-        headers: Request headers.
-
-    Returns:
-        The response (any status below 500, or the last 5xx), its body not yet read.
-
-    Raises:
-        UpstreamError: When every attempt failed to connect.
-    """
+    """GET a URL as a stream, retrying connection failures and server errors."""
     attempts = max(1, settings.FUZZWORK_RETRIES + 1)
     for attempt in range(1, attempts + 1):
         try:
@@ -145,18 +103,7 @@ def _get(session: requests.Session, url: str, headers: dict[str, str]) -> reques
 
 
 def _published_md5(session: requests.Session, url: str) -> str | None:
-    """Fetch the md5 Fuzzwork publishes beside a dump (``<url>.md5``).
-
-    Args:
-        session: The HTTP session.
-        url: The dump's URL.
-
-    Returns:
-        The lower-case hex digest, or None when there is none.
-
-    Raises:
-        UpstreamError: When the md5 file exists but is not an md5.
-    """
+    """Fetch the md5 Fuzzwork publishes beside a dump (``<url>.md5``)."""
     with _get(session, url + ".md5", {}) as response:
         if response.status_code != HTTPStatus.OK:
             return None
@@ -170,20 +117,7 @@ def _published_md5(session: requests.Session, url: str) -> str | None:
 def _stream_to_temp(
     response: requests.Response, data_dir: Path, name: str, progress: IO[str] | None
 ) -> tuple[Path, str, int]:
-    """Write a response body to a temporary file in ``data_dir``, hashing it.
-
-    Args:
-        response: A 200 response opened with ``stream=True``.
-        data_dir: ``EVE_DATA_DIR`` (the same file system as the target, for an atomic rename).
-        name: The dump's file name, shown on the progress bar.
-        progress: Where to draw a progress bar, or None for none.
-
-    Returns:
-        (temporary file, md5 hex digest, bytes written).
-
-    Raises:
-        UpstreamError: When the transfer breaks or ends short of Content-Length.
-    """
+    """Write a response body to a temporary file in ``data_dir``, hashing it."""
     expected = int(response.headers.get("Content-Length") or 0) or None
     digest = hashlib.md5()  # noqa: S324 - Fuzzwork publishes md5 checksums
     written = 0

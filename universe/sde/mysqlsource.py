@@ -117,11 +117,7 @@ class MysqlDump(ClosingDump):
                 spill.close()
 
     def _scan_file(self) -> None:
-        """Dispatch on the file's content: plain SQL, compressed SQL, or a tar.
-
-        Raises:
-            DumpFormatError: When it holds no MySQL dump.
-        """
+        """Dispatch on the file's content: plain SQL, compressed SQL, or a tar."""
         kind, inner = content_kinds(self.path)
         if TAR in (kind, inner):
             found = False
@@ -144,14 +140,7 @@ class MysqlDump(ClosingDump):
                 self._scan(text_lines(raw), str(self.path))
 
     def _spill_for(self, name: str) -> _Spill:
-        """The spill file of a wanted table, created on first use.
-
-        Args:
-            name: The table's name as the dump spells it.
-
-        Returns:
-            Its spill.
-        """
+        """The spill file of a wanted table, created on first use."""
         key = name.lower()
         if key not in self._spills:
             self._spills[key] = _Spill(Path(self._tmp.name) / f"{len(self._spills)}.jsonl")
@@ -159,15 +148,7 @@ class MysqlDump(ClosingDump):
         return self._spills[key]
 
     def _scan(self, lines: Iterable[str], origin: str) -> None:
-        """Parse one SQL text, keeping the wanted tables' columns and rows.
-
-        Args:
-            lines: The text, line by line.
-            origin: The file (and tar member) named in errors.
-
-        Raises:
-            DumpFormatError: On a malformed statement of a wanted table.
-        """
+        """Parse one SQL text, keeping the wanted tables' columns and rows."""
         iterator = iter(lines)
         for line in iterator:
             head = line.lstrip()[:7].upper()
@@ -216,19 +197,7 @@ class MysqlDump(ClosingDump):
 
     @staticmethod
     def _collect_statement(first: str, iterator: Iterator[str], origin: str) -> str:
-        """Gather a DDL statement's lines up to the one ending with ``;``.
-
-        Args:
-            first: Its first line.
-            iterator: The remaining lines.
-            origin: The file, named in errors.
-
-        Returns:
-            The statement's text.
-
-        Raises:
-            DumpFormatError: When the text ends before the statement does.
-        """
+        """Gather a DDL statement's lines up to the one ending with ``;``."""
         parts = [first]
         line = first
         while not line.rstrip().endswith(";"):
@@ -241,15 +210,7 @@ class MysqlDump(ClosingDump):
 
     @staticmethod
     def _skip_statement(first: str, iterator: Iterator[str]) -> None:
-        """Pass over an unwanted INSERT without parsing its values.
-
-        mysqldump writes each INSERT on one line with newlines escaped, so a
-        statement ends on the first line ending with ``;``.
-
-        Args:
-            first: Its first line.
-            iterator: The remaining lines.
-        """
+        """Pass over an unwanted INSERT without parsing its values."""
         line = first
         while not line.rstrip().endswith(";"):
             nxt = next(iterator, None)
@@ -297,14 +258,7 @@ class MysqlDump(ClosingDump):
 
     @staticmethod
     def _iter_rows(spill: _Spill) -> Iterator[tuple[str | None, ...]]:
-        """Read a spill file back.
-
-        Args:
-            spill: The table's spill.
-
-        Yields:
-            Rows of raw text values.
-        """
+        """Read a spill file back."""
         if not spill.path.exists():
             return
         with spill.path.open(encoding="utf-8") as fh:

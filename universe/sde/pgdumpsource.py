@@ -107,17 +107,7 @@ class PgDump(ClosingDump):
             raise
 
     def _run(self, args: list[str]) -> str:
-        """Run ``pg_restore`` on the archive and return its output.
-
-        Args:
-            args: Options before the archive's path.
-
-        Returns:
-            Its standard output.
-
-        Raises:
-            DumpFormatError: When it fails (its first error line is quoted).
-        """
+        """Run ``pg_restore`` on the archive and return its output."""
         done = subprocess.run(  # noqa: S603 - fixed binary, our own arguments
             [pg_restore_binary(), *args, "-f", "-", str(self._archive)],
             capture_output=True,
@@ -132,14 +122,7 @@ class PgDump(ClosingDump):
 
     @staticmethod
     def _first_error(stderr: bytes) -> str:
-        """Pick the most telling line of pg_restore's error output.
-
-        Args:
-            stderr: Its error output.
-
-        Returns:
-            One line.
-        """
+        """Pick the most telling line of pg_restore's error output."""
         lines = [line.strip() for line in stderr.decode("utf-8", errors="replace").splitlines() if line.strip()]
         errors = [line for line in lines if "error" in line.lower()]
         picked = (errors or lines or ["no message"])[0]
@@ -147,14 +130,7 @@ class PgDump(ClosingDump):
 
     @staticmethod
     def _pick(entries: list[_Entry]) -> _Entry:
-        """Choose among same-named tables of several schemas.
-
-        Args:
-            entries: Candidates.
-
-        Returns:
-            The one in ``evesde``, else ``public``, else the first.
-        """
+        """Choose among same-named tables of several schemas."""
         for schema in PREFERRED_SCHEMAS:
             for entry in entries:
                 if entry.schema == schema:
@@ -182,30 +158,13 @@ class PgDump(ClosingDump):
         return key in self._tables or key in self._data
 
     def _list_file(self, entry: _Entry) -> Path:
-        """Write a one-entry list file for ``pg_restore -L``.
-
-        Args:
-            entry: The table-of-contents entry.
-
-        Returns:
-            The list file.
-        """
+        """Write a one-entry list file for ``pg_restore -L``."""
         path = Path(self._tmp.name) / f"entry-{entry.line.split(';', 1)[0]}.list"
         path.write_text(entry.line + "\n", encoding="utf-8")
         return path
 
     def _schema_columns(self, table: str) -> tuple[list[str], set[str]]:
-        """Read a table's columns and its boolean columns from the dump's DDL.
-
-        The DDL of every table in the archive is read with one ``pg_restore
-        --schema-only`` run, the first time any table is asked for.
-
-        Args:
-            table: Fuzzwork's table name.
-
-        Returns:
-            (column names, names of boolean columns); empty when the dump has no DDL for it.
-        """
+        """Read a table's columns and its boolean columns from the dump's DDL."""
         entries = self._tables.get(table.lower())
         if not entries:
             return [], set()
@@ -215,11 +174,7 @@ class PgDump(ClosingDump):
         return self._ddl.get((entry.schema, entry.name), ([], set()))
 
     def _read_all_ddl(self) -> dict[tuple[str, str], tuple[list[str], set[str]]]:
-        """Parse the CREATE TABLE statements of every table in the archive.
-
-        Returns:
-            (columns, boolean columns) keyed by (schema, table name).
-        """
+        """Parse the CREATE TABLE statements of every table in the archive."""
         listing = Path(self._tmp.name) / "tables.list"
         listing.write_text("".join(e.line + "\n" for es in self._tables.values() for e in es), encoding="utf-8")
         ddl = self._run(["--schema-only", "-L", str(listing)])
@@ -293,21 +248,7 @@ class PgDump(ClosingDump):
         flags: tuple[bool, ...],
         table: str,
     ) -> Iterator[tuple[str | None, ...]]:
-        """Yield the COPY rows pg_restore writes, then check it succeeded.
-
-        Args:
-            process: The running pg_restore, positioned after the COPY line.
-            errors: Its open stderr file.
-            encoding: The dump's text encoding.
-            flags: Per column, whether it is boolean.
-            table: The table, named in errors.
-
-        Yields:
-            Rows of raw text values.
-
-        Raises:
-            DumpFormatError: On a row of the wrong width or when pg_restore fails.
-        """
+        """Yield the COPY rows pg_restore writes, then check it succeeded."""
         stdout = process.stdout
         if stdout is None:  # pragma: no cover - stdout=PIPE always gives a stream
             return
@@ -345,17 +286,7 @@ class PgDump(ClosingDump):
     def _raise_if_failed(
         self, process: subprocess.Popen[bytes], stdout: IO[bytes], errors: IO[bytes], table: str
     ) -> None:
-        """Let pg_restore finish and turn a failure into an error quoting it.
-
-        Args:
-            process: The running pg_restore.
-            stdout: Its output pipe (drained here).
-            errors: Its stderr file.
-            table: The table, named in errors.
-
-        Raises:
-            DumpFormatError: When pg_restore exited with an error.
-        """
+        """Let pg_restore finish and turn a failure into an error quoting it."""
         stdout.read()
         process.wait()
         if process.returncode != 0:

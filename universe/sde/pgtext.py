@@ -15,14 +15,7 @@ BOOLEANS = {"t": "1", "f": "0"}
 
 
 def _copy_unescape_match(match: re.Match[str]) -> str:
-    """Replace one COPY text escape.
-
-    Args:
-        match: A match of ``_COPY_ESCAPE``.
-
-    Returns:
-        The character it stands for.
-    """
+    """Replace one COPY text escape."""
     octal, hexa, char = match.groups()
     if octal is not None:
         return chr(int(octal, 8))

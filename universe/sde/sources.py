@@ -208,14 +208,7 @@ _IGNORED_SUFFIXES = (".md5", ".json", ".part", ".tmp", ".txt", ".md")
 
 
 def _candidates(data_dir: Path) -> Iterable[Path]:
-    """List what in a data folder could be a dump: files and sub-folders (not hidden, not notes).
-
-    Args:
-        data_dir: The folder.
-
-    Yields:
-        Candidate paths.
-    """
+    """List what in a data folder could be a dump: files and sub-folders (not hidden, not notes)."""
     for child in data_dir.iterdir():
         if child.name.startswith(".") or child.name.lower().endswith(_IGNORED_SUFFIXES):
             continue
@@ -259,15 +252,7 @@ _DUMP_NAME_PARTS = (".sqlite", ".db", ".dmp", ".pgdump", ".sql", ".bz2", ".gz", 
 
 
 def _safe_detect(fmt: DumpFormat, path: Path) -> bool:
-    """Run a detector, treating an unreadable path as not matching.
-
-    Args:
-        fmt: The format.
-        path: The candidate.
-
-    Returns:
-        True when the format recognises the path.
-    """
+    """Run a detector, treating an unreadable path as not matching."""
     try:
         return fmt.detect(path)
     except (OSError, DumpFormatError):

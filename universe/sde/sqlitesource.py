@@ -113,18 +113,7 @@ class SqliteDump(ClosingDump):
         return columns, self._iter_rows(cursor, table)
 
     def _iter_rows(self, cursor: sqlite3.Cursor, table: str) -> Iterator[tuple[str | None, ...]]:
-        """Yield a cursor's rows as raw text, a batch at a time.
-
-        Args:
-            cursor: An executed SELECT.
-            table: The table, named in errors.
-
-        Yields:
-            Rows of raw text values.
-
-        Raises:
-            DumpFormatError: When the database is corrupt.
-        """
+        """Yield a cursor's rows as raw text, a batch at a time."""
         try:
             while batch := cursor.fetchmany(BATCH):
                 for row in batch:

@@ -69,17 +69,7 @@ class Command(BaseCommand):
         reports: list[RefreshReport] = []
 
         def refresh(region_id: int) -> RefreshReport:
-            """Refresh one region behind its progress bar; failures name the region.
-
-            Args:
-                region_id: The region.
-
-            Returns:
-                What the refresh did.
-
-            Raises:
-                CommandError: When ESI or a datastore fails.
-            """
+            """Refresh one region behind its progress bar; failures name the region."""
             bar = tqdm(
                 total=None,
                 desc=f"region {region_id} listing",
@@ -90,12 +80,7 @@ class Command(BaseCommand):
             )
 
             def progress(done: int, total: int) -> None:
-                """Show the listing walk (a restart of the walk counts from 1 again).
-
-                Args:
-                    done: Pages read.
-                    total: ESI's ``X-Pages``.
-                """
+                """Show the listing walk (a restart of the walk counts from 1 again)."""
                 bar.total = total
                 bar.n = done
                 bar.refresh()
@@ -121,70 +106,34 @@ class Command(BaseCommand):
             raise CommandError(f"Skipped region(s) {', '.join(skipped)}: another refresh of them is running.")
 
     def _stream(self) -> IO[str]:
-        """The raw stream under ``self.stdout`` (tqdm needs one that does not add line ends).
-
-        Returns:
-            The output stream.
-        """
+        """The raw stream under ``self.stdout`` (tqdm needs one that does not add line ends)."""
         out: IO[str] = self.stdout._out  # type: ignore[assignment]
         return out
 
     def _summary(self, reports: list[RefreshReport]) -> None:
-        """Write one paragraph: a line per region refreshed.
-
-        Args:
-            reports: What each region's refresh did, in order.
-        """
+        """Write one paragraph: a line per region refreshed."""
         for report in reports:
             self.stdout.write(_report_line(report), style_func=self._style(report))
 
     def _style(self, report: RefreshReport) -> Any:
-        """Pick the colour of a region's line.
-
-        Args:
-            report: What the refresh did.
-
-        Returns:
-            The style function.
-        """
+        """Pick the colour of a region's line."""
         if report.skipped_locked or report.stopped not in (None, "budget"):
             return self.style.WARNING
         return self.style.SUCCESS
 
 
 def _one_line(message: str) -> str:
-    """Fold a message onto one line.
-
-    Args:
-        message: Any text.
-
-    Returns:
-        The words joined by single spaces.
-    """
+    """Fold a message onto one line."""
     return " ".join(message.split())
 
 
 def _datastore_message(exc: Exception) -> str:
-    """Describe a datastore failure in one line.
-
-    Args:
-        exc: The PostgreSQL, Redis or Neo4j error.
-
-    Returns:
-        The error's class and its message, on one line.
-    """
+    """Describe a datastore failure in one line."""
     return _one_line(f"{type(exc).__name__}: {exc}")
 
 
 def _report_line(report: RefreshReport) -> str:
-    """Describe one region's refresh in one line.
-
-    Args:
-        report: What the refresh did.
-
-    Returns:
-        The line.
-    """
+    """Describe one region's refresh in one line."""
     if report.skipped_locked:
         return f"Region {report.region_id}: skipped, another refresh of it is running."
     failed = sum(report.items_failed.values())

@@ -54,11 +54,7 @@ class Command(BaseCommand):
         bar = tqdm(total=len(keys), file=self.stdout, unit="img", disable=not self.stdout.isatty())
 
         def advance(_key: ImageKey) -> None:
-            """Move the progress bar.
-
-            Args:
-                _key: The image just handled.
-            """
+            """Move the progress bar."""
             bar.update(1)
 
         try:

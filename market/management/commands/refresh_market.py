@@ -52,13 +52,7 @@ class Command(BaseCommand):
         current: dict[str, int] = {}
 
         def on_page(region_id: int, done: int, total: int) -> None:
-            """Move the progress bar.
-
-            Args:
-                region_id: The region walked.
-                done: Its pages done.
-                total: Its pages.
-            """
+            """Move the progress bar."""
             if current.get("region") != region_id or done == 1:
                 current["region"] = region_id
                 bar.reset(total=total)

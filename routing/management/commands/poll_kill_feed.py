@@ -45,17 +45,7 @@ class _CountingClient(R2z2Client):
 
 
 def _positive(value: str) -> int:
-    """Parse ``--max-records``.
-
-    Args:
-        value: The text given.
-
-    Returns:
-        The number, at least 1.
-
-    Raises:
-        ArgumentTypeError: When it is not a whole number of 1 or more.
-    """
+    """Parse ``--max-records``."""
     try:
         number = int(value)
     except ValueError:
@@ -119,11 +109,7 @@ class Command(BaseCommand):
             self._summary(report)
 
     def _summary(self, report: FeedPollReport) -> None:
-        """Write the closing paragraph.
-
-        Args:
-            report: What the run read.
-        """
+        """Write the closing paragraph."""
         where = (
             "reached the end of the feed"
             if report.reached_end

@@ -103,23 +103,12 @@ class Command(BaseCommand):
         return None
 
     def _stream(self) -> IO[str]:
-        """The raw stream under ``self.stdout`` (tqdm needs one that does not add line ends).
-
-        Returns:
-            The output stream.
-        """
+        """The raw stream under ``self.stdout`` (tqdm needs one that does not add line ends)."""
         out: IO[str] = self.stdout._out  # type: ignore[assignment]
         return out
 
     def _download(self, quiet: bool) -> Path:
-        """Fetch the latest dump (``universe.sde.download``).
-
-        Args:
-            quiet: Draw no progress bar.
-
-        Returns:
-            The local dump file.
-        """
+        """Fetch the latest dump (``universe.sde.download``)."""
         out = self._stream()
         tty = out.isatty()
         result = dump_download(progress=out if tty and not quiet else None)
@@ -129,11 +118,7 @@ class Command(BaseCommand):
         return result.path
 
     def _summary(self, report: IngestReport) -> None:
-        """Write the closing summary.
-
-        Args:
-            report: What the ingestion did.
-        """
+        """Write the closing summary."""
         self.stdout.write(f"Source: {report.source} ({report.format})")
         width = max((len(t) for t in report.rows), default=0)
         for table, rows in report.rows.items():
