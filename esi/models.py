@@ -21,23 +21,6 @@ class EsiPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class MarketOrder(EsiPayload):
-    """One order of ``GET /markets/{region_id}/orders``."""
-
-    order_id: int
-    type_id: int
-    location_id: int
-    system_id: int
-    is_buy_order: bool
-    price: float
-    volume_remain: int
-    volume_total: int
-    min_volume: int
-    duration: int
-    issued: datetime
-    range: Literal["station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"]
-
-
 class StructureMarketOrder(EsiPayload):
     """One order of ``GET /markets/structures/{structure_id}`` (no ``system_id``: the structure has one)."""
 
@@ -52,6 +35,12 @@ class StructureMarketOrder(EsiPayload):
     duration: int
     issued: datetime
     range: Literal["station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"]
+
+
+class MarketOrder(StructureMarketOrder):
+    """One order of ``GET /markets/{region_id}/orders`` (a structure's order, plus its system)."""
+
+    system_id: int
 
 
 class PublicContract(EsiPayload):

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Q
@@ -143,3 +143,41 @@ def job_running(*, job_id: uuid.UUID | str) -> Iterator[Callable[[int, int | Non
         job_fail(job_id=job_id, error=error_line(exc))
         raise
     job_finish(job_id=job_id)
+
+
+T = TypeVar("T")
+
+
+def job_run(
+    *,
+    job_id: uuid.UUID | str,
+    work: Callable[[dict[str, Any]], tuple[T, Any]],
+    release: Callable[[dict[str, Any], bool], None],
+) -> T | None:
+    """Run a queued job once (a worker's side; safe when delivered twice: an ended or running job is left alone).
+
+    Args:
+        job_id: The job.
+        work: Does it from the job's params; returns (value to hand back, the job's result).
+        release: Called with (params, failed) after the work, whatever happened (frees what the job held).
+
+    Returns:
+        ``work``'s value, or None when this call did not run the job.
+
+    Raises:
+        Exception: What ``work`` raised (the job is failed naming it first).
+    """
+    if not job_start(job_id=job_id):
+        return None
+    params = dict(Job.objects.values_list("params", flat=True).get(pk=job_id))
+    failed = True
+    try:
+        value, result = work(params)
+        failed = False
+    except Exception as exc:
+        job_fail(job_id=job_id, error=error_line(exc))
+        raise
+    finally:
+        release(params, failed)
+    job_finish(job_id=job_id, result=result)
+    return value

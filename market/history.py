@@ -36,7 +36,7 @@ from esi.errors import EsiPayloadError
 from esi.walks import esi_walk_slot
 from evesite.exceptions import ServiceUnavailableError
 from jobs.models import Job, JobState
-from jobs.services import error_line, job_create, job_fail, job_finish, job_progress_set, job_start, job_touch
+from jobs.services import job_create, job_progress_set, job_run, job_touch
 from market.history_models import MarketHistoryType
 from market.history_selectors import (
     HistorySeries,
@@ -342,20 +342,17 @@ def market_history_region_run(*, job_id: uuid.UUID | str) -> dict[str, Any] | No
         EsiError: When ESI failed (the job is marked failed; what was stored before stays).
     """
     job_id = str(job_id)
-    if not job_start(job_id=job_id):
-        return None
-    region_id = int(Job.objects.values_list("params", flat=True).get(pk=job_id)["region_id"])
-    failed = True
-    try:
-        result = _region_history(job_id=job_id, region_id=region_id)
-        failed = False
-    except Exception as exc:
-        job_fail(job_id=job_id, error=error_line(exc))
-        raise
-    finally:
-        _release(region_id=region_id, job_id=job_id, failed=failed)
-    job_finish(job_id=job_id, result=result)
-    return result
+
+    def work(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Fetch and store the region's due types."""
+        result = _region_history(job_id=job_id, region_id=int(params["region_id"]))
+        return result, result
+
+    def release(params: dict[str, Any], failed: bool) -> None:
+        """Free the region."""
+        _release(region_id=int(params["region_id"]), job_id=job_id, failed=failed)
+
+    return job_run(job_id=job_id, work=work, release=release)
 
 
 def market_history_regions_enqueue(*, region_ids: list[int] | None = None) -> list[Job]:

@@ -24,7 +24,16 @@ from django_redis import get_redis_connection
 from esi.walks import esi_walk_slot
 from evesite.exceptions import NotFoundError, ServiceUnavailableError
 from jobs.models import Job, JobState
-from jobs.services import error_line, job_create, job_fail, job_finish, job_progress_set, job_start, job_touch
+from jobs.services import (
+    error_line,
+    job_create,
+    job_fail,
+    job_finish,
+    job_progress_set,
+    job_run,
+    job_start,
+    job_touch,
+)
 from market.models import MarketSnapshot
 from market.selectors import market_snapshot_current_get, snapshot_age
 from market.services import market_region_orders_fetch, market_snapshot_store
@@ -235,27 +244,25 @@ def market_region_refresh_run(*, job_id: uuid.UUID | str, on_page: PageProgress 
         EsiError: When ESI failed (the job is marked failed, the lockdown set by the client).
     """
     job_id = str(job_id)
-    if not job_start(job_id=job_id):
-        return None
-    region_id = int(Job.objects.values_list("params", flat=True).get(pk=job_id)["region_id"])
 
-    def page_done(done: int, total: int) -> None:
-        """Record page progress."""
-        job_progress_set(job_id=job_id, done=done, total=total)
-        if on_page is not None:
-            on_page(region_id, done, total)
+    def work(params: dict[str, Any]) -> tuple[int, dict[str, int]]:
+        """Walk and store the region, reporting pages."""
+        region_id = int(params["region_id"])
 
-    failed = True
-    try:
+        def page_done(done: int, total: int) -> None:
+            """Record page progress."""
+            job_progress_set(job_id=job_id, done=done, total=total)
+            if on_page is not None:
+                on_page(region_id, done, total)
+
         snapshot = _region_walk(job_id=job_id, region_id=region_id, on_page=page_done)
-        failed = False
-    except Exception as exc:
-        job_fail(job_id=job_id, error=error_line(exc))
-        raise
-    finally:
-        refresh_release(key=_key(region_id), job_id=job_id, failed=failed)
-    job_finish(job_id=job_id, result={"snapshot_id": snapshot.pk, "orders": snapshot.order_count})
-    return snapshot.pk
+        return snapshot.pk, {"snapshot_id": snapshot.pk, "orders": snapshot.order_count}
+
+    def release(params: dict[str, Any], failed: bool) -> None:
+        """Free the region (held a while after a failure)."""
+        refresh_release(key=_key(int(params["region_id"])), job_id=job_id, failed=failed)
+
+    return job_run(job_id=job_id, work=work, release=release)
 
 
 def market_regions_refresh_start(*, region_ids: list[int]) -> Job:

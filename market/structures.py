@@ -28,8 +28,7 @@ from esi.client import EsiClient
 from esi.errors import EsiHttpError
 from esi.walks import esi_walk_slot
 from evesite.exceptions import DomainError, NotFoundError
-from jobs.models import Job
-from jobs.services import error_line, job_fail, job_finish, job_progress_set, job_start, job_touch
+from jobs.services import job_progress_set, job_run, job_touch
 from market.models import MarketOrder, MarketSnapshot
 from market.refresh import RegionSnapshotState, refresh_job_queue, refresh_release
 from market.selectors import snapshot_age
@@ -192,17 +191,14 @@ def market_structure_refresh_run(*, job_id: uuid.UUID | str) -> int | None:
         SsoLoginRequiredError: When the character's login expired (the job is failed).
     """
     job_id = str(job_id)
-    if not job_start(job_id=job_id):
-        return None
-    params = dict(Job.objects.values_list("params", flat=True).get(pk=job_id))
-    failed = True
-    try:
+
+    def work(params: dict[str, Any]) -> tuple[int, dict[str, int]]:
+        """Fetch and store the structure's orders."""
         snapshot = _structure_walk(job_id=job_id, params=params)
-        failed = False
-    except Exception as exc:
-        job_fail(job_id=job_id, error=error_line(exc))
-        raise
-    finally:
+        return snapshot.pk, {"snapshot_id": snapshot.pk, "orders": snapshot.order_count}
+
+    def release(params: dict[str, Any], failed: bool) -> None:
+        """Free the structure (held a while after a failure)."""
         refresh_release(key=_key(int(params["structure_id"])), job_id=job_id, failed=failed)
-    job_finish(job_id=job_id, result={"snapshot_id": snapshot.pk, "orders": snapshot.order_count})
-    return snapshot.pk
+
+    return job_run(job_id=job_id, work=work, release=release)
