@@ -112,14 +112,19 @@ def quantity_parse(token: str) -> int | None:
 
 def name_key(name: str) -> str:
     """The lookup key of a name: no trailing ``*``, ASCII letters lowercase (as PostgreSQL's ``lower`` in "C")."""
-    key = name.strip().rstrip("*").rstrip()
+    key = name.strip()
+    if key.endswith("*"):
+        key = key.rstrip("*").rstrip()
     return key.lower() if key.isascii() else key.translate(_ASCII_LOWER)
 
 
 def _name_readings(name: str, quantity: int) -> list[Reading]:
     """Readings of a name as written and with single spaces, also without an EFT `` /OFFLINE`` mark."""
     collapsed = " ".join(name.split())
-    keys = [name_key(name)]
+    key = name_key(name)
+    if "/" not in collapsed and collapsed == name.strip():  # the usual case: one reading
+        return [Reading(key, quantity)] if key else []
+    keys = [key]
     if collapsed != name.strip():
         keys.append(name_key(collapsed))
     if "/" in collapsed:
@@ -129,7 +134,11 @@ def _name_readings(name: str, quantity: int) -> list[Reading]:
 
 def _tokens_readings(tokens: list[str], quantity: int) -> list[Reading]:
     """Readings of a name already split into tokens (so single-spaced)."""
-    return _name_readings(" ".join(tokens), quantity)
+    name = " ".join(tokens)
+    if "/" in name:
+        return _name_readings(name, quantity)
+    key = name_key(name)
+    return [Reading(key, quantity)] if key else []
 
 
 def _group_span(following: list[str], most: int) -> int:
@@ -192,7 +201,13 @@ def _free_text_line(number: int, raw: str, text: str) -> PastedLine | None:
         blueprint_copy = bool(_BPC_MARK.search(text))
         text = _BPO_MARK.sub("", _BPC_MARK.sub("", text))
     tokens = text.split()
-    readings = _name_readings(text, 1) + _quantity_last(tokens) + _quantity_first(tokens)
+    if not tokens:  # a blueprint mark alone
+        return PastedLine(number, raw, (), blueprint_copy, problem="no item name")
+    readings = _name_readings(text, 1)
+    if tokens[-1][-1].isdigit():
+        readings += _quantity_last(tokens)
+    if tokens[0][0].isdigit():
+        readings += _quantity_first(tokens)
     if "," in text:  # EFT "Module, Loaded charge": the module
         readings += _name_readings(text.split(",", 1)[0], 1)
     return PastedLine(number, raw, tuple(readings), blueprint_copy=blueprint_copy)
@@ -201,9 +216,11 @@ def _free_text_line(number: int, raw: str, text: str) -> PastedLine | None:
 def _tab_line(number: int, raw: str, text: str) -> PastedLine:
     """Read an inventory, cargo or contract line: name, quantity, then any columns."""
     columns = text.split("\t")
-    name, quantity_text = columns[0], columns[1].strip() if len(columns) > 1 else ""
-    blueprint_copy = bool(_BPC_MARK.search(name.strip())) or any("blueprint copy" in c.lower() for c in columns[1:])
-    name = _BPO_MARK.sub("", _BPC_MARK.sub("", name.strip()))
+    name, quantity_text = columns[0].strip(), columns[1].strip() if len(columns) > 1 else ""
+    blueprint_copy = any("blueprint copy" in c.lower() for c in columns[1:])
+    if "(" in name:  # both marks hold one
+        blueprint_copy = blueprint_copy or bool(_BPC_MARK.search(name))
+        name = _BPO_MARK.sub("", _BPC_MARK.sub("", name))
     quantity = quantity_parse(quantity_text) if quantity_text else 1
     if quantity is None:
         return PastedLine(number, raw, (), blueprint_copy, problem="the second column is not a quantity")
@@ -233,8 +250,8 @@ def paste_parse(*, text: str) -> ParsedPaste:
 
 
 def paste_keys(*, paste: ParsedPaste) -> list[str]:
-    """Every distinct name key the paste's readings mention (for one lookup)."""
-    return sorted({reading.key for line in paste.lines for reading in line.readings})
+    """Every distinct name key the paste's readings mention (for one lookup), in no particular order."""
+    return list({reading.key for line in paste.lines for reading in line.readings})
 
 
 def paste_resolve(*, paste: ParsedPaste, known: Mapping[str, object]) -> tuple[list[ResolvedLine], list[UnparsedLine]]:
@@ -250,9 +267,10 @@ def paste_resolve(*, paste: ParsedPaste, known: Mapping[str, object]) -> tuple[l
     resolved: list[ResolvedLine] = []
     unparsed: list[UnparsedLine] = []
     for line in paste.lines:
-        match = next((r for r in line.readings if r.key in known), None)
-        if match is not None:
-            resolved.append(ResolvedLine(line.number, match.key, match.quantity, line.blueprint_copy))
+        for reading in line.readings:
+            if reading.key in known:
+                resolved.append(ResolvedLine(line.number, reading.key, reading.quantity, line.blueprint_copy))
+                break
         else:
             reason = line.problem or "no type name found (names must match the SDE exactly, any case)"
             unparsed.append(UnparsedLine(line.number, line.text, reason))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 
+from appraisal.models import LINE_FIELDS
 from evesite.schemas import Schema, percent_field
 from jobs.schemas import JobOut
 
@@ -70,6 +71,18 @@ class AppraisalLineOut(Schema):
     sell_unfilled: int = pydantic.Field(description="Units past the sell book's depth (valued at its last price).")
     buy_unfilled: int = pydantic.Field(description="Units past the buy book's depth (valued at its last price).")
     flags: list[Flag]
+
+
+def _field_type(name: str) -> Any:
+    """An ``AppraisalLineOut`` field's type with its constraints, as the model checks it."""
+    field = AppraisalLineOut.model_fields[name]
+    return Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+
+
+# Stored lines (arrays in LINE_FIELDS order) checked as rows of AppraisalLineOut's field types: the same checks
+# and coercions as a model per line, in a sixth of the time (5,000 line models cost more than the rest of an answer).
+_LINE_ROWS_TYPE: Any = list.__class_getitem__(tuple.__class_getitem__(tuple(_field_type(n) for n in LINE_FIELDS)))
+LINE_ROWS: pydantic.TypeAdapter[list[tuple[Any, ...]]] = pydantic.TypeAdapter(_LINE_ROWS_TYPE)
 
 
 class AppraisalUnparsedOut(Schema):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import struct
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
+import psycopg
 from django.db import connection
 
 from appraisal.models import LINE_FIELDS, Appraisal
-from appraisal.valuation import Book, OrderRow
+from appraisal.valuation import Book
+from appraisal.valuation_columns import BookColumns
 from evesite.exceptions import NotFoundError
 from universe.models import Station
 
@@ -33,14 +36,30 @@ _TYPES_SQL = """
 SELECT lower(btrim(t.name) COLLATE "C"), t.id, t.name, t.packaged_volume, t.volume, t.published,
        t.market_group_id IS NOT NULL
 FROM universe_itemtype t
-WHERE lower(btrim(t.name) COLLATE "C") = ANY(%(keys)s::text[])
+WHERE lower(btrim(t.name) COLLATE "C") = ANY({keys})
 """
-# The orders of the types at one station in one snapshot.
+# The names go as one text, a line break between two (a pasted line holds none): cheaper to send than a text[] of
+# thousands. Names holding a line break (or one empty name) go as a text[].
+_TYPES_JOINED_SQL = _TYPES_SQL.format(keys="string_to_array(%(keys)s, E'\\n')")
+_TYPES_ARRAY_SQL = _TYPES_SQL.format(keys="%(keys)s::text[]")
+# The orders of the types at one station in one snapshot, as one row of arrays in PostgreSQL's binary format
+# (array_send), which numpy reads without a Python object per number. The key of an order's side of its type:
+# type_id * 2 + is_buy_order.
 _BOOKS_SQL = """
-SELECT price, volume_remain, min_volume, type_id, is_buy_order
+SELECT array_send(array_agg(type_id::int8 * 2 + is_buy_order::int)), array_send(array_agg(price)),
+       array_send(array_agg(volume_remain)), array_send(array_agg(min_volume))
 FROM market_marketorder
-WHERE snapshot_id = %(snapshot_id)s AND location_id = %(station_id)s AND type_id = ANY(%(type_ids)s::int[])
+WHERE snapshot_id = %(snapshot_id)s AND location_id = %(station_id)s
+  AND type_id = ANY(string_to_array(%(type_ids)s, ',')::int[])
 """
+
+
+def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run a read on Django's connection with binary results (errors as Django's; not in ``connection.queries``)."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=False, binary=True)
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -53,8 +72,7 @@ class MarketRef:
     region_id: int
 
 
-@dataclass(frozen=True)
-class TypeRef:
+class TypeRef(NamedTuple):
     """A type a name matched: its id, SDE name and volume per unit (packaged where the SDE has it)."""
 
     type_id: int
@@ -99,19 +117,61 @@ def appraisal_types_get(*, keys: Iterable[str]) -> dict[str, TypeRef]:
     Returns:
         name -> type, for the names that matched.
     """
-    wanted = sorted(set(keys))
+    wanted = set(keys)
     if not wanted:
         return {}
+    joined = "\n".join(wanted)
+    params: dict[str, Any] = {"keys": joined}
+    sql = _TYPES_JOINED_SQL
+    if joined.count("\n") != len(wanted) - 1 or not joined:  # string_to_array('') is empty, not {''}
+        sql, params = _TYPES_ARRAY_SQL, {"keys": sorted(wanted)}
     best: dict[str, tuple[tuple[bool, bool, int], TypeRef]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(_TYPES_SQL, {"keys": wanted})
-        for key, type_id, name, packaged, volume, published, on_market in cursor.fetchall():
-            # Among types sharing a name: published, then sold on the market, then the lowest id.
-            rank = (not published, not on_market, type_id)
-            if key not in best or rank < best[key][0]:
-                unit_volume = packaged if packaged is not None else volume or 0.0
-                best[key] = (rank, TypeRef(type_id=type_id, name=name, unit_volume=unit_volume))
+    for key, type_id, name, packaged, volume, published, on_market in _rows(sql, params):
+        # Among types sharing a name: published, then sold on the market, then the lowest id.
+        rank = (not published, not on_market, type_id)
+        if key not in best or rank < best[key][0]:
+            unit_volume = packaged if packaged is not None else volume or 0.0
+            best[key] = (rank, TypeRef(type_id=type_id, name=name, unit_volume=unit_volume))
     return {key: found for key, (_, found) in best.items()}
+
+
+def appraisal_book_columns_get(*, snapshot_id: int, station_id: int, type_ids: Iterable[int]) -> BookColumns:
+    """Read the orders of some types at a station from a stored market snapshot, as columns (one query).
+
+    Args:
+        snapshot_id: The region's current snapshot.
+        station_id: The station.
+        type_ids: The types.
+
+    Returns:
+        The orders, in no particular order.
+    """
+    wanted = sorted(set(type_ids))
+    keys = prices = units = min_volumes = None  # no orders
+    if wanted:
+        params = {"snapshot_id": snapshot_id, "station_id": station_id, "type_ids": ",".join(map(str, wanted))}
+        ((keys, prices, units, min_volumes),) = _rows(_BOOKS_SQL, params)
+    sides = _array_read(keys, "i8")
+    return BookColumns(
+        type_ids=sides >> 1,
+        buy=(sides & 1).astype(np.bool_),
+        prices=_array_read(prices, "f8"),
+        units=_array_read(units, "i8"),
+        min_volumes=_array_read(min_volumes, "i8"),
+    )
+
+
+def _array_read(data: bytes | None, dtype: str) -> Any:
+    """A PostgreSQL array of numbers without NULLs (``i8`` or ``f8``), in ``array_send``'s format, as numpy's."""
+    if data is None:
+        return np.zeros(0, dtype=dtype)
+    # Header: dimensions, has-NULLs flag, element type, then (size, lower bound) per dimension; then per element,
+    # its length and its big-endian bytes.
+    dimensions, has_nulls = struct.unpack_from(">ii", data)
+    items = np.frombuffer(data, dtype=[("length", ">i4"), ("value", ">" + dtype)], offset=12 + 8 * dimensions)
+    if dimensions != 1 or has_nulls or (items["length"] != np.dtype(dtype).itemsize).any():  # pragma: no cover
+        raise ValueError(f"Not a one-dimensional array of {dtype} numbers without NULLs.")
+    return items["value"].astype(dtype)
 
 
 def appraisal_books_get(*, snapshot_id: int, station_id: int, type_ids: Iterable[int]) -> dict[int, Book]:
@@ -125,16 +185,8 @@ def appraisal_books_get(*, snapshot_id: int, station_id: int, type_ids: Iterable
     Returns:
         type id -> book; types without orders there are absent.
     """
-    wanted = sorted(set(type_ids))
-    if not wanted:
-        return {}
-    sells: dict[int, list[OrderRow]] = defaultdict(list)
-    buys: dict[int, list[OrderRow]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(_BOOKS_SQL, {"snapshot_id": snapshot_id, "station_id": station_id, "type_ids": wanted})
-        for row in cursor.fetchall():
-            (buys if row[4] else sells)[row[3]].append(row[:3])
-    return {t: Book(sells=sells.get(t, ()), buys=buys.get(t, ())) for t in sells.keys() | buys.keys()}
+    columns = appraisal_book_columns_get(snapshot_id=snapshot_id, station_id=station_id, type_ids=type_ids)
+    return columns.books()
 
 
 def appraisal_get(*, appraisal_id: uuid.UUID) -> Appraisal:
@@ -155,11 +207,12 @@ def appraisal_get(*, appraisal_id: uuid.UUID) -> Appraisal:
     return found
 
 
-def appraisal_data(*, appraisal: Appraisal) -> dict[str, Any]:
+def appraisal_data(*, appraisal: Appraisal, lines: bool = True) -> dict[str, Any]:
     """Shape a stored appraisal for the API (``appraisal.schemas.AppraisalOut``).
 
     Args:
         appraisal: The appraisal.
+        lines: Include the lines as objects (else ``lines`` is empty; ``totals.lines`` counts them still).
 
     Returns:
         ``id, created, market {...}, sales_tax, totals {...}, lines, unparsed``.
@@ -184,6 +237,6 @@ def appraisal_data(*, appraisal: Appraisal) -> dict[str, Any]:
             "lines": len(appraisal.lines),
             "unparsed": len(appraisal.unparsed),
         },
-        "lines": [dict(zip(LINE_FIELDS, line, strict=True)) for line in appraisal.lines],
+        "lines": [dict(zip(LINE_FIELDS, line, strict=True)) for line in appraisal.lines] if lines else [],
         "unparsed": appraisal.unparsed,
     }

@@ -10,10 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from appraisal.limits import paste_limits_check
-from appraisal.models import Appraisal
+from appraisal.models import LINE_FIELDS, Appraisal
 from appraisal.parser import paste_keys, paste_parse, paste_resolve, text_lines
-from appraisal.selectors import MarketRef, appraisal_books_get, appraisal_market_resolve, appraisal_types_get
-from appraisal.valuation import LineInput, lines_value
+from appraisal.selectors import (
+    MarketRef,
+    appraisal_book_columns_get,
+    appraisal_market_resolve,
+    appraisal_types_get,
+)
+from appraisal.valuation import LineInput
+from appraisal.valuation_columns import lines_value_columns
 from evesite.exceptions import NotFoundError, ServiceUnavailableError
 from jobs.models import Job
 from market.refresh import market_refresh_retry_after, market_region_snapshot_state
@@ -28,12 +34,16 @@ class AppraisalPending:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector around allocation-heavy work that makes no reference cycles.
 
     A 5,000-line paste allocates a few hundred thousand tuples and dicts; with a web process's objects
-    alive, the collections they trigger cost more than the parsing itself. Reference counting still frees
-    everything here.
+    alive, the collections they trigger cost more than the parsing itself (and what survives one is later
+    traversed again by full collections). Reference counting still frees everything here. Nested pauses
+    resume collecting only when the outermost ends.
+
+    Yields:
+        Nothing; collecting resumes on exit unless it was already off.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -64,7 +74,7 @@ def appraisal_create(*, text: str, market: str, sales_tax: float) -> Appraisal |
     """
     paste_limits_check(text=text, line_count=len(text_lines(text)))
     where = appraisal_market_resolve(market=market)
-    with _gc_paused():
+    with gc_paused():
         return _appraise(text=text, where=where, sales_tax=sales_tax)
 
 
@@ -82,30 +92,17 @@ def _appraise(*, text: str, where: MarketRef, sales_tax: float) -> Appraisal | A
             raise ServiceUnavailableError("No market snapshot and no refresh job; try again.")
         return AppraisalPending(job=state.job, retry_after=market_refresh_retry_after(job=state.job))
     inputs = [LineInput(types[r.key].type_id, r.quantity, r.blueprint_copy) for r in resolved]
-    books = appraisal_books_get(
-        snapshot_id=state.snapshot.pk, station_id=where.station_id, type_ids=(i.type_id for i in inputs)
+    orders = appraisal_book_columns_get(
+        snapshot_id=state.snapshot.pk,
+        station_id=where.station_id,
+        type_ids={i.type_id for i in inputs if not i.blueprint_copy},
     )
-    values = lines_value(lines=inputs, books=books, sales_tax=sales_tax)
-    lines: list[list[Any]] = []  # in LINE_FIELDS order
-    for r, value in zip(resolved, values, strict=True):
-        found = types[r.key]
-        volume = found.unit_volume * r.quantity
-        lines.append(
-            [
-                r.number,
-                found.type_id,
-                found.name,
-                r.quantity,
-                found.unit_volume,
-                volume,
-                value.sell,
-                value.buy,
-                value.split,
-                value.sell_unfilled,
-                value.buy_unfilled,
-                value.flags,
-            ]
-        )
+    values = lines_value_columns(lines=inputs, columns=orders, sales_tax=sales_tax)
+    lines: list[list[Any]] = []  # in LINE_FIELDS order (a LineValue holds the last six)
+    for (number, key, quantity, _), value in zip(resolved, values, strict=True):
+        type_id, name, unit_volume = types[key]
+        lines.append([number, type_id, name, quantity, unit_volume, unit_volume * quantity, *value])
+    column = dict(zip(LINE_FIELDS, zip(*lines, strict=True), strict=True))
     return Appraisal.objects.create(
         market=where.name,
         station_id=where.station_id,
@@ -114,10 +111,10 @@ def _appraise(*, text: str, where: MarketRef, sales_tax: float) -> Appraisal | A
         snapshot_id=state.snapshot.pk,
         prices_as_of=state.snapshot.fetched_at,
         sales_tax=sales_tax,
-        total_sell=math.fsum(v.sell for v in values),
-        total_buy=math.fsum(v.buy for v in values),
-        total_split=math.fsum(v.split for v in values),
-        total_volume=math.fsum(line[5] for line in lines),
+        total_sell=math.fsum(column["sell"]),
+        total_buy=math.fsum(column["buy"]),
+        total_split=math.fsum(column["split"]),
+        total_volume=math.fsum(column["volume"]),
         lines=lines,
         unparsed=unparsed_rows,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -11,9 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from appraisal.schemas import AppraisalIn, AppraisalOut, AppraisalPendingOut
+from appraisal.models import LINE_FIELDS, Appraisal
+from appraisal.schemas import LINE_ROWS, AppraisalIn, AppraisalOut, AppraisalPendingOut
 from appraisal.selectors import appraisal_data, appraisal_get
-from appraisal.services import AppraisalPending, appraisal_create
+from appraisal.services import AppraisalPending, appraisal_create, gc_paused
 from evesite.admission import ExpensiveAdmissionMixin
 from evesite.schemas import schema_dump, schema_parse
 from evesite.throttling import ExpensiveRateThrottle, throttles_with
@@ -21,6 +23,14 @@ from jobs.selectors import job_data
 from market.selectors import market_trade_defaults
 
 PENDING_DETAIL = "Fetching the market's orders; appraise again when the job is done."
+
+
+def _appraisal_body(appraisal: Appraisal) -> dict[str, Any]:
+    """The ``AppraisalOut`` answer: the model checks all but the lines, checked as rows (see ``LINE_ROWS``)."""
+    body = schema_dump(schema=AppraisalOut, value=appraisal_data(appraisal=appraisal, lines=False))
+    rows = LINE_ROWS.validate_python(appraisal.lines)  # each a tuple of len(LINE_FIELDS)
+    body["lines"] = [dict(zip(LINE_FIELDS, row, strict=False)) for row in rows]
+    return body
 
 
 class AppraisalViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
@@ -68,20 +78,20 @@ class AppraisalViewSet(ExpensiveAdmissionMixin, viewsets.ViewSet):
         """
         data = schema_parse(schema=AppraisalIn, data=request.data)
         sales_tax = data.sales_tax if data.sales_tax is not None else market_trade_defaults(user=request.user)[0]
-        result = appraisal_create(text=data.text, market=data.market, sales_tax=sales_tax)
-        if isinstance(result, AppraisalPending):
-            headers = {
-                "Location": reverse("job-detail", args=[result.job.pk]),
-                "Retry-After": str(result.retry_after),
-            }
-            body = {"detail": PENDING_DETAIL, "job": job_data(job=result.job)}
-            return Response(schema_dump(schema=AppraisalPendingOut, value=body), status=202, headers=headers)
-        location = reverse("appraisal-detail", args=[result.pk])
-        body = schema_dump(schema=AppraisalOut, value=appraisal_data(appraisal=result))
-        return Response(body, status=201, headers={"Location": location})
+        with gc_paused():  # until the answer is built: its lines are freed before a collection would move them
+            result = appraisal_create(text=data.text, market=data.market, sales_tax=sales_tax)
+            if isinstance(result, AppraisalPending):
+                headers = {
+                    "Location": reverse("job-detail", args=[result.job.pk]),
+                    "Retry-After": str(result.retry_after),
+                }
+                body = {"detail": PENDING_DETAIL, "job": job_data(job=result.job)}
+                return Response(schema_dump(schema=AppraisalPendingOut, value=body), status=202, headers=headers)
+            location = reverse("appraisal-detail", args=[result.pk])
+            return Response(_appraisal_body(result), status=201, headers={"Location": location})
 
     @extend_schema(operation_id="appraisal_get", responses={200: AppraisalOut.drf_serializer})
     def retrieve(self, request: Request, appraisal_id: uuid.UUID) -> Response:
         """Return a stored appraisal (404 for an unknown id)."""
-        appraisal = appraisal_get(appraisal_id=appraisal_id)
-        return Response(schema_dump(schema=AppraisalOut, value=appraisal_data(appraisal=appraisal)))
+        with gc_paused():
+            return Response(_appraisal_body(appraisal_get(appraisal_id=appraisal_id)))

@@ -204,3 +204,11 @@ def test_space_grouped_quantities_span_several_tokens() -> None:
     text = "Tritanium 1 000 000\n1 000 000 Tritanium\nTritanium x 12 345\n12 345 x Tritanium\nTritanium 345"
     expected = [(1, 1_000_000), (2, 1_000_000), (3, 12_345), (4, 12_345), (5, 345)]
     assert [(n, q) for n, _, q, _ in items(text)] == expected
+
+
+@pytest.mark.parametrize("mark", ["(Copy)", " (original) ", "(Copy) (Original)"])
+def test_a_blueprint_mark_alone_is_an_unparsed_line(mark: str) -> None:
+    """A line that is only a blueprint mark used to raise IndexError (a 500): it is listed as unparsed."""
+    resolved, unparsed = resolve(f"Tritanium 5\n{mark}")
+    assert [r.number for r in resolved] == [1]
+    assert [(u.number, u.reason) for u in unparsed] == [(2, "no item name")]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appraisal.selectors import appraisal_books_get
 from appraisal.valuation import Book, BookOrder, LineInput, book_walk, lines_value
+from appraisal.valuation_columns import BookColumns, lines_value_columns
 from market.services import market_snapshot_store
 from market.testing import esi_order
 from market.tests.conftest import REGION_1, STATION_A, STATION_B, synthetic_universe_load
@@ -79,6 +81,56 @@ def test_lines_of_one_type_share_the_book_in_paste_order(
         start += q
     whole = book_walk(orders=sells, quantity=sum(quantities), side="sell")
     assert math.fsum(v.sell for v in values) == pytest.approx(whole.value, rel=1e-9)
+
+
+# Orders as stored: some empty, some with a min_volume (a buy book holding one is walked by lines_value itself);
+# many ties at prices whose multiples round (0.1 x 3 + 0.1 x 1 is not 0.1 x 4), so the order of tied orders shows.
+STORED_ORDERS = st.lists(
+    st.builds(
+        BookOrder,
+        price=st.sampled_from([0.1, 0.01, 3.3]) | st.floats(min_value=0.01, max_value=1e9),
+        units=st.integers(min_value=0, max_value=60),
+        min_volume=st.sampled_from([1, 1, 1, 2, 50]),
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    books=st.dictionaries(st.integers(min_value=1, max_value=5), st.tuples(STORED_ORDERS, STORED_ORDERS), max_size=4),
+    lines=st.lists(
+        st.builds(
+            LineInput,
+            type_id=st.integers(min_value=1, max_value=6),
+            quantity=st.integers(min_value=1, max_value=400),
+            blueprint_copy=st.sampled_from([False, False, False, True]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    tax=st.sampled_from([0.0, 8.0, 3.6, 99.99]),
+)
+def test_the_column_walk_values_every_line_as_the_walk_does(
+    books: dict[int, tuple[list[BookOrder], list[BookOrder]]], lines: list[LineInput], tax: float
+) -> None:
+    """The service's valuation on numpy columns gives the same numbers as lines_value, to the last bit."""
+    rows = [
+        (type_id, buy, order)
+        for type_id, sides in books.items()
+        for buy, side in zip((False, True), sides, strict=True)
+        for order in side
+    ]
+    columns = BookColumns(
+        type_ids=np.array([r[0] for r in rows], dtype=np.int64),
+        buy=np.array([r[1] for r in rows], dtype=np.bool_),
+        prices=np.array([r[2].price for r in rows], dtype=np.float64),
+        units=np.array([r[2].units for r in rows], dtype=np.int64),
+        min_volumes=np.array([r[2].min_volume for r in rows], dtype=np.int64),
+    )
+    expected = lines_value(lines=lines, books=columns.books(), sales_tax=tax)
+    got = lines_value_columns(lines=lines, columns=columns, sales_tax=tax)
+    assert [tuple(map(repr, v)) for v in got] == [tuple(map(repr, v)) for v in expected]
 
 
 def test_buy_orders_below_their_min_volume_are_skipped() -> None:
