@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from market.sql import DAILY_VOLUME_JOIN, DEPTH_AND_SELECT, FILTERS, HAULING_PAIRS, UNIT_PROFIT
+from market.sql import DAILY_FILTERS, DEPTH_AND_SELECT, FILTERS, HAULING_PAIRS, UNIT_PROFIT, daily_volume_parts
 
 Sort = Literal["profit_pct", "total_profit", "profit_per_jump"]
 SORTS: tuple[str, ...] = ("profit_pct", "total_profit", "profit_per_jump")
@@ -125,17 +125,15 @@ ranked AS (
     SELECT r.*, ROW_NUMBER() OVER (ORDER BY {order_by}) AS rank
     FROM (
         SELECT c.*, c.units * c.profit_per_unit AS total_profit, c.units * c.unit_volume AS volume_m3,
-               {per_jump} AS profit_per_jump,
-               CAST(c.units AS float8) / NULLIF(c.avg_daily_volume, 0) AS days_to_sell
+               {per_jump} AS profit_per_jump{days_column}
         FROM (
-            SELECT p.type_id, p.from_id, p.to_id, p.from_system_id, p.to_system_id,
+            SELECT p.type_id, p.from_id, p.to_id, p.from_system_id, p.to_system_id, p.sell_region_id,
                    p.ask_location_id, p.bid_location_id, p.bid, p.ask, p.bid_order_id, p.ask_order_id,
                    p.profit_per_unit, p.pct_base,
                    100 * p.profit_per_unit / p.pct_base AS profit_pct,
                    COALESCE(it.packaged_volume, it.volume) AS unit_volume,
                    {units} AS units,
-                   fs.security AS from_security, ts_.security AS to_security,
-                   CAST(dv.avg_daily_volume AS float8) AS avg_daily_volume,
+                   fs.security AS from_security, ts_.security AS to_security,{daily_column}
                    {route_columns}
             FROM pairs p
             LEFT JOIN universe_itemtype it ON it.id = p.type_id
@@ -230,18 +228,30 @@ def haul_sql(
     else:
         ctes, route_joins, route_columns, per_jump = "", "", _PLAIN_ROUTE, "CAST(NULL AS float8)"
         head = "WITH" + _pairs_cte(region_scoped=region_scoped) + ","
+    early = any(n in DAILY_FILTERS for n in names)
+    daily = daily_volume_parts(early=early)
     ranked = _RANKED.format(
         order_by=ORDER_BY[sort],
         per_jump=per_jump,
         units=units,
         route_columns=route_columns,
         route_joins=route_joins,
-        daily_volume_join=DAILY_VOLUME_JOIN,
+        daily_volume_join=daily["daily_volume_join"],
+        daily_column="\n                   CAST(dv.avg_daily_volume AS float8) AS avg_daily_volume," if early else "",
+        days_column=",\n               CAST(c.units AS float8) / NULLIF(c.avg_daily_volume, 0) AS days_to_sell"
+        if early
+        else "",
         where=("WHERE " + " AND ".join(where)) if where else "",
     )
     extra = "".join(f", t.{c}" for c in EXTRA_COLUMNS)
     return (
         head
         + ranked
-        + DEPTH_AND_SELECT.format(unit_profit=UNIT_PROFIT["hauling"], extra_select=extra, top_source="top t")
+        + DEPTH_AND_SELECT.format(
+            unit_profit=UNIT_PROFIT["hauling"],
+            extra_select=extra,
+            top_source="top t",
+            daily_select=daily["daily_select"],
+            daily_join=daily["daily_join"],
+        )
     )

@@ -171,8 +171,7 @@ ranked AS (
                100 * p.profit_per_unit / p.pct_base AS profit_pct,
                p.units * p.profit_per_unit AS total_profit,
                p.units * COALESCE(it.packaged_volume, it.volume) AS volume_m3,
-               fs.security AS from_security, ts.security AS to_security,
-               {daily_volume_columns}
+               fs.security AS from_security, ts.security AS to_security{daily_volume_columns}
         FROM pairs p
         LEFT JOIN universe_itemtype it ON it.id = p.type_id
         LEFT JOIN universe_solarsystem fs ON fs.id = p.from_system_id
@@ -230,9 +229,9 @@ SELECT t.rank, t.type_id, it.name AS type_name,
        t.profit_per_unit, t.total_profit, t.profit_pct, t.volume_m3,
        CAST(COALESCE(dp.depth_units, 0) AS BIGINT) AS depth_units,
        CAST(COALESCE(dp.depth_profit, 0) AS DOUBLE PRECISION) AS depth_profit,
-       t.avg_daily_volume, t.days_to_sell{extra_select}
+       {daily_select}{extra_select}
 FROM {top_source}
-LEFT JOIN depth dp ON dp.rank = t.rank
+LEFT JOIN depth dp ON dp.rank = t.rank{daily_join}
 LEFT JOIN universe_itemtype it ON it.id = t.type_id
 LEFT JOIN universe_station fst ON fst.id = t.from_id
 LEFT JOIN universe_station tst ON tst.id = t.to_id
@@ -275,21 +274,39 @@ COLUMNS = (
 DAILY_VOLUME_JOIN = (
     "LEFT JOIN market_markethistorytype dv ON dv.region_id = p.sell_region_id AND dv.type_id = p.type_id"
 )
+_DAILY_COLUMNS = (
+    "CAST(dv.avg_daily_volume AS DOUBLE PRECISION) AS avg_daily_volume, "
+    "CAST({units} AS DOUBLE PRECISION) / NULLIF(dv.avg_daily_volume, 0) AS days_to_sell"
+)
 
 
-def daily_volume_columns(*, units: str) -> str:
-    """The select list of a row's ``avg_daily_volume`` and ``days_to_sell`` (joined by :data:`DAILY_VOLUME_JOIN`).
+def daily_volume_parts(*, early: bool) -> dict[str, str]:
+    """Where a scan joins the daily volume: before the cut when a filter needs it, else for the top rows only.
 
     Args:
-        units: The SQL expression of the row's units.
+        early: A daily volume filter is used (the ranked rows need the columns).
 
     Returns:
-        Two select expressions.
+        Format arguments of :data:`DEPTH_AND_SELECT` (``daily_select``, ``daily_join``) and of the plain scan's
+        ranking (``daily_volume_columns``, ``daily_volume_join``).
     """
-    return (
-        "CAST(dv.avg_daily_volume AS DOUBLE PRECISION) AS avg_daily_volume, "
-        f"CAST({units} AS DOUBLE PRECISION) / NULLIF(dv.avg_daily_volume, 0) AS days_to_sell"
-    )
+    if early:
+        return {
+            "daily_select": "t.avg_daily_volume, t.days_to_sell",
+            "daily_join": "",
+            "daily_volume_columns": ",\n               " + _DAILY_COLUMNS.format(units="p.units"),
+            "daily_volume_join": DAILY_VOLUME_JOIN,
+        }
+    return {
+        "daily_select": _DAILY_COLUMNS.format(units="t.units"),
+        "daily_join": "\nLEFT JOIN market_markethistorytype dv"
+        " ON dv.region_id = t.sell_region_id AND dv.type_id = t.type_id",
+        "daily_volume_columns": "",
+        "daily_volume_join": "",
+    }
+
+
+DAILY_FILTERS = ("min_daily_volume", "max_days_to_sell")
 
 
 def trade_sql(
@@ -339,12 +356,19 @@ def trade_sql(
             "      AND a.location_id = %(from_id)s AND b.location_id = %(to_id)s",
         )
     filter_where = ("WHERE " + " AND ".join(FILTERS[n] for n in names)) if names else ""
+    daily = daily_volume_parts(early=any(n in DAILY_FILTERS for n in names))
     ranked = _RANKED.format(
         filter_where=filter_where,
-        daily_volume_columns=daily_volume_columns(units="p.units"),
-        daily_volume_join=DAILY_VOLUME_JOIN,
+        daily_volume_columns=daily["daily_volume_columns"],
+        daily_volume_join=daily["daily_volume_join"],
     )
-    depth = DEPTH_AND_SELECT.format(unit_profit=UNIT_PROFIT[kind], extra_select="", top_source="top t")
+    depth = DEPTH_AND_SELECT.format(
+        unit_profit=UNIT_PROFIT[kind],
+        extra_select="",
+        top_source="top t",
+        daily_select=daily["daily_select"],
+        daily_join=daily["daily_join"],
+    )
     return "WITH" + pairs + "," + ranked + depth
 
 
