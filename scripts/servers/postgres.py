@@ -100,6 +100,9 @@ def pg_cluster_for_port(port: int) -> tuple[str, str, str] | None:
     return None
 
 
+MAX_CONNECTIONS = 300
+
+
 def psql_as_postgres(port: int, sql: str) -> str:
     """Run SQL as the postgres superuser over the local socket.
 
@@ -142,6 +145,12 @@ def postgres_up(url: str) -> None:
         log(f"postgres: starting cluster {version}/{name} on port {port}")
         run(as_root(["pg_ctlcluster", version, name, "start"]))
     wait_for("postgres", lambda: psql_as_postgres(port, "SELECT 1") == "1")
+    if int(psql_as_postgres(port, "SHOW max_connections")) < MAX_CONNECTIONS:
+        # The suite's live servers open a connection per request thread (50 at once) on each xdist worker.
+        log(f"postgres: raising max_connections to {MAX_CONNECTIONS} (restart)")
+        psql_as_postgres(port, f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+        run(as_root(["pg_ctlcluster", version, name, "restart"]))
+        wait_for("postgres", lambda: psql_as_postgres(port, "SELECT 1") == "1")
     quoted_pw = password.replace("'", "''")
     if psql_as_postgres(port, f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'") != "1":
         psql_as_postgres(port, f"CREATE ROLE \"{user}\" LOGIN CREATEDB PASSWORD '{quoted_pw}'")
