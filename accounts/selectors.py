@@ -59,7 +59,18 @@ def user_route_defaults_get(*, user: Any) -> tuple[str | None, list[int]]:
     Returns:
         (mode, avoided system ids): (None, []) for anonymous users and users who saved no settings.
     """
-    saved = user_settings_get(user=user)
+    return user_route_defaults_of(saved=user_settings_get(user=user))
+
+
+def user_route_defaults_of(*, saved: UserSettings | None) -> tuple[str | None, list[int]]:
+    """Return the route mode and avoid list of settings already read ((None, []) without settings).
+
+    Args:
+        saved: A user's settings, or None.
+
+    Returns:
+        (mode, avoided system ids).
+    """
     if saved is None:
         return None, []
     return str(saved.default_route_mode) or None, [int(a) for a in saved.avoid or []]

@@ -4,7 +4,7 @@ It fills, in the configured PostgreSQL database, a synthetic region (id 19,600,0
 ``BENCH_HISTORY_TYPES`` (15,000) types x 90 days of history, then times :func:`market.history.market_history_store`
 of one batch of 50 types (a) on a day whose latest date is already stored (only the batch's daily volumes are
 computed) and (b) with a new latest date (every type's window moves: all 15,000 volumes recomputed, once a day),
-and (c) the scan-side join (:func:`market.history_selectors.market_daily_volume_join_sql`) of 15,000 rows.
+and (c) the scan-side join (:func:`market.sql.daily_volume_join`) of 15,000 rows.
 Everything it created is deleted afterwards.
 
 Run: ``.venv/bin/python bench/bench_history.py``. Environment: ``BENCH_HISTORY_TYPES`` (15000), ``BENCH_HISTORY_RUNS``
@@ -32,7 +32,7 @@ from django.db import connection  # noqa: E402
 
 from market.history import EsiHistoryDay, FetchedSeries, market_history_store  # noqa: E402
 from market.history_models import MarketHistory, MarketHistoryType  # noqa: E402
-from market.history_selectors import market_daily_volume_join_sql  # noqa: E402
+from market.sql import daily_volume_join  # noqa: E402
 
 REGION = 19_600_001
 N_TYPES = int(os.environ.get("BENCH_HISTORY_TYPES", "15000"))
@@ -95,7 +95,7 @@ def main() -> None:
                     )
                 )
             )
-        join = market_daily_volume_join_sql(region_column="x.region_id", type_column="x.type_id")
+        join = daily_volume_join(region_column="x.region_id", type_column="x.type_id")
         sql = (
             "SELECT count(dv.avg_daily_volume), sum(dv.avg_daily_volume) FROM "  # noqa: S608 - fixed text
             f"(SELECT %s AS region_id, generate_series(%s, %s) AS type_id) x {join}"

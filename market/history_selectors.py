@@ -5,7 +5,7 @@ history store of the region (see ``market.history.DAILY_VOLUME_SQL``): the summe
 ``MARKET_HISTORY_DAYS`` calendar days ending at the latest date ESI has for the region (any type), divided by
 ``MARKET_HISTORY_DAYS``. ESI omits days without trades, so they count as 0; a type that did not trade in the
 window has 0; a type never fetched has no row (NULL once joined). Scans join it with
-:func:`market_daily_volume_join_sql`.
+:func:`market.sql.daily_volume_join`.
 """
 
 from __future__ import annotations
@@ -139,27 +139,6 @@ def market_daily_volumes_get(*, region_id: int, type_ids: list[int]) -> dict[int
     """
     rows = MarketHistoryType.objects.filter(region_id=region_id, type_id__in=type_ids)
     return dict(rows.values_list("type_id", "avg_daily_volume"))
-
-
-def market_daily_volume_join_sql(*, region_column: str, type_column: str, alias: str = "dv") -> str:
-    """The SQL to join a scan's rows to their daily volume (for ``market/sql.py``).
-
-    Selects ``{alias}.avg_daily_volume`` (NULL: never fetched; 0: no trades in the window). Days to sell are
-    ``units / NULLIF({alias}.avg_daily_volume, 0)`` (NULL without history or trades, so ``<=`` filters drop
-    them). The join reads one row per (region, type) through the unique index: no aggregate runs in a scan.
-
-    Args:
-        region_column: The row's region column, e.g. ``o.region_id`` (the selling region for hauls).
-        type_column: The row's type column.
-        alias: The alias of the joined table.
-
-    Returns:
-        ``LEFT JOIN market_markethistorytype {alias} ON ...``.
-    """
-    return (
-        f"LEFT JOIN market_markethistorytype {alias} "
-        f"ON {alias}.region_id = {region_column} AND {alias}.type_id = {type_column}"
-    )
 
 
 def market_history_refs_resolve(*, region: str, type_ref: str) -> tuple[tuple[int, str], tuple[int, str]]:

@@ -269,11 +269,29 @@ COLUMNS = (
     "days_to_sell",
 )
 
-# A row's daily volume in the selling region (``dv``; see :mod:`market.history_selectors`): ``avg_daily_volume``
-# NULL when never fetched, ``days_to_sell = units / avg_daily_volume`` NULL without history or trades.
-DAILY_VOLUME_JOIN = (
-    "LEFT JOIN market_markethistorytype dv ON dv.region_id = p.sell_region_id AND dv.type_id = p.type_id"
-)
+
+def daily_volume_join(*, region_column: str, type_column: str, alias: str = "dv") -> str:
+    """The SQL joining rows to their stored daily volume (see :mod:`market.history_selectors`).
+
+    ``{alias}.avg_daily_volume`` is NULL when never fetched and 0 without trades in the window; one row per
+    (region, type) through the unique index, so no aggregate runs in a scan.
+
+    Args:
+        region_column: The row's region column (the selling region for hauls).
+        type_column: The row's type column.
+        alias: The alias of the joined table.
+
+    Returns:
+        ``LEFT JOIN market_markethistorytype {alias} ON ...``.
+    """
+    return (
+        f"LEFT JOIN market_markethistorytype {alias} "
+        f"ON {alias}.region_id = {region_column} AND {alias}.type_id = {type_column}"
+    )
+
+
+# A row's daily volume in the selling region: ``days_to_sell = units / avg_daily_volume``, NULL without history
+# or trades.
 _DAILY_COLUMNS = (
     "CAST(dv.avg_daily_volume AS DOUBLE PRECISION) AS avg_daily_volume, "
     "CAST({units} AS DOUBLE PRECISION) / NULLIF(dv.avg_daily_volume, 0) AS days_to_sell"
@@ -295,12 +313,11 @@ def daily_volume_parts(*, early: bool) -> dict[str, str]:
             "daily_select": "t.avg_daily_volume, t.days_to_sell",
             "daily_join": "",
             "daily_volume_columns": ",\n               " + _DAILY_COLUMNS.format(units="p.units"),
-            "daily_volume_join": DAILY_VOLUME_JOIN,
+            "daily_volume_join": daily_volume_join(region_column="p.sell_region_id", type_column="p.type_id"),
         }
     return {
         "daily_select": _DAILY_COLUMNS.format(units="t.units"),
-        "daily_join": "\nLEFT JOIN market_markethistorytype dv"
-        " ON dv.region_id = t.sell_region_id AND dv.type_id = t.type_id",
+        "daily_join": "\n" + daily_volume_join(region_column="t.sell_region_id", type_column="t.type_id"),
         "daily_volume_columns": "",
         "daily_volume_join": "",
     }

@@ -28,6 +28,7 @@ from esi.client import EsiClient
 from esi.errors import EsiHttpError
 from esi.walks import esi_walk_slot
 from evesite.exceptions import DomainError, NotFoundError
+from evesite.schemas import INT64_MAX
 from jobs.services import job_progress_set, job_run, job_touch
 from market.models import MarketOrder, MarketSnapshot
 from market.refresh import RegionSnapshotState, refresh_job_queue, refresh_release
@@ -43,7 +44,6 @@ STRUCTURE_TASK = "market.refresh_structure"
 REFRESH_KEY = "market:refresh:structure:{structure_id}"
 # Player structures have ids from 10**12 up (NPC stations are 60,000,000-ish SDE rows).
 STRUCTURE_ID_MIN = 10**12
-INT64_MAX = 2**63 - 1
 
 
 class StructureAccessDeniedError(DomainError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from celery import shared_task
@@ -15,6 +16,7 @@ from django.conf import settings
 
 from accounts.sso import SsoLoginRequiredError
 from esi.errors import EsiError
+from evesite.exceptions import DomainError
 from market.history import market_history_region_run, market_history_regions_enqueue
 from market.refresh import market_region_refresh_run, market_regions_refresh_run, market_regions_refresh_start
 from market.structures import market_structure_refresh_run
@@ -23,11 +25,11 @@ logger = logging.getLogger("market")
 T = TypeVar("T")
 
 
-def _logged(what: str, run: Callable[[], T], failed: T) -> T:
-    """Run a job; an ESI failure (the job is already marked failed) is logged and answers ``failed``."""
+def _logged(what: str, run: Callable[[], T], failed: T, errors: tuple[type[DomainError], ...] = (EsiError,)) -> T:
+    """Run a job; an expected failure (the job is already marked failed) is logged and answers ``failed``."""
     try:
         return run()
-    except EsiError as exc:
+    except errors as exc:
         logger.warning("market: %s failed: %s", what, exc.message)
         return failed
 
@@ -55,11 +57,8 @@ def market_refresh_structure_task(job_id: str) -> int | None:
     Returns:
         The new snapshot id, or None (an ESI failure, a 403 remembered, or an expired login: the job says which).
     """
-    try:
-        return _logged(f"structure job {job_id}", lambda: market_structure_refresh_run(job_id=job_id), None)
-    except SsoLoginRequiredError as exc:
-        logger.warning("market: structure job %s failed: %s", job_id, exc.message)
-        return None
+    run = partial(market_structure_refresh_run, job_id=job_id)
+    return _logged(f"structure job {job_id}", run, None, (EsiError, SsoLoginRequiredError))
 
 
 @shared_task(name="market.snapshot_regions", ignore_result=True)

@@ -6,11 +6,12 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from accounts.selectors import user_settings_get
+from accounts.selectors import user_route_defaults_of, user_settings_get
 from accounts.sso import SsoLoginRequiredError
 from evesite.exceptions import NotFoundError
 from market import selectors, services
 from market.haul import HaulQuery, avoid_resolve, origin_system_resolve
+from market.planner_selectors import DEFAULT_ROUTE_MODE
 from market.schemas import HaulParams, ScanQuery, TradeFilters
 from routing.graph import graph_label
 from routing.jumps import JumpState, jump_state_current, jump_tables_stale
@@ -82,13 +83,11 @@ def haul_query_build(*, request: Request, params: HaulParams) -> tuple[HaulQuery
         origin = None if home is None else origin_system_resolve(ref=str(home))
     else:
         origin = origin_system_resolve(ref=ref)
-    if params.avoid is not None:
-        avoid = avoid_resolve(text=params.avoid)
-    else:
-        avoid = tuple(sorted({int(a) for a in (saved.avoid or [])})) if saved is not None else ()
+    saved_mode, saved_avoid = user_route_defaults_of(saved=saved)
+    avoid = avoid_resolve(text=params.avoid) if params.avoid is not None else tuple(sorted(set(saved_avoid)))
     query = HaulQuery(
         routed=True,
-        route_mode=params.route_mode or (str(saved.default_route_mode) if saved is not None else "secure"),
+        route_mode=params.route_mode or saved_mode or DEFAULT_ROUTE_MODE,
         avoid=avoid,
         avoid_risk=bool(params.avoid_risk),
         origin_system=origin,

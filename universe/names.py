@@ -13,10 +13,10 @@ from typing import Any
 from django.db.models import Model
 
 from evesite.exceptions import InvalidInputError, NotFoundError
+from evesite.schemas import INT64_MAX
 from universe import models as m
 from universe.search import SearchKind, universe_search
 
-INT64_MAX = 2**63 - 1
 CLOSEST_MATCHES = 5
 _MODELS: dict[str, type[Model]] = {
     "type": m.ItemType,
