@@ -80,7 +80,12 @@ def esi_days(volumes: dict[int, int], *, end: date | None = None) -> list[dict[s
 
 
 def serve_history(
-    server: FakeHttpServer, region_id: int, series: dict[int, list[dict[str, Any]] | int], *, expires_in: float = 3600
+    server: FakeHttpServer,
+    region_id: int,
+    series: dict[int, list[dict[str, Any]] | int],
+    *,
+    expires_in: float = 3600,
+    delay: float = 0.0,
 ) -> None:
     """Serve ``/markets/{region_id}/history?type_id=`` per type: a list is the answer, an int a failing status.
 
@@ -89,6 +94,7 @@ def serve_history(
         region_id: The region.
         series: Type -> items (or an HTTP error status).
         expires_in: Seconds until the answers' Expires.
+        delay: Seconds each answer takes (so a poller sees the job part-done).
     """
 
     def answer(request: Any) -> FakeResponse:
@@ -96,7 +102,8 @@ def serve_history(
         type_id = int(request.query["type_id"][0])
         found = series.get(type_id, [])
         if isinstance(found, int):
-            return FakeResponse(status=found, json={"error": "boom"})
-        return FakeResponse(json=found, headers={"Expires": formatdate(time.time() + expires_in, usegmt=True)})
+            return FakeResponse(status=found, json={"error": "boom"}, delay=delay)
+        expires = formatdate(time.time() + expires_in, usegmt=True)
+        return FakeResponse(json=found, headers={"Expires": expires}, delay=delay)
 
     server.add("GET", f"/markets/{region_id}/history", answer, repeat_last=True)

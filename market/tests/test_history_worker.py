@@ -28,7 +28,7 @@ def test_a_request_queues_the_job_and_the_worker_stores_every_type(fake_server: 
     snapshot_with_types(TYPES)
     series: dict[int, list[dict[str, object]] | int] = {t: esi_days({0: 30, 1: 60, 2: 90}) for t in TYPES[:-1]}
     series[TYPES[-1]] = []
-    serve_history(fake_server, REGION_1, series)
+    serve_history(fake_server, REGION_1, series, delay=0.05)  # 2 s in all: the poller sees it part-done
     client = APIClient()
     started = time.monotonic()
     first = client.get("/api/market/history/", {"region": REGION_1, "type": TYPE_PACKAGED})
