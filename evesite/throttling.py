@@ -9,11 +9,14 @@ Redis server's clock.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
 from django_redis import get_redis_connection
+from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -43,6 +46,12 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now)
 """
+
+
+@functools.cache
+def _sliding_window(redis: Redis) -> Script:
+    """The script, registered once per connection pool (EVALSHA: Redis parses it once, not per request)."""
+    return redis.register_script(_SLIDING_WINDOW)
 
 
 class RedisRateThrottle(SimpleRateThrottle):
@@ -80,9 +89,9 @@ class RedisRateThrottle(SimpleRateThrottle):
         if key is None:
             return True
         try:
-            redis = get_redis_connection("default")
+            window = _sliding_window(get_redis_connection("default"))
             window_ms = int(float(self.duration or 0) * 1000)
-            wait_ms = int(redis.eval(_SLIDING_WINDOW, 1, key, window_ms, self.num_requests, secrets.token_hex(8)))
+            wait_ms = int(window(keys=[key], args=[window_ms, self.num_requests or 0, secrets.token_hex(8)]))
         except RedisError as exc:
             # Redis down: health reports it; refusing every request would turn one outage into two.
             logger.warning("throttle %s not counted (Redis: %s)", self.scope, exc)

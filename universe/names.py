@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, Value
+from django.db.models.functions import Lower
 
 from evesite.exceptions import InvalidInputError, NotFoundError
 from evesite.schemas import INT64_MAX
@@ -41,7 +42,8 @@ def _candidates(kind: SearchKind, ref: int | str) -> list[tuple[int, str]]:
     if number is not None:
         found = model.objects.filter(id=number) if 0 < number <= INT64_MAX else model.objects.none()  # type: ignore[attr-defined]
     else:
-        found = model.objects.filter(name__iexact=str(ref).strip())  # type: ignore[attr-defined]
+        # lower(name) = lower(ref): the btree index on lower(name) answers (name__iexact's upper() scans the table).
+        found = model.objects.alias(lname=Lower("name")).filter(lname=Lower(Value(str(ref).strip())))  # type: ignore[attr-defined]
     return [(int(i), str(n)) for i, n in found.order_by("id").values_list("id", "name")[:CLOSEST_MATCHES]]
 
 

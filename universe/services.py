@@ -20,7 +20,7 @@ from typing import IO
 
 import psycopg
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db import utils as db_errors
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
@@ -44,6 +44,16 @@ def _resolve_source(source: Path | None) -> Path:
     if found is None:
         raise DumpFormatError(f"{data_dir}: no SDE dump found (put a Fuzzwork dump there or use --source)")
     return found
+
+
+def search_names_refresh() -> None:
+    """Rebuild the name search's view (``universe_searchname``) from the universe tables.
+
+    The ingestion calls it; so does anything else that changes type, system, station or region names.
+    Inside a transaction it is part of it (and holds the view's lock until the commit).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("REFRESH MATERIALIZED VIEW universe_searchname")
 
 
 def sde_ingest(
@@ -83,6 +93,9 @@ def sde_ingest(
         try:
             with transaction.atomic():
                 tables_load(dump, tables, report, progress)
+                refreshing = time.perf_counter()
+                search_names_refresh()
+                report.seconds["search"] = time.perf_counter() - refreshing
                 _graph_replace(report, progress, graph_label)
                 committing = time.perf_counter()
             report.seconds["commit"] = time.perf_counter() - committing

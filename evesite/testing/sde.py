@@ -35,6 +35,7 @@ from django.db.models import Model
 
 from evesite.graph import graph_query
 from universe.graph import GATE_TYPE, SYSTEM_LABEL, Gate, SolarSystem, db_name, graph_schema_install, owned_properties
+from universe.services import search_names_refresh
 
 GRAPH_FILE = "graph.pickle"
 # Systems and gates written per Cypher statement when the graph is restored.
@@ -189,6 +190,7 @@ def sde_tables_restore(folder: Path) -> None:
             # Rows came with their ids: the id sequences (e.g. of the jumps) must continue after them.
             for statement in connection.ops.sequence_reset_sql(no_style(), universe_models()):
                 cursor.execute(statement)
+            search_names_refresh()
 
     on_own_connection(restore)
 

@@ -23,6 +23,7 @@ from universe.ingest.rows import columns_plan, rows_convert
 from universe.ingest.specs import SPECS
 from universe.sde.csvsource import CsvFolderDump
 from universe.sde.sources import DumpFormatError
+from universe.search import universe_search
 from universe.services import sde_ingest
 from universe.tests.sde_synthetic import LY, base, snapshot, write_dump
 
@@ -138,6 +139,12 @@ def test_a_newer_dump_updates_and_removes(tmp_path: Path) -> None:
     assert report.deleted["invTypes"] == 1
     assert report.changed["invTypes"] == 1
     assert report.changed["mapSolarSystems"] == 1
+    # The name search follows the ingestion: renamed, added and removed names.
+    assert [(h.id, h.name, h.match) for h in universe_search(q="bbb", kinds=("system",))] == [
+        (30000002, "Bbb Renamed", "prefix")
+    ]
+    assert [h.id for h in universe_search(q="tritanium ii", kinds=("type",))] == [34]
+    assert universe_search(q="ddd", kinds=("system",)) == []
 
     nodes = {n.system_id: n for n in SolarSystem.nodes.all()}
     assert set(nodes) == {30000001, 30000002, 30000003}
