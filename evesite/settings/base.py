@@ -167,6 +167,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "evesite.pagination.BoundedLimitOffsetPagination",
     # JSON bodies only (the schemas' types are JSON's; a form is 415), nested too deeply answered 400 (not 500).
     "DEFAULT_PARSER_CLASSES": ["evesite.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["evesite.renderers.FastJSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "PAGE_SIZE": 50,
     # Counted in Redis (evesite.throttling), shared by every web process. Views with expensive work add
     # ExpensiveRateThrottle; health and image hits have none.
