@@ -9,6 +9,7 @@ infinity renders as ``null``, where DRF's strict renderer would fail the request
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ class FastJSONRenderer(JSONRenderer):
     """``application/json`` answers encoded by orjson, the same JSON as DRF's for the same data."""
 
     def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: dict[str, Any] | None = None
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
     ) -> bytes:
         """Encode ``data`` (None: an empty body).
 
@@ -35,7 +36,7 @@ class FastJSONRenderer(JSONRenderer):
         """
         if data is None:
             return b""
-        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+        if self.get_indent(accepted_media_type or "", renderer_context or {}) is not None:
             return super().render(data, accepted_media_type, renderer_context)
         try:
             encoded = orjson.dumps(data, default=self.encoder_class().default, option=_OPTIONS)
