@@ -83,11 +83,16 @@ NO_NUL = "^[^\\x00]*$"
 NOT_BLANK_NO_NUL = "^[^\\x00]*\\S[^\\x00]*$"
 
 
-def _no_nul(node: Any) -> None:
-    """State on every free-text string schema that it may not contain NUL."""
+# What Swagger UI shows for a string in bodies and answers (from the NUL pattern it would draw random characters).
+# Not on query parameters: "Try it out" would send it.
+_EXAMPLE = "string"
+
+
+def _no_nul(node: Any, *, examples: bool = False) -> None:
+    """State on every free-text string schema that it may not contain NUL (``examples``: with a readable one)."""
     if isinstance(node, list):
         for item in node:
-            _no_nul(item)
+            _no_nul(item, examples=examples)
     elif isinstance(node, dict):
         if node.get("type") == "string" and "enum" not in node and "format" not in node:
             pattern = node.get("pattern")
@@ -95,8 +100,15 @@ def _no_nul(node: Any) -> None:
                 node["pattern"] = NO_NUL
             elif pattern == "\\S":
                 node["pattern"] = NOT_BLANK_NO_NUL
+            if examples and node["pattern"] in {NO_NUL, NOT_BLANK_NO_NUL} and _fits(node, _EXAMPLE):
+                node.setdefault("example", _EXAMPLE)
         for value in node.values():
-            _no_nul(value)
+            _no_nul(value, examples=examples)
+
+
+def _fits(schema: dict[str, Any], text: str) -> bool:
+    """Whether ``text`` keeps a string schema's length bounds."""
+    return int(schema.get("minLength", 0)) <= len(text) <= int(schema.get("maxLength", len(text)))
 
 
 def _exact_numbers(node: Any) -> None:
@@ -154,7 +166,7 @@ def error_responses_postprocess(result: dict[str, Any], generator: Any, **_: Any
     """
     _exact_numbers(result)
     _no_nul(result.get("paths", {}))
-    _no_nul(result.get("components", {}).get("schemas", {}))
+    _no_nul(result.get("components", {}).get("schemas", {}), examples=True)
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     views = {(path, method.lower()): _view(view, method.lower()) for path, _, method, view in generator.endpoints}
     for path, item in result.get("paths", {}).items():

@@ -48,6 +48,17 @@ def test_schema_query_parameters_add_no_documents_and_no_header_text() -> None:
     assert len(SchemaApi._documents) <= kept + 1
 
 
+def test_strings_in_answers_show_a_readable_example_and_parameters_none() -> None:
+    """Swagger UI draws examples from patterns: the NUL pattern alone would show random characters."""
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    name = schema["components"]["schemas"]["SearchHit"]["properties"]["name"]
+    assert (name["pattern"], name["example"]) == ("^[^\\x00]*$", "string")
+    search = schema["paths"]["/api/universe/search/"]["get"]["parameters"]
+    q = next(p for p in search if p["name"] == "q")
+    assert "example" not in q["schema"]  # "Try it out" would send it
+    assert q["schema"]["pattern"] == "^[^\\x00]*\\S[^\\x00]*$"
+
+
 @pytest.mark.django_db
 def test_admin_asks_for_login() -> None:
     """The admin is mounted at /admin/."""
