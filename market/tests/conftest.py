@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts.tokens import eve_character_login_store
 from universe.models import Constellation, ItemCategory, ItemGroup, ItemType, Region, SolarSystem, Station
-from universe.services import search_names_refresh
 
 # Ids far from CCP's ranges, so these rows never clash with an ingested SDE.
 REGION_1, REGION_2 = 19900001, 19900002
@@ -97,7 +96,6 @@ def synthetic_universe_load() -> SyntheticUniverse:
                 "volume": volume,
             },
         )
-    search_names_refresh()
     return SyntheticUniverse()
 
 

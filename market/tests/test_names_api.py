@@ -19,6 +19,7 @@ from market.tests.conftest import (
     SyntheticUniverse,
 )
 from market.tests.test_haul_properties import _order
+from universe.services import search_names_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,7 @@ def test_profit_takes_names(book: SyntheticUniverse) -> None:
 
 def test_unknown_names_are_404_with_the_closest_matches(book: SyntheticUniverse) -> None:
     """Each unknown name is listed with its field and the nearest SDE names; nothing else runs."""
+    search_names_refresh()  # the synthetic names join the name search, as an ingestion's would
     client = APIClient()
     region = client.get("/api/market/regions/Synth Regoin 19900001/scan/")
     assert region.status_code == 404
