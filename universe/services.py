@@ -93,6 +93,7 @@ def sde_ingest(
         try:
             with transaction.atomic():
                 tables_load(dump, tables, report, progress)
+                # Before the graph, whose Neo4j commit is the point of no return; searches wait for the commit.
                 refreshing = time.perf_counter()
                 search_names_refresh()
                 report.seconds["search"] = time.perf_counter() - refreshing
