@@ -29,6 +29,6 @@ Run: ``.venv/bin/python bench/load_test.py``, ``.venv/bin/python -m bench.loadte
 loadtest`` (``ARGS="--seconds 60"``), with PostgreSQL, Redis and Neo4j up and the SDE and
 stargate graph loaded. Everything stays on loopback. Exit status: 0 pass, 1 fail, 2 could not run.
 Verdict: health always 200 with a max latency of at most 200 ms; every greedy client got at least
-one 429 with ``Retry-After`` and a JSON ``error``; every other answer is 200, 202, 304 or 429
+one 429 with ``Retry-After`` and a JSON ``error``; every other answer is 200, 201, 202, 304 or 429
 (each 429 with ``Retry-After`` and a JSON error); no 5xx, connection errors or timeouts.
 """

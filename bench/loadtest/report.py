@@ -198,7 +198,7 @@ def _checks(answers: Sequence[Answer], health: Sequence[Answer], plan: Plan, out
             f"every greedy client got a 429 with Retry-After and a JSON error ({len(greedy_hit)} of {plan.greedy})",
             len(greedy_hit) == plan.greedy,
         ),
-        (f"every answer 200/202/304/429 ({len(unexpected)} not)", not unexpected),
+        (f"every answer 200/201/202/304/429 ({len(unexpected)} not)", not unexpected),
         (f"no 5xx ({server_errors})", not server_errors),
         (f"no connection errors or timeouts ({broken})", not broken),
         (f"every 429 has Retry-After and a JSON error ({bad_429} not)", not bad_429),
