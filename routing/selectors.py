@@ -79,7 +79,9 @@ def _route_rows(*, label: str, origin: int, destination: int, weight: str, avoid
         node = system_get(system_id=origin)
         return [] if node is None else [_single_row(node)]
     if not avoid:
-        return graph_query(graph.route_query(label), params, timeout=timeout)
+        # Fewest jumps first (a few ms): when no gate on it carries a penalty it is a least-weight route.
+        rows = graph_query(graph.route_hops_query(label), params, timeout=timeout)
+        return rows or graph_query(graph.route_query(label), params, timeout=timeout)
     # APOC's Dijkstra has no node filter: delete the gates into avoided systems in a transaction,
     # route in the same transaction (it sees its own changes), then roll back. Nothing is ever committed.
     for attempt in range(AVOID_RETRIES):
