@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import struct
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-import psycopg
-from django.db import connection
 
 from appraisal.models import LINE_FIELDS, Appraisal
 from appraisal.valuation import Book
 from appraisal.valuation_columns import BookColumns
 from evesite.exceptions import NotFoundError
+from evesite.pgarrays import array_read, binary_rows
 from universe.models import Station
 
 # The trade hubs a market may be named by (NPC stations of the SDE).
@@ -52,14 +50,6 @@ FROM market_marketorder
 WHERE snapshot_id = %(snapshot_id)s AND location_id = %(station_id)s
   AND type_id = ANY(string_to_array(%(type_ids)s, ',')::int[])
 """
-
-
-def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Run a read on Django's connection with binary results (errors as Django's; not in ``connection.queries``)."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=False, binary=True)
-        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -126,7 +116,7 @@ def appraisal_types_get(*, keys: Iterable[str]) -> dict[str, TypeRef]:
     if joined.count("\n") != len(wanted) - 1 or not joined:  # string_to_array('') is empty, not {''}
         sql, params = _TYPES_ARRAY_SQL, {"keys": sorted(wanted)}
     best: dict[str, tuple[tuple[bool, bool, int], TypeRef]] = {}
-    for key, type_id, name, packaged, volume, published, on_market in _rows(sql, params):
+    for key, type_id, name, packaged, volume, published, on_market in binary_rows(sql, params):
         # Among types sharing a name: published, then sold on the market, then the lowest id.
         rank = (not published, not on_market, type_id)
         if key not in best or rank < best[key][0]:
@@ -150,28 +140,15 @@ def appraisal_book_columns_get(*, snapshot_id: int, station_id: int, type_ids: I
     keys = prices = units = min_volumes = None  # no orders
     if wanted:
         params = {"snapshot_id": snapshot_id, "station_id": station_id, "type_ids": ",".join(map(str, wanted))}
-        ((keys, prices, units, min_volumes),) = _rows(_BOOKS_SQL, params)
-    sides = _array_read(keys, "i8")
+        ((keys, prices, units, min_volumes),) = binary_rows(_BOOKS_SQL, params)
+    sides = array_read(keys, "i8")
     return BookColumns(
         type_ids=sides >> 1,
         buy=(sides & 1).astype(np.bool_),
-        prices=_array_read(prices, "f8"),
-        units=_array_read(units, "i8"),
-        min_volumes=_array_read(min_volumes, "i8"),
+        prices=array_read(prices, "f8"),
+        units=array_read(units, "i8"),
+        min_volumes=array_read(min_volumes, "i8"),
     )
-
-
-def _array_read(data: bytes | None, dtype: str) -> Any:
-    """A PostgreSQL array of numbers without NULLs (``i8`` or ``f8``), in ``array_send``'s format, as numpy's."""
-    if data is None:
-        return np.zeros(0, dtype=dtype)
-    # Header: dimensions, has-NULLs flag, element type, then (size, lower bound) per dimension; then per element,
-    # its length and its big-endian bytes.
-    dimensions, has_nulls = struct.unpack_from(">ii", data)
-    items = np.frombuffer(data, dtype=[("length", ">i4"), ("value", ">" + dtype)], offset=12 + 8 * dimensions)
-    if dimensions != 1 or has_nulls or (items["length"] != np.dtype(dtype).itemsize).any():  # pragma: no cover
-        raise ValueError(f"Not a one-dimensional array of {dtype} numbers without NULLs.")
-    return items["value"].astype(dtype)
 
 
 def appraisal_books_get(*, snapshot_id: int, station_id: int, type_ids: Iterable[int]) -> dict[int, Book]:

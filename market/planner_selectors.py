@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from accounts.selectors import user_route_defaults_get
+from evesite.pgarrays import array_read, binary_rows
 from market.models import MarketSnapshot
 from market.planner import Books
 from market.selectors import market_snapshot_current_get
@@ -105,28 +106,22 @@ def haul_snapshots_get(*, region_ids: Iterable[int]) -> tuple[list[MarketSnapsho
     return snapshots, missing
 
 
-# One side of one station's book, as columns (one array per column: a row per order would cost a Python object
+# One side of one station's book, as binary arrays (one per column; a row per order would cost a Python object
 # per value). Filtering and grouping happen in numpy (``market.planner_greedy.relaxed_segments``): a type is only
 # planned when its best bid after tax beats its best ask.
 _SIDE_SQL = """
-SELECT array_to_string(array_agg(o.type_id), ','), array_to_string(array_agg(o.order_id), ','),
-       array_to_string(array_agg(o.price), ','), array_to_string(array_agg(o.volume_remain), ','),
-       array_to_string(array_agg(o.min_volume), ',')
+SELECT array_send(array_agg(o.type_id::int8)), array_send(array_agg(o.order_id::int8)),
+       array_send(array_agg(o.price::float8)), array_send(array_agg(o.volume_remain::int8)),
+       array_send(array_agg(o.min_volume::int8))
 FROM market_marketorder o
 WHERE o.location_id = %(location)s AND o.is_buy_order = %(buy)s AND o.volume_remain > 0
   AND o.snapshot_id = ANY(%(snapshots)s)
 """
+_SIDE_DTYPES = ("i8", "i8", "f8", "i8", "i8")
 # How long the in-process copy of the SDE's item volumes is trusted (they change only when an SDE is ingested).
 VOLUMES_TTL_SECONDS = 300.0
 _volumes_lock = threading.Lock()
 _volumes: dict[str, Any] = {}
-
-
-def _column(text: str | None, dtype: Any) -> np.ndarray:
-    """Parse a comma-separated column with numpy's C parser (empty for no rows)."""
-    if not text:
-        return np.zeros(0, dtype=dtype)
-    return np.fromstring(text, dtype=dtype, sep=",")
 
 
 def _volumes_read(type_ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -184,13 +179,13 @@ def haul_books_read(*, from_id: int, to_id: int, snapshot_ids: list[int]) -> Boo
         The books.
     """
     sides = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
         for location, buy in ((from_id, False), (to_id, True)):
-            cursor.execute(_SIDE_SQL, {"location": location, "buy": buy, "snapshots": snapshot_ids})
-            row = cursor.fetchone()
-            dtypes = (np.int64, np.int64, np.float64, np.int64, np.int64)
-            sides.append([_column(text, dtype) for text, dtype in zip(row, dtypes, strict=True)])
+            params = {"location": location, "buy": buy, "snapshots": snapshot_ids}
+            ((*row,),) = binary_rows(_SIDE_SQL, params)
+            sides.append([array_read(data, dtype) for data, dtype in zip(row, _SIDE_DTYPES, strict=True)])
     (s_type, s_order, s_price, s_remain, _), (b_type, b_order, b_price, b_remain, b_min) = sides
     types, volumes = item_volumes(type_ids=np.intersect1d(s_type, b_type))
     keep_s, keep_b = np.isin(s_type, types), np.isin(b_type, types)
