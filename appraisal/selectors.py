@@ -13,7 +13,7 @@ from appraisal.models import LINE_FIELDS, Appraisal
 from appraisal.valuation import Book
 from appraisal.valuation_columns import BookColumns
 from evesite.exceptions import NotFoundError
-from evesite.pgarrays import array_read, binary_rows
+from evesite.pgbinary import array_read, binary_rows
 from universe.models import Station
 
 # The trade hubs a market may be named by (NPC stations of the SDE).

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from evesite.exceptions import InvalidInputError, NotFoundError
+from evesite.pgbinary import binary_rows
 from imagecache.models import ALLOWED_SIZES, DEFAULT_SIZE, MAX_RESOURCE_ID, VARIANT_BY_TYPE, ImageCache
 from universe.models import ItemType
 
@@ -145,17 +145,13 @@ def image_cached_get(*, key: ImageKey) -> CachedImage | None:
     Returns:
         The image, or None when it is not stored.
     """
-    connection.ensure_connection()
     # A server-side prepared statement with binary results: no per-request parse/plan in PostgreSQL and no
-    # hex decoding of the bytea. prepare=True takes effect only because settings give the connection a
-    # prepare_threshold (Django's None makes psycopg ignore it; tested). Errors are wrapped as Django's, so a
-    # broken connection is still dropped.
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_SELECT_IMAGE, _key_params(key), prepare=True, binary=True)
-        row = cursor.fetchone()
-    if row is None:
+    # hex decoding of the bytea (the prepared statement is tested). Errors are wrapped as Django's, so a broken
+    # connection is still dropped.
+    rows = binary_rows(_SELECT_IMAGE, _key_params(key), prepare=True)
+    if not rows:
         return None
-    blob, content_type, etag, last_updated, last_used_at = row
+    blob, content_type, etag, last_updated, last_used_at = rows[0]
     return CachedImage(
         content=bytes(blob), content_type=content_type, etag=etag, last_updated=last_updated, last_used_at=last_used_at
     )

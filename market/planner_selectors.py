@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from accounts.selectors import user_route_defaults_get
-from evesite.pgarrays import array_read, binary_rows
+from evesite.pgbinary import array_read, binary_rows
 from market.models import MarketSnapshot
 from market.planner import Books
 from market.selectors import market_snapshot_current_get

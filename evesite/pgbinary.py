@@ -1,12 +1,13 @@
-"""Reads of number columns as numpy arrays: PostgreSQL sends ``array_send(array_agg(...))`` in binary.
+"""Reads in PostgreSQL's binary format on Django's connection, and number columns decoded as numpy arrays.
 
-One row of a few arrays instead of a row per order: no Python object per value, and no number written as text
-by PostgreSQL and parsed back here.
+Columns come as ``array_send(array_agg(...))``: one row of a few arrays instead of a row per order, no Python
+object per value, and no number written as text by PostgreSQL and parsed back here.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,19 +15,22 @@ import psycopg
 from django.db import connection
 
 
-def binary_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def binary_rows(sql: str, params: Mapping[str, Any] | Sequence[Any], *, prepare: bool = False) -> list[tuple[Any, ...]]:
     """Run a read on Django's connection with binary results (errors as Django's; not in ``connection.queries``).
 
     Args:
         sql: The statement.
-        params: Its parameters.
+        params: Its parameters (named or positional).
+        prepare: Make it a server-side prepared statement (no parse and plan per call). It takes effect only
+            because the settings give the connection a ``prepare_threshold``: Django's None makes psycopg
+            ignore it.
 
     Returns:
         The rows.
     """
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=False, binary=True)
+        cursor.execute(sql, params, prepare=prepare, binary=True)
         return cursor.fetchall()
 
 
