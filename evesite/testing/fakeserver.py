@@ -25,6 +25,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+_POLL_SECONDS = 0.02
+
 
 @dataclass
 class RecordedRequest:
@@ -234,7 +236,8 @@ class FakeHttpServer:
         Returns:
             The server itself.
         """
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever notices shutdown() once per poll: its default 0.5 s would end every test half a second late.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(_POLL_SECONDS,), daemon=True)
         self._thread.start()
         return self
 

@@ -33,6 +33,8 @@ PAGES = 40
 # PAGES x 0.05 s = 2 s, so a request that waited on it could not; the margin is for a loaded machine
 # (speed itself is measured by the benchmarks, not here).
 FAST = 1.0
+# The worker's sleep after a failing page (seconds): a request that waited on the walk would answer after it.
+ERROR_SLEEP = 3
 
 
 def _serve_book(server: FakeHttpServer, region_id: int, pages: int, *, failing: int | None = None) -> None:
@@ -75,6 +77,12 @@ def _timed_get(session: requests.Session, url: str, **params: Any) -> tuple[requ
     started = time.monotonic()
     response = session.get(url, params=params, timeout=10)
     return response, time.monotonic() - started
+
+
+def _answered_get(session: requests.Session, url: str) -> tuple[requests.Response, float]:
+    """GET; return the answer and when it arrived (``time.monotonic``, the fake server's clock)."""
+    response = session.get(url, timeout=10)
+    return response, time.monotonic()
 
 
 def _watch(session: requests.Session, base: str, job_id: str, probes: list[str], timeout: float = 60) -> dict:
@@ -140,9 +148,8 @@ def test_first_scan_queues_and_the_worker_walks(universe: None, fake_server: Fak
     session = requests.Session()
     base = web
     with celery_worker(ESI_BASE_URL=fake_server.url, ESI_PAGE_DELAY_SECONDS=0.05):
-        first, took = _timed_get(session, f"{base}/api/market/regions/{REGION_1}/scan/")
+        first, answered_at = _answered_get(session, f"{base}/api/market/regions/{REGION_1}/scan/")
         assert first.status_code == 202, first.content
-        assert took < FAST
         job_id = first.json()["job"]["id"]
         assert first.headers["Location"] == f"/api/jobs/{job_id}/"
         watched = _watch(
@@ -156,7 +163,10 @@ def test_first_scan_queues_and_the_worker_walks(universe: None, fake_server: Fak
     partial = [done for done, total in watched["progress"] if total == PAGES and 0 < done < PAGES]
     assert partial, f"no page progress was seen while running: {watched['progress']}"
     assert watched["slowest"][0] < FAST, watched["slowest"]
-    assert fake_server.count("GET", f"/markets/{REGION_1}/orders") == PAGES
+    pages = fake_server.matching("GET", f"/markets/{REGION_1}/orders")
+    assert len(pages) == PAGES
+    # The 202 came while the walk (at least 2 s) was still running: the request did not wait for it.
+    assert answered_at < pages[-1].received_at
     final = session.get(f"{base}/api/market/regions/{REGION_1}/scan/", timeout=10)
     assert final.status_code == 200
     assert final.json()["snapshot"]["stale"] is False
@@ -199,10 +209,9 @@ def test_a_failing_walk_fails_its_job_and_no_request_waits(
     _serve_book(fake_server, REGION_1, 12, failing=7)
     session = requests.Session()
     base = web
-    with celery_worker(ESI_BASE_URL=fake_server.url, ESI_ERROR_SLEEP_SECONDS=2, ESI_LOCKDOWN_SECONDS=30):
-        first, took = _timed_get(session, f"{base}/api/market/regions/{REGION_1}/scan/")
+    with celery_worker(ESI_BASE_URL=fake_server.url, ESI_ERROR_SLEEP_SECONDS=ERROR_SLEEP, ESI_LOCKDOWN_SECONDS=30):
+        first, answered_at = _answered_get(session, f"{base}/api/market/regions/{REGION_1}/scan/")
         assert first.status_code == 202
-        assert took < FAST
         watched = _watch(session, base, first.json()["job"]["id"], probes=[f"/api/market/regions/{REGION_1}/scan/"])
     job = watched["job"]
     assert job["state"] == "failed"
@@ -210,4 +219,7 @@ def test_a_failing_walk_fails_its_job_and_no_request_waits(
     assert "page=7" in job["error"]
     assert watched["slowest"][0] < FAST, watched["slowest"]
     assert redis_connection().exists(LOCKDOWN_KEY) == 1
-    assert fake_server.count("GET", f"/markets/{REGION_1}/orders") == 7
+    pages = fake_server.matching("GET", f"/markets/{REGION_1}/orders")
+    assert len(pages) == 7
+    # The 202 came before the worker's sleep after the failing page ended: the request did not wait for the walk.
+    assert answered_at < pages[-1].received_at + ERROR_SLEEP
