@@ -48,12 +48,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _short_worker_ping(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Wait 0.3 s, not 2 s, for a Celery worker's ping in health checks: tests run no worker unless they start one."""
-    monkeypatch.setattr("evesite.health.WORKER_PING_TIMEOUT_SECONDS", 0.3)
-
-
-@pytest.fixture(autouse=True)
 def _clean_redis() -> None:
     """Empty the test Redis database before each test (real Redis, not a mock), and the throttle gate's memory."""
     get_redis_connection("default").flushdb()

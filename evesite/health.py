@@ -24,8 +24,6 @@ from universe.selectors import sde_present
 
 logger = logging.getLogger(__name__)
 
-#: How long a worker has to answer Celery's ping.
-WORKER_PING_TIMEOUT_SECONDS = 2.0
 #: Redis key caching the ping's answer, and for how long: health stays cheap (one ping per 10 s at most).
 WORKER_CACHE_KEY = "evesite:health:worker"
 WORKER_CACHE_SECONDS = 10
@@ -82,7 +80,7 @@ def worker_status() -> str:
     """Ask the Celery workers for a ping (answer cached in Redis for a few seconds).
 
     Returns:
-        ``"ok"`` when a worker answered within :data:`WORKER_PING_TIMEOUT_SECONDS`,
+        ``"ok"`` when a worker answered within ``settings.HEALTH_WORKER_PING_SECONDS``,
         ``"no reply"`` when none did, or an error text when the broker failed.
     """
     redis = get_redis_connection("default")
@@ -90,7 +88,7 @@ def worker_status() -> str:
     if cached is not None:
         return bytes(cached).decode()
     try:
-        replies = app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1)
+        replies = app.control.ping(timeout=settings.HEALTH_WORKER_PING_SECONDS, limit=1)
         answer = "ok" if replies else "no reply"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         answer = _short(exc)

@@ -101,11 +101,11 @@ def test_second_process_refused_while_first_sleeps(esi_server: FakeHttpServer) -
     esi_server.add("GET", "/status", FakeResponse(json={}))
     esi_server.add("GET", "/boom", FakeResponse(status=420, headers={"X-ESI-Error-Limit-Reset": "1"}))
     second = _probe(esi_server, "once-when-locked", "/status", "60")
-    first = _probe(esi_server, "once", "/boom", sleep="6", hold="2")
+    first = _probe(esi_server, "once", "/boom", sleep="4", hold="1")
     got = _result(second)
     assert got["result"] == "lockdown"
-    # More than the 2 s hold left: B ran while A was still in its 6 s error sleep.
-    assert got["retry_after"] > 2
+    # More than the 1 s hold left: B ran while A was still in its 4 s error sleep.
+    assert got["retry_after"] > 1
     assert _result(first) == {"result": "EsiHttpError", "status": 420}
     assert esi_server.count("GET", "/status") == 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from evesite.env import (
+    env_float,
     env_str,
 )
 from evesite.settings.base import REDIS_URL
@@ -15,6 +16,8 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# How long /api/health/ waits for a Celery worker to answer its ping (the answer is cached 10 s).
+HEALTH_WORKER_PING_SECONDS = env_float("HEALTH_WORKER_PING_SECONDS", 2.0)
 
 
 def _beat_schedule() -> dict[str, dict[str, object]]:

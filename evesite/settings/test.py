@@ -16,6 +16,8 @@ for _name, _value in {
     "ESI_REGION_DELAY_SECONDS": "0.05",
     "ESI_ERROR_SLEEP_SECONDS": "0.05",
     "ESI_LOCKDOWN_SECONDS": "2",
+    # Health's wait for a Celery ping: most tests (and the servers they start) run no worker.
+    "HEALTH_WORKER_PING_SECONDS": "0.3",
     # DEBUG is off by default, so the settings need a key; tests and the servers they start share this one.
     "DJANGO_SECRET_KEY": "test-only-secret-key-not-for-production-0123456789",
     # SSO configured (against the fake SSO servers tests start); the tests of an unconfigured SSO blank these.

@@ -79,7 +79,7 @@ def _spawn(command: list[str], log: Path, env: dict[str, object]) -> subprocess.
 
 @contextmanager
 def celery_worker(*, concurrency: int = 2, ready_timeout: float = 60.0, **env: object) -> Iterator[Path]:
-    """Start ``celery -A evesite worker`` (prefork) and stop it with SIGTERM (SIGKILL after 20 s) at the end.
+    """Start ``celery -A evesite worker`` (prefork) and stop it at the end (SIGQUIT: the test is over, no warm stop).
 
     Args:
         concurrency: Worker processes.
@@ -109,7 +109,7 @@ def celery_worker(*, concurrency: int = 2, ready_timeout: float = 60.0, **env: o
         _wait_idle(process.pid)
         yield log
     finally:
-        _group_stop(process)
+        _group_stop(process, signal.SIGQUIT)
 
 
 def _group_cpu_ticks(pgid: int) -> int:
@@ -136,11 +136,11 @@ def _wait_idle(pgid: int, *, timeout: float = 15.0) -> None:
         before = now
 
 
-def _group_stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a worker and its pool processes (its whole session): SIGTERM, then SIGKILL after 20 s."""
+def _group_stop(process: subprocess.Popen[bytes], stop: signal.Signals = signal.SIGTERM) -> None:
+    """Stop a server and its child processes (its whole session): ``stop``, then SIGKILL after 20 s."""
     deadline = time.monotonic() + 20
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, stop)
     while time.monotonic() < deadline + 5:
         process.poll()
         try:

@@ -245,7 +245,7 @@ def _worker_answer_when_fresh() -> str:
 @pytest.mark.django_db
 def test_health_worker_ok_while_a_real_worker_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A real `celery worker` subprocess answers the ping; once it is stopped, health says "no reply" again."""
-    monkeypatch.setattr("evesite.health.WORKER_PING_TIMEOUT_SECONDS", 2.0)  # the real wait (tests shorten it)
+    monkeypatch.setattr(settings, "HEALTH_WORKER_PING_SECONDS", 2.0)  # the real wait (tests shorten it)
     name = f"healthtest-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
     command = [

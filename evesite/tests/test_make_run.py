@@ -197,8 +197,8 @@ def test_make_run_fills_the_data_and_stops_cleanly(
         "ZKILLBOARD_URL": fake_server.url,
         "IMAGE_SERVER_URL": fake_server.url,
         "FUZZWORK_DUMP_URL": fake_server.url + "/dump/",
-        "ESI_PAGE_DELAY_SECONDS": "0.05",
-        "ESI_REGION_DELAY_SECONDS": "0.05",
+        "ESI_PAGE_DELAY_SECONDS": "0.01",
+        "ESI_REGION_DELAY_SECONDS": "0.01",
         "ESI_ERROR_SLEEP_SECONDS": "0.05",
         "BEAT_SCHEDULE_FILE": str(tmp_path / "beat-schedule"),
         "CELERY_WORKER_CONCURRENCY": "2",
@@ -223,7 +223,7 @@ def test_make_run_fills_the_data_and_stops_cleanly(
             snaps, deals = _counts(run_database)
             if snaps >= want_markets and deals >= want_contracts:
                 break
-            time.sleep(2)
+            time.sleep(0.5)
         log_text = (tmp_path / "make-run.log").read_text()
         assert snaps >= want_markets, f"snapshots for {snaps}; log tail:\n{log_text[-4000:]}"
         assert deals >= want_contracts, f"contracts for {deals}; log tail:\n{log_text[-4000:]}"

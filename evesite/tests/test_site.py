@@ -87,6 +87,7 @@ def test_settings_defaults_without_environment() -> None:
         "ESI_REGION_DELAY_SECONDS",
         "ESI_ERROR_SLEEP_SECONDS",
         "ESI_LOCKDOWN_SECONDS",
+        "HEALTH_WORKER_PING_SECONDS",
     ) == [
         "5e0952c68665441aae27846cb735138e",
         "https://esi.evetech.net",
@@ -99,6 +100,7 @@ def test_settings_defaults_without_environment() -> None:
         5.0,
         30.0,
         60.0,
+        2.0,
     ]
 
 

@@ -123,14 +123,20 @@ def universe() -> None:
     synthetic_universe_load()
 
 
-@pytest.fixture
-def web(fake_server: FakeHttpServer) -> Iterator[str]:
-    """Gunicorn (2 workers) on the test database, ESI pointed at the fake.
+@pytest.fixture(scope="module")
+def web(django_db_setup: None) -> Iterator[str]:
+    """Gunicorn (2 workers) on the test database, shared by the module's tests; its ESI answers nothing.
+
+    Web requests never call ESI here (the workers do, each with its test's fake ESI): a request
+    that did would fail its test.
+
+    Args:
+        django_db_setup: The test database (its name is what gunicorn connects to).
 
     Yields:
         Its base URL.
     """
-    with gunicorn_server(ESI_BASE_URL=fake_server.url) as base:
+    with FakeHttpServer() as no_esi, gunicorn_server(ESI_BASE_URL=no_esi.url) as base:
         # Each worker process connects and loads its code (and the schema) on its first requests: two at a
         # time, so that both workers warm up before anything is timed.
         paths = ["/api/schema/", "/api/market/global/scan/", "/api/market/regions/19900009/scan/", "/api/jobs/0/"]
