@@ -54,5 +54,5 @@ ROUTING_JUMPS_STATE_SECONDS = env_int("ROUTING_JUMPS_STATE_SECONDS", 60)
 # A plain (avoid_risk=false) table whose risk changed keeps its routes; its max_risk is rebuilt after this long
 # (scans recompute max_risk of the rows they answer meanwhile).
 ROUTING_JUMPS_RISK_SUMMARY_SECONDS = env_float("ROUTING_JUMPS_RISK_SUMMARY_SECONDS", 900.0)
-# Sources per block of the vectorised tree walk (memory: about 40 bytes per source and routed system).
-ROUTING_JUMPS_SOURCE_BLOCK = env_int("ROUTING_JUMPS_SOURCE_BLOCK", 512)
+# Sources per block of the vectorised tree walk (memory: about 80 bytes per source and routed system).
+ROUTING_JUMPS_SOURCE_BLOCK = env_int("ROUTING_JUMPS_SOURCE_BLOCK", 64)
