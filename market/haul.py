@@ -26,6 +26,10 @@ from universe.models import Station
 
 # Longest all-digit text read as a station id (every 18-digit number fits a bigint).
 _ID_MAX_DIGITS = 18
+# A temp table has no statistics, so the planner guesses some 600 pairs and hashes whole item and system tables
+# for the few a small market has (~35 ms); below this many pairs ANALYZE (a few ms) gives it the count. Above it
+# the guess leads to the same plans and ANALYZE costs more (~90 ms at 36,000 pairs).
+PAIRS_ANALYZE_BELOW = 1000
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,8 @@ def market_haul_scan(
         # ON COMMIT DROP does not fire inside an outer transaction (a nested call): drop them first.
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{haul_sql.PAIRS_TABLE}, pg_temp.haul_jsrc, pg_temp.haul_jtgt")
         cursor.execute(haul_sql.pairs_store_sql(region_scoped=region_scoped), params)
+        if cursor.rowcount < PAIRS_ANALYZE_BELOW:
+            cursor.execute(f"ANALYZE {haul_sql.PAIRS_TABLE}")
         cursor.execute(haul_sql.PAIR_SYSTEMS_SQL)
         targets_by_source = {int(a): [int(b) for b in bs] for a, bs in cursor.fetchall()}
         view = jump_view_prepare(
