@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.nodeid import NodeId
 from django.conf import settings
 from django_redis import get_redis_connection
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -26,25 +27,41 @@ from evesite.testing.sde import (
 )
 
 _SHARED_SCOPES = {"package", "module", "class"}
+# pytest-django's autouse class fixture is on every test and shares nothing worth a group.
+_NOT_SHARED = {"_django_setup_unittest"}
 
 
+def _shares_a_fixture(item: pytest.Item) -> bool:
+    """Whether a test uses a module-, class- or package-scoped fixture of ours."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.items() if info is not None else ()
+    return any(defs and defs[-1].scope in _SHARED_SCOPES and name not in _NOT_SHARED for name, defs in definitions)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Order and group the tests for pytest-xdist (``make test`` runs ``--dist loadgroup``).
 
-    The ``slow`` tests go first (the order is otherwise kept), so they start early
-    on separate workers instead of ending the run alone. The tests of a module
-    that share a module- or class-scoped fixture stay together on one worker
-    (``xdist_group``), so that fixture is built once, not on every worker.
+    The tests of a module that share a module- or class-scoped fixture stay
+    together on one worker (``xdist_group``), so that fixture is built once, not
+    on every worker; this runs before xdist's own hook, which reads the marks.
+    The ``slow`` tests go first, then the groups (the order is otherwise kept),
+    so that the long units start early on separate workers instead of ending
+    the run alone.
 
     Args:
         items: The collected tests, reordered in place.
     """
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    grouped = set()
     for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        definitions = info.name2fixturedefs.values() if info is not None else ()
-        if any(defs and defs[-1].scope in _SHARED_SCOPES for defs in definitions):
-            item.add_marker(pytest.mark.xdist_group(name=item.nodeid.split("::")[0]))
+        if _shares_a_fixture(item):
+            group = item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(name=group))
+            if getattr(item.config.option, "loadgroup", False) and "@" not in item.nodeid:
+                # xdist 3.8 puts the group in item._nodeid, which pytest 9.2 no longer reads (the id is item._id).
+                item._id = NodeId.parse(f"{item.nodeid}@{group}")
+            grouped.add(item.nodeid)
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, item.nodeid not in grouped))
 
 
 @pytest.fixture(autouse=True)
