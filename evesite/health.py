@@ -3,16 +3,19 @@
 Only the datastores (PostgreSQL, Redis, Neo4j, APOC) make the API fail, so only they
 are ever *failing*. The pipeline's parts (a Celery worker, beat, the SDE, the market
 snapshots) are reported for the operator and never make the endpoint answer 503.
+Each datastore check makes the read the pipeline report needs, so a healthy answer costs one
+Redis and one Neo4j round trip (health is probed while the server is busy: every wait counts).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_redis import get_redis_connection
 
@@ -43,48 +46,59 @@ def _short(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line}"
 
 
-def _datastores_status() -> tuple[dict[str, Any], list[str]]:
-    """Check PostgreSQL, Redis, Neo4j and APOC."""
+@dataclass
+class _Reads:
+    """What the datastore checks read on the way, reused by the pipeline report (one round trip per store)."""
+
+    sde: bool | None = None
+    worker: bytes | None = None
+    beat: bytes | None = None
+
+
+def _datastores_status() -> tuple[dict[str, Any], list[str], _Reads]:
+    """Check PostgreSQL, Redis, Neo4j and APOC, each with the read the pipeline report needs anyway."""
     status: dict[str, Any] = {}
     failing: list[str] = []
+    reads = _Reads()
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        reads.sde = sde_present()
         status["postgres"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
         status["postgres"] = _short(exc)
         failing.append("postgres")
     try:
-        get_redis_connection("default").ping()
+        reads.worker, reads.beat = get_redis_connection("default").mget([WORKER_CACHE_KEY, BEAT_LAST_TICK_KEY])
         status["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         status["redis"] = _short(exc)
         failing.append("redis")
     try:
-        graph_query("RETURN 1 AS one")
-        status["neo4j"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        status["neo4j"] = _short(exc)
-        status["apoc"] = "unavailable"
-        failing += ["neo4j", "apoc"]
-    else:
+        version = str(graph_query("RETURN apoc.version() AS v")[0]["v"])
+    except Exception as exc:  # noqa: BLE001 - Neo4j down, or up without APOC: one more query tells which
+        apoc_error = _short(exc)
         try:
-            status["apoc"] = str(graph_query("RETURN apoc.version() AS v")[0]["v"])
-        except Exception as exc:  # noqa: BLE001
-            status["apoc"] = _short(exc)
+            graph_query("RETURN 1 AS one")
+        except Exception as down:  # noqa: BLE001
+            status["neo4j"], status["apoc"] = _short(down), "unavailable"
+            failing += ["neo4j", "apoc"]
+        else:
+            status["neo4j"], status["apoc"] = "ok", apoc_error
             failing.append("apoc")
-    return status, failing
+    else:
+        status["neo4j"], status["apoc"] = "ok", version
+    return status, failing, reads
 
 
-def worker_status() -> str:
+def worker_status(*, cached: bytes | None = None) -> str:
     """Ask the Celery workers for a ping (answer cached in Redis for a few seconds).
+
+    Args:
+        cached: The cached answer when the caller already read ``WORKER_CACHE_KEY``.
 
     Returns:
         ``"ok"`` when a worker answered within ``settings.HEALTH_WORKER_PING_SECONDS``,
         ``"no reply"`` when none did, or an error text when the broker failed.
     """
-    redis = get_redis_connection("default")
-    cached = redis.get(WORKER_CACHE_KEY)
     if cached is not None:
         return bytes(cached).decode()
     try:
@@ -92,29 +106,22 @@ def worker_status() -> str:
         answer = "ok" if replies else "no reply"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         answer = _short(exc)
-    redis.set(WORKER_CACHE_KEY, answer, ex=WORKER_CACHE_SECONDS)
+    get_redis_connection("default").set(WORKER_CACHE_KEY, answer, ex=WORKER_CACHE_SECONDS)
     return answer
 
 
-def beat_status() -> float | str:
-    """Read beat's heartbeat (``evesite.beat.BEAT_LAST_TICK_KEY``).
+def beat_status(*, raw: bytes | None) -> float | str:
+    """Read beat's heartbeat (the value of ``evesite.beat.BEAT_LAST_TICK_KEY``).
+
+    Args:
+        raw: The key's value, None when it is not set.
 
     Returns:
         Seconds since beat's last tick, or ``"missing"`` when beat never ticked against this Redis.
     """
-    raw = get_redis_connection("default").get(BEAT_LAST_TICK_KEY)
     if raw is None:
         return "missing"
     return round(max(time.time() - float(raw), 0.0), 1)
-
-
-def sde_status() -> str:
-    """Tell whether an SDE has been ingested.
-
-    Returns:
-        ``"ok"`` or ``"missing"``.
-    """
-    return "ok" if sde_present() else "missing"
 
 
 def market_snapshots_status() -> tuple[float | None, list[int]]:
@@ -135,13 +142,13 @@ def market_snapshots_status() -> tuple[float | None, list[int]]:
     return round(max(oldest, 0.0), 1), missing
 
 
-def _pipeline_status(*, postgres_ok: bool, redis_ok: bool) -> dict[str, Any]:
+def _pipeline_status(*, postgres_ok: bool, redis_ok: bool, reads: _Reads) -> dict[str, Any]:
     """Report the background pipeline: worker, beat, SDE and market snapshots."""
     status: dict[str, Any] = {}
-    checks: dict[str, tuple[bool, Any]] = {
-        "worker": (redis_ok, worker_status),
-        "beat": (redis_ok, beat_status),
-        "sde": (postgres_ok, sde_status),
+    checks: dict[str, tuple[bool, Callable[[], Any]]] = {
+        "worker": (redis_ok, lambda: worker_status(cached=reads.worker)),
+        "beat": (redis_ok, lambda: beat_status(raw=reads.beat)),
+        "sde": (postgres_ok, lambda: "ok" if reads.sde else "missing"),
     }
     for name, (available, check) in checks.items():
         if not available:
@@ -171,8 +178,8 @@ def health_status() -> tuple[dict[str, Any], list[str]]:
         ``postgres``, ``redis``, ``neo4j`` and ``apoc`` can fail (the API needs
         them); ``worker``, ``beat``, ``sde`` and the snapshot ages are reported only.
     """
-    status, failing = _datastores_status()
-    status.update(_pipeline_status(postgres_ok="postgres" not in failing, redis_ok="redis" not in failing))
+    status, failing, reads = _datastores_status()
+    status.update(_pipeline_status(postgres_ok="postgres" not in failing, redis_ok="redis" not in failing, reads=reads))
     if failing:
         logger.warning("health check failing: %s", ", ".join(failing))
     return status, failing
