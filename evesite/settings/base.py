@@ -239,5 +239,8 @@ API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500)
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 65536)
 # PostgreSQL statement_timeout of web processes (set by evesite.wsgi; Celery and commands keep none); 0 disables.
 DB_WEB_STATEMENT_TIMEOUT_MS = env_int("DB_WEB_STATEMENT_TIMEOUT_MS", 10000)
+# Thread switch interval of web processes (set by evesite.wsgi; Python's default is 5 ms): a thread back from
+# PostgreSQL, Redis or Neo4j gets the interpreter lock from computing sibling threads within this long.
+WEB_GIL_SWITCH_MS = env_float("WEB_GIL_SWITCH_MS", 1.0)
 # Neo4j transaction timeout of the route queries a web request runs.
 NEO4J_QUERY_TIMEOUT_SECONDS = env_float("NEO4J_QUERY_TIMEOUT_SECONDS", 5.0)

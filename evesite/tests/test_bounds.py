@@ -178,8 +178,12 @@ def _contract(contract_id: int) -> Contract:
 def test_new_settings_defaults() -> None:
     """A fresh process with no environment gets the documented defaults."""
     assert settings_defaults(
-        "API_MAX_PAGE_SIZE", "API_MAX_BODY_BYTES", "DB_WEB_STATEMENT_TIMEOUT_MS", "NEO4J_QUERY_TIMEOUT_SECONDS"
-    ) == [500, 65536, 10000, 5.0]
+        "API_MAX_PAGE_SIZE",
+        "API_MAX_BODY_BYTES",
+        "DB_WEB_STATEMENT_TIMEOUT_MS",
+        "NEO4J_QUERY_TIMEOUT_SECONDS",
+        "WEB_GIL_SWITCH_MS",
+    ) == [500, 65536, 10000, 5.0, 1.0]
     assert (
         django_settings.REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] == "evesite.pagination.BoundedLimitOffsetPagination"
     )
@@ -341,8 +345,11 @@ def test_a_statement_past_the_web_timeout_answers_json_503() -> None:
 
 
 @pytest.mark.django_db
-def test_only_the_web_entry_point_sets_the_statement_timeout() -> None:
-    """Importing evesite.wsgi (gunicorn) gives connections the timeout; a plain Django process has none."""
+def test_only_the_web_entry_point_sets_the_statement_timeout_and_switch_interval() -> None:
+    """Importing evesite.wsgi (gunicorn) gives connections the timeout and threads a shorter switch interval.
+
+    A plain Django process (Celery, commands) keeps no timeout and Python's 5 ms interval.
+    """
     code = (
         "import sys, django\n"
         "if sys.argv[1] == 'wsgi':\n    import evesite.wsgi\n"
@@ -350,9 +357,10 @@ def test_only_the_web_entry_point_sets_the_statement_timeout() -> None:
         "from django.conf import settings\n"
         "settings.DATABASES['default']['NAME'] = sys.argv[2]\n"
         "from django.db import connection\n"
-        "with connection.cursor() as c:\n    c.execute('SHOW statement_timeout'); print(c.fetchone()[0])\n"
+        "with connection.cursor() as c:\n    c.execute('SHOW statement_timeout'); timeout = c.fetchone()[0]\n"
+        "print(timeout, sys.getswitchinterval())\n"
     )
-    env = {**os.environ, "DB_WEB_STATEMENT_TIMEOUT_MS": "1234"}
+    env = {**os.environ, "DB_WEB_STATEMENT_TIMEOUT_MS": "1234", "WEB_GIL_SWITCH_MS": "2"}
     shown = {}
     for mode in ("wsgi", "plain"):
         out = subprocess.run(
@@ -366,4 +374,4 @@ def test_only_the_web_entry_point_sets_the_statement_timeout() -> None:
         )
         assert out.returncode == 0, out.stderr
         shown[mode] = out.stdout.strip().splitlines()[-1]
-    assert shown == {"wsgi": "1234ms", "plain": "0"}
+    assert shown == {"wsgi": "1234ms 0.002", "plain": "0 0.005"}
