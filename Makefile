@@ -104,6 +104,7 @@ fuzz: install
 # Benchmarks measure speed, not throttles: their load comes from one address, so the rates are lifted.
 bench: export DJANGO_SECRET_KEY ?= $(shell scripts/local-secret .local_secret_key)
 bench: export THROTTLE_ANON_RATE ?= 1000000/min
+bench: export THROTTLE_ANON_BURST_RATE ?= 1000000/s
 bench: export THROTTLE_USER_RATE ?= 1000000/min
 bench: export THROTTLE_EXPENSIVE_RATE ?= 1000000/min
 bench: export API_EXPENSIVE_CONCURRENCY ?= 0

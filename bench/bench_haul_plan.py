@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 for _name, _value in {
     "THROTTLE_ANON_RATE": "100000/min",
+    "THROTTLE_ANON_BURST_RATE": "100000/s",
     "THROTTLE_USER_RATE": "100000/min",
     "THROTTLE_EXPENSIVE_RATE": "100000/min",
     "API_EXPENSIVE_CONCURRENCY": "1000",

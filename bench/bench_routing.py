@@ -74,6 +74,7 @@ JITA = 30000142
 # What `make bench` lifts: a benchmark measures speed, not throttles (its load comes from one address).
 LIFTED = {
     "THROTTLE_ANON_RATE": "1000000/min",
+    "THROTTLE_ANON_BURST_RATE": "1000000/s",
     "THROTTLE_USER_RATE": "1000000/min",
     "THROTTLE_EXPENSIVE_RATE": "1000000/min",
     "API_EXPENSIVE_CONCURRENCY": "0",

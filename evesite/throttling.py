@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django_redis import get_redis_connection
 from redis import Redis
 from redis.commands.core import Script
@@ -30,6 +32,9 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through DEFAULT_TH
 logger = logging.getLogger("evesite.throttling")
 
 KEY_PREFIX = "throttle"
+# A rate's period: an optional count and a unit, as in "60/min", "20/10s" or "1000/day".
+_PERIOD = re.compile(r"(\d*)\s*([smhd])[a-z]*")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 # KEYS[1]: the client's window. ARGV: window (ms), limit, a unique member.
 # Returns 0 when the request is allowed, else the milliseconds until the oldest request leaves the window.
@@ -68,6 +73,26 @@ class RedisRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str:
         """Return this scope's rate from the settings of the moment."""
         return str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        """Read ``"<requests>/<period>"``, the period being DRF's (``s``, ``min``, ``hour``, ``day``) or a multiple.
+
+        Args:
+            rate: E.g. ``"60/min"`` or ``"20/10s"``.
+
+        Returns:
+            (requests, seconds).
+
+        Raises:
+            ImproperlyConfigured: When the rate cannot be read.
+        """
+        if rate is None:
+            return None, None
+        num, _, period = rate.partition("/")
+        match = _PERIOD.fullmatch(period.strip())
+        if not num.strip().isdigit() or match is None or match[1] == "0":
+            raise ImproperlyConfigured(f"Throttle rate {rate!r} of scope {self.scope!r}: use e.g. 60/min or 20/10s.")
+        return int(num), int(match[1] or 1) * _UNIT_SECONDS[match[2]]
 
     def applies(self, request: Request, view: APIView) -> bool:
         """Say whether this request counts against the scope at all."""
@@ -135,6 +160,12 @@ class AnonRateThrottle(RedisRateThrottle):
     def applies(self, request: Request, view: APIView) -> bool:
         """Count anonymous requests only."""
         return not (request.user is not None and request.user.is_authenticated)
+
+
+class AnonBurstRateThrottle(AnonRateThrottle):
+    """An anonymous client's burst (``THROTTLE_ANON_BURST_RATE``): its minute is not spent in one second."""
+
+    scope = "anon_burst"
 
 
 class UserRateThrottle(RedisRateThrottle):

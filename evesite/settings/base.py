@@ -171,11 +171,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Counted in Redis (evesite.throttling), shared by every web process. Views with expensive work add
     # ExpensiveRateThrottle; health and image hits have none.
-    "DEFAULT_THROTTLE_CLASSES": ["evesite.throttling.AnonRateThrottle", "evesite.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "evesite.throttling.AnonRateThrottle",
+        "evesite.throttling.AnonBurstRateThrottle",
+        "evesite.throttling.UserRateThrottle",
+    ],
     "NUM_PROXIES": API_NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         # Every API request of an anonymous client (per IP address).
         "anon": env_str("THROTTLE_ANON_RATE", "60/min"),
+        # The same requests over a short window: an anonymous client cannot spend its minute at once.
+        "anon_burst": env_str("THROTTLE_ANON_BURST_RATE", "20/10s"),
         # Every API request of a logged-in user.
         "user": env_str("THROTTLE_USER_RATE", "600/min"),
         # Scans, SVG routes, appraisal, haul plans: per user, or per IP address when anonymous.

@@ -25,6 +25,7 @@ for _name, _value in {
     "TOKEN_ENCRYPTION_KEY": "test-only-token-encryption-key",
     # Tests send many requests from one address; the throttle tests set their own rates.
     "THROTTLE_ANON_RATE": "100000/min",
+    "THROTTLE_ANON_BURST_RATE": "100000/s",
     "THROTTLE_USER_RATE": "100000/min",
     "THROTTLE_EXPENSIVE_RATE": "100000/min",
     "API_EXPENSIVE_CONCURRENCY": "1000",

@@ -8,13 +8,14 @@ from collections import Counter
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django_redis import get_redis_connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from evesite.testing.defaults import settings_defaults
 from evesite.testing.worker import gunicorn_server
-from evesite.throttling import KEY_PREFIX
+from evesite.throttling import KEY_PREFIX, AnonBurstRateThrottle
 
 CHEAP = "/api/contracts/"
 EXPENSIVE = "/api/market/global/scan/"
@@ -31,14 +32,57 @@ def _client(address: str = "10.0.0.1") -> APIClient:
 
 
 def test_default_rates_and_proxies() -> None:
-    """Without the environment: 60/min anonymous, 600/min per user, 20/min expensive; no proxy trusted."""
+    """Without the environment: 60/min anonymous (20 in 10 s), 600/min per user, 20/min expensive; no proxy."""
     [rest] = settings_defaults("REST_FRAMEWORK")
-    assert rest["DEFAULT_THROTTLE_RATES"] == {"anon": "60/min", "user": "600/min", "expensive": "20/min"}
+    assert rest["DEFAULT_THROTTLE_RATES"] == {
+        "anon": "60/min",
+        "anon_burst": "20/10s",
+        "user": "600/min",
+        "expensive": "20/min",
+    }
     assert rest["NUM_PROXIES"] == 0
     assert rest["DEFAULT_THROTTLE_CLASSES"] == [
         "evesite.throttling.AnonRateThrottle",
+        "evesite.throttling.AnonBurstRateThrottle",
         "evesite.throttling.UserRateThrottle",
     ]
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [
+        ("60/min", (60, 60)),
+        ("20/10s", (20, 10)),
+        ("5/s", (5, 1)),
+        ("2/ 3 hour", (2, 10800)),
+        ("1000/day", (1000, 86400)),
+    ],
+)
+def test_rates_read_drf_periods_and_multiples(rate: str, parsed: tuple[int, int]) -> None:
+    assert AnonBurstRateThrottle().parse_rate(rate) == parsed
+
+
+@pytest.mark.parametrize("rate", ["20", "x/min", "20/0s", "20/10", "20/10w", "-1/s", "20/s/s"])
+def test_unreadable_rates_are_configuration_errors(rate: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="anon_burst"):
+        AnonBurstRateThrottle().parse_rate(rate)
+
+
+@pytest.mark.django_db
+def test_an_anonymous_burst_is_refused_within_the_minute_rate(settings: SettingsWrapper) -> None:
+    """Within 60/min, the fourth request in 10 s (rate 3/10s) answers 429, waiting at most the short window."""
+    _rates(settings, anon="60/min", anon_burst="3/10s")
+    client = _client("10.0.0.5")
+    assert [client.get(CHEAP).status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get(CHEAP)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 10
+    # A logged-in user (a session, even from the same address) is not counted by it.
+    user = get_user_model().objects.create_user(username="burst")
+    logged_in = APIClient(REMOTE_ADDR="10.0.0.5")
+    logged_in.force_login(user)
+    assert [logged_in.get(CHEAP).status_code for _ in range(5)] == [200] * 5
 
 
 @pytest.mark.django_db

@@ -151,7 +151,7 @@ def test_drf_throttles_do_not_apply_to_images(any_image: FakeHttpServer, setting
     """However low the project's DRF rates, image hits and misses are limited by the miss budget only."""
     settings.REST_FRAMEWORK = {
         **django_settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "1/min", "user": "1/min", "expensive": "1/min"},
+        "DEFAULT_THROTTLE_RATES": {"anon": "1/min", "anon_burst": "1/min", "user": "1/min", "expensive": "1/min"},
     }
     client = Client()
     for character_id in (6001, 6002, 6003, 6001, 6002, 6003):
