@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
         # Every API request of an anonymous client (per IP address).
         "anon": env_str("THROTTLE_ANON_RATE", "60/min"),
         # The same requests over a short window: an anonymous client cannot spend its minute at once.
-        "anon_burst": env_str("THROTTLE_ANON_BURST_RATE", "20/10s"),
+        "anon_burst": env_str("THROTTLE_ANON_BURST_RATE", "10/10s"),
         # Every API request of a logged-in user.
         "user": env_str("THROTTLE_USER_RATE", "600/min"),
         # Scans, SVG routes, appraisal, haul plans: per user, or per IP address when anonymous.

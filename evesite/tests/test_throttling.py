@@ -32,11 +32,11 @@ def _client(address: str = "10.0.0.1") -> APIClient:
 
 
 def test_default_rates_and_proxies() -> None:
-    """Without the environment: 60/min anonymous (20 in 10 s), 600/min per user, 20/min expensive; no proxy."""
+    """Without the environment: 60/min anonymous (10 in 10 s), 600/min per user, 20/min expensive; no proxy."""
     [rest] = settings_defaults("REST_FRAMEWORK")
     assert rest["DEFAULT_THROTTLE_RATES"] == {
         "anon": "60/min",
-        "anon_burst": "20/10s",
+        "anon_burst": "10/10s",
         "user": "600/min",
         "expensive": "20/min",
     }
