@@ -52,7 +52,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Args:
         items: The collected tests, reordered in place.
     """
-    grouped = set()
     for item in items:
         if _shares_a_fixture(item):
             group = item.nodeid.split("::")[0]
@@ -60,8 +59,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if getattr(item.config.option, "loadgroup", False) and "@" not in item.nodeid:
                 # xdist 3.8 puts the group in item._nodeid, which pytest 9.2 no longer reads (the id is item._id).
                 item._id = NodeId.parse(f"{item.nodeid}@{group}")
-            grouped.add(item.nodeid)
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, item.nodeid not in grouped))
+    items.sort(
+        key=lambda item: (item.get_closest_marker("slow") is None, item.get_closest_marker("xdist_group") is None)
+    )
 
 
 @pytest.fixture(autouse=True)
