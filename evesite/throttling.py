@@ -90,9 +90,10 @@ class RedisRateThrottle(SimpleRateThrottle):
             return None, None
         num, _, period = rate.partition("/")
         match = _PERIOD.fullmatch(period.strip())
-        if not num.strip().isdigit() or match is None or match[1] == "0":
+        seconds = int(match[1] or 1) * _UNIT_SECONDS[match[2]] if match else 0
+        if not num.strip().isdigit() or not seconds:
             raise ImproperlyConfigured(f"Throttle rate {rate!r} of scope {self.scope!r}: use e.g. 60/min or 20/10s.")
-        return int(num), int(match[1] or 1) * _UNIT_SECONDS[match[2]]
+        return int(num), seconds
 
     def applies(self, request: Request, view: APIView) -> bool:
         """Say whether this request counts against the scope at all."""
