@@ -96,6 +96,7 @@ STORED_ORDERS = st.lists(
 )
 
 
+@pytest.mark.no_cover
 @settings(max_examples=1000, deadline=None)
 @given(
     books=st.dictionaries(st.integers(min_value=1, max_value=5), st.tuples(STORED_ORDERS, STORED_ORDERS), max_size=4),

@@ -245,6 +245,7 @@ def _data(draw: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[i
     return contracts, draw(st.lists(line, max_size=60)), draw(_prices)
 
 
+@pytest.mark.no_cover
 @settings(max_examples=300, deadline=None)
 @given(_data())
 def test_vectorised_valuation_equals_brute_force(data: Any) -> None:

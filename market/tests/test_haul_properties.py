@@ -134,6 +134,7 @@ def _same(rows: list[Any], expected: list[dict[str, Any]], routed: bool) -> None
             assert row.route is None
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @PROPERTY_SETTINGS
 @given(
@@ -197,6 +198,7 @@ def test_routed_scans_equal_the_reference(
     _same(scan.rows, expected, routed=True)
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @PROPERTY_SETTINGS
 @given(

@@ -194,6 +194,7 @@ PROPERTY_SETTINGS = settings(
 )
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @PROPERTY_SETTINGS
 @given(orders=order_books(), rates=RATES, filters=FILTERS, limit=st.integers(min_value=1, max_value=12), daily=DAILY)
@@ -219,6 +220,7 @@ def test_region_scan_equals_reference(
         _breakdown_matches(ref, tax, fee)
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @PROPERTY_SETTINGS
 @given(orders=order_books(), rates=RATES, filters=FILTERS, limit=st.integers(min_value=1, max_value=12), daily=DAILY)
@@ -238,6 +240,7 @@ def test_global_scan_equals_reference(
     _same(rows, expected)
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @PROPERTY_SETTINGS
 @given(

@@ -60,6 +60,7 @@ def _solve_and_check(items: list[Item], **kw: float | int | None) -> tuple[float
     return plan.total_profit, best
 
 
+@pytest.mark.no_cover
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(items=books(), kw=limits)
 def test_plans_are_feasible_and_reach_99_percent_of_the_optimum(items: list[Item], kw: dict) -> None:

@@ -64,6 +64,7 @@ def _reference(real: dict[str, Any], mode: str, a: int, b: int, avoid: set[int])
     return None if found is None else found[1]
 
 
+@pytest.mark.no_cover
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), mode=st.sampled_from(graph.MODES), with_avoid=st.booleans())
 @pytest.mark.django_db

@@ -474,6 +474,7 @@ def test_sniff_names_the_format_by_content(dumps: dict[str, Path], key: str, kin
     assert sniff(disguised) == kind
 
 
+@pytest.mark.no_cover
 @pytest.mark.parametrize(
     "key", ["sqlite", "sqlite.bz2", "sqlite.gz", "pgdump", "pgdump.evesde.bz2", "mysql.sql.gz", "mysql.tar.bz2"]
 )
@@ -727,6 +728,7 @@ def _graph_snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     return systems, gates
 
 
+@pytest.mark.no_cover
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", ["pgdump"])
 def test_ingesting_a_dump_gives_the_same_contents_as_the_csv(
