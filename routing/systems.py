@@ -3,8 +3,8 @@
 Single systems (by id, by name, the systems of a route) are read with
 ``SolarSystem.nodes`` under the routed label. Names, security and regions of
 every system are also kept in an in-process index, loaded with one projected
-read (:func:`routing.graph.names_query`: neomodel reads whole nodes, which is
-several times slower for all ~8,400) and trusted for ``NAMES_TTL_SECONDS``; a
+read (:func:`routing.graph.names_query`, one record: neomodel reads whole nodes,
+which is several times slower for all ~8,400) and trusted for ``NAMES_TTL_SECONDS``; a
 system it lacks is looked up through the model and added.
 """
 
@@ -79,10 +79,10 @@ def _name_index(label: str) -> _NameIndex:
         index = _name_indexes.get(label)
         now = time.monotonic()
         if index is None or now - index.loaded_at > NAMES_TTL_SECONDS:
-            rows = graph_query(graph.names_query(label))
+            rows = graph_query(graph.names_query(label))[0]["rows"]
             index = _NameIndex(
-                by_name={str(r["name"]).lower(): int(r["id"]) for r in rows if r["name"] is not None},
-                systems={int(r["id"]): _static(r["name"], r["security"], r["region"], r["region_id"]) for r in rows},
+                by_name={str(name).lower(): int(i) for i, name, *_ in rows if name is not None},
+                systems={int(i): _static(name, sec, region, region_id) for i, name, sec, region, region_id in rows},
                 loaded_at=now,
             )
             _name_indexes[label] = index
