@@ -2,9 +2,9 @@
 
 DRF's own throttles keep a request history in the cache with a read-modify-write, so two
 processes can both let a request through that should have been refused. These keep the same
-rates and scopes (``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``) but count with one Lua script:
-a sliding window of request times per client, checked and appended atomically, timed by the
-Redis server's clock.
+rates and scopes (``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``) but count with one Lua script,
+checked and updated atomically, timed by the Redis server's clock: a sliding window of request
+times per client, or for the anonymous burst a bucket refilled evenly.
 """
 
 from __future__ import annotations
@@ -53,16 +53,35 @@ return math.max(1, tonumber(oldest[2]) + window - now)
 """
 
 
+# A bucket of `limit` requests refilled evenly over the window (GCRA): `limit` at once, then one every
+# window/limit. KEYS[1]: the client's theoretical arrival time (ms). ARGV: window (ms), limit, unused.
+# Returns 0 when the request is allowed, else the milliseconds until the next one is.
+_BUCKET = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local step = window / tonumber(ARGV[2])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now) + step
+if tat - now > window then
+  return math.max(1, math.ceil(tat - window - now))
+end
+redis.call('SET', KEYS[1], tat, 'PX', math.ceil(tat - now))
+return 0
+"""
+
+
 @functools.cache
-def _sliding_window(redis: Redis) -> Script:
-    """The script, registered once per connection pool (EVALSHA: Redis parses it once, not per request)."""
-    return redis.register_script(_SLIDING_WINDOW)
+def _script(redis: Redis, source: str) -> Script:
+    """A script, registered once per connection pool (EVALSHA: Redis parses it once, not per request)."""
+    return redis.register_script(source)
 
 
 class RedisRateThrottle(SimpleRateThrottle):
     """A scoped rate (``"20/min"``) per client, counted in Redis; subclasses say who the client is."""
 
     scope: str
+    # How the window counts: a sliding window of request times (at most the rate in any window).
+    counting = _SLIDING_WINDOW
 
     def __init__(self) -> None:
         """Read the scope's rate now, so a changed setting (tests) takes effect."""
@@ -115,7 +134,7 @@ class RedisRateThrottle(SimpleRateThrottle):
         if key is None:
             return True
         try:
-            window = _sliding_window(get_redis_connection("default"))
+            window = _script(get_redis_connection("default"), self.counting)
             window_ms = int(float(self.duration or 0) * 1000)
             wait_ms = int(window(keys=[key], args=[window_ms, self.num_requests or 0, secrets.token_hex(8)]))
         except RedisError as exc:
@@ -164,9 +183,14 @@ class AnonRateThrottle(RedisRateThrottle):
 
 
 class AnonBurstRateThrottle(AnonRateThrottle):
-    """An anonymous client's burst (``THROTTLE_ANON_BURST_RATE``): its minute is not spent in one second."""
+    """An anonymous client's burst (``THROTTLE_ANON_BURST_RATE``): its minute is not spent in one second.
+
+    A bucket rather than a window: with ``10/10s`` a client gets 10 requests at once, then one a second.
+    A window would hand a client that never pauses 10 again every 10 s, all of them at the same moment.
+    """
 
     scope = "anon_burst"
+    counting = _BUCKET
 
 
 class UserRateThrottle(RedisRateThrottle):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -83,6 +84,16 @@ def test_an_anonymous_burst_is_refused_within_the_minute_rate(settings: Settings
     logged_in = APIClient(REMOTE_ADDR="10.0.0.5")
     logged_in.force_login(user)
     assert [logged_in.get(CHEAP).status_code for _ in range(5)] == [200] * 5
+
+
+@pytest.mark.django_db
+def test_after_a_burst_the_bucket_refills_one_request_at_a_time(settings: SettingsWrapper) -> None:
+    """Rate 4/1s: four at once, then one every 250 ms (a window would refuse until the whole second passed)."""
+    _rates(settings, anon="600/min", anon_burst="4/1s")
+    client = _client("10.0.0.6")
+    assert [client.get(CHEAP).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
+    time.sleep(0.3)
+    assert [client.get(CHEAP).status_code for _ in range(2)] == [200, 429]
 
 
 @pytest.mark.django_db
