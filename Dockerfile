@@ -21,4 +21,4 @@ ENV HOME=/home/evesite
 EXPOSE 7777
 # 0.0.0.0 inside the container so Docker's port forwarding reaches gunicorn; docker-compose.yml publishes
 # the port on the host's 127.0.0.1 only (put a TLS proxy in front to serve it further).
-CMD ["gunicorn", "evesite.wsgi", "--bind", "0.0.0.0:7777", "--workers", "2", "--worker-class", "gthread", "--threads", "4"]
+CMD ["gunicorn", "evesite.wsgi", "--bind", "0.0.0.0:7777", "--workers", "2", "--worker-class", "evesite.gunicorn_worker.HealthLaneWorker", "--threads", "4"]
