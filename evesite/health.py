@@ -10,6 +10,8 @@ Redis and one Neo4j round trip (health is probed while the server is busy: every
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +32,10 @@ logger = logging.getLogger(__name__)
 #: Redis key caching the ping's answer, and for how long: health stays cheap (one ping per 10 s at most).
 WORKER_CACHE_KEY = "evesite:health:worker"
 WORKER_CACHE_SECONDS = 10
+#: The last answer, kept after the cache expires: health reports it while a thread pings again.
+WORKER_LAST_KEY = "evesite:health:worker:last"
+#: Held while one thread pings, so that concurrent probes start one ping between them.
+WORKER_PINGING_KEY = "evesite:health:worker:pinging"
 #: What a part reads when the datastore it is read from is down.
 UNKNOWN = "unknown"
 #: What a stranger reads instead of a failing part's error text.
@@ -52,6 +58,7 @@ class _Reads:
 
     sde: bool | None = None
     worker: bytes | None = None
+    worker_last: bytes | None = None
     beat: bytes | None = None
 
 
@@ -67,7 +74,8 @@ def _datastores_status() -> tuple[dict[str, Any], list[str], _Reads]:
         status["postgres"] = _short(exc)
         failing.append("postgres")
     try:
-        reads.worker, reads.beat = get_redis_connection("default").mget([WORKER_CACHE_KEY, BEAT_LAST_TICK_KEY])
+        keys = [WORKER_CACHE_KEY, WORKER_LAST_KEY, BEAT_LAST_TICK_KEY]
+        reads.worker, reads.worker_last, reads.beat = get_redis_connection("default").mget(keys)
         status["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         status["redis"] = _short(exc)
@@ -89,11 +97,35 @@ def _datastores_status() -> tuple[dict[str, Any], list[str], _Reads]:
     return status, failing, reads
 
 
-def worker_status(*, cached: bytes | None = None) -> str:
-    """Ask the Celery workers for a ping (answer cached in Redis for a few seconds).
+def _worker_ping() -> str:
+    """Ping the Celery workers and store the answer (cached, and as the last one)."""
+    try:
+        replies = app.control.ping(timeout=settings.HEALTH_WORKER_PING_SECONDS, limit=1)
+        answer = "ok" if replies else "no reply"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        answer = _short(exc)
+    redis = get_redis_connection("default")
+    redis.set(WORKER_CACHE_KEY, answer, ex=WORKER_CACHE_SECONDS)
+    redis.set(WORKER_LAST_KEY, answer)
+    return answer
+
+
+def _worker_ping_in_background() -> None:
+    """Start a ping on a thread of its own, unless another probe already started one."""
+    lock_seconds = max(1, math.ceil(float(settings.HEALTH_WORKER_PING_SECONDS)) + 1)
+    if get_redis_connection("default").set(WORKER_PINGING_KEY, "1", nx=True, ex=lock_seconds):
+        threading.Thread(target=_worker_ping, name="health-worker-ping", daemon=True).start()
+
+
+def worker_status(*, cached: bytes | None = None, last: bytes | None = None) -> str:
+    """Report the Celery workers' answer to a ping (cached in Redis for a few seconds).
+
+    Only the first ping waits for the answer. Once the cache expires, health reports the last
+    answer while a thread pings again, so no probe waits up to ``HEALTH_WORKER_PING_SECONDS``.
 
     Args:
         cached: The cached answer when the caller already read ``WORKER_CACHE_KEY``.
+        last: The last answer when the caller already read ``WORKER_LAST_KEY``.
 
     Returns:
         ``"ok"`` when a worker answered within ``settings.HEALTH_WORKER_PING_SECONDS``,
@@ -101,13 +133,10 @@ def worker_status(*, cached: bytes | None = None) -> str:
     """
     if cached is not None:
         return bytes(cached).decode()
-    try:
-        replies = app.control.ping(timeout=settings.HEALTH_WORKER_PING_SECONDS, limit=1)
-        answer = "ok" if replies else "no reply"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        answer = _short(exc)
-    get_redis_connection("default").set(WORKER_CACHE_KEY, answer, ex=WORKER_CACHE_SECONDS)
-    return answer
+    if last is None:
+        return _worker_ping()
+    _worker_ping_in_background()
+    return bytes(last).decode()
 
 
 def beat_status(*, raw: bytes | None) -> float | str:
@@ -146,7 +175,7 @@ def _pipeline_status(*, postgres_ok: bool, redis_ok: bool, reads: _Reads) -> dic
     """Report the background pipeline: worker, beat, SDE and market snapshots."""
     status: dict[str, Any] = {}
     checks: dict[str, tuple[bool, Callable[[], Any]]] = {
-        "worker": (redis_ok, lambda: worker_status(cached=reads.worker)),
+        "worker": (redis_ok, lambda: worker_status(cached=reads.worker, last=reads.worker_last)),
         "beat": (redis_ok, lambda: beat_status(raw=reads.beat)),
         "sde": (postgres_ok, lambda: "ok" if reads.sde else "missing"),
     }

@@ -33,8 +33,8 @@ class Health(Schema):
     )
     worker: str = pydantic.Field(
         description='"ok" when a Celery worker answered a ping within 2 s, "no reply", "unknown" while Redis '
-        'is down, or "failing" when the broker failed (staff read its error). Cached for 10 s. '
-        "Never makes the answer 503."
+        'is down, or "failing" when the broker failed (staff read its error). Cached for 10 s; then the '
+        "last answer is shown while the workers are pinged again in the background. Never makes the answer 503."
     )
     beat: pydantic.JsonValue = pydantic.Field(
         description='A number: seconds since Celery beat\'s last tick; or a text: "missing" when beat never ran '

@@ -23,7 +23,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from evesite.beat import BEAT_LAST_TICK_KEY
-from evesite.health import WORKER_CACHE_KEY, WORKER_CACHE_SECONDS
+from evesite.health import WORKER_CACHE_KEY, WORKER_CACHE_SECONDS, WORKER_LAST_KEY
 from evesite.testing.ports import free_port
 from market.models import MarketSnapshot
 from universe.models import Constellation, Region, SolarSystem, Station
@@ -222,6 +222,26 @@ def test_health_caches_the_worker_answer_in_redis() -> None:
     assert seconds < 1.0
 
 
+@pytest.mark.django_db
+def test_an_expired_worker_answer_is_pinged_again_without_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the cache expires, health shows the last answer at once while a thread pings (2 s, no worker)."""
+    monkeypatch.setattr(settings, "HEALTH_WORKER_PING_SECONDS", 2.0)
+    redis = get_redis_connection("default")
+    redis.set(WORKER_LAST_KEY, "ok")
+    _, first, seconds = _health()
+    assert first["worker"] == "ok"
+    assert seconds < 1.0
+    _, second, _ = _health()  # the ping already running is not started twice
+    assert second["worker"] == "ok"
+    deadline = time.monotonic() + 10
+    while redis.get(WORKER_CACHE_KEY) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert redis.get(WORKER_CACHE_KEY) == b"no reply"
+    assert redis.get(WORKER_LAST_KEY) == b"no reply"
+    _, third, _ = _health()
+    assert third["worker"] == "no reply"
+
+
 def _worker_env() -> dict[str, str]:
     """The environment of a worker subprocess: the test settings and the test Redis database."""
     return {
@@ -235,8 +255,8 @@ def _worker_env() -> dict[str, str]:
 
 
 def _worker_answer_when_fresh() -> str:
-    """Ask health for the worker with the cached answer dropped."""
-    get_redis_connection("default").delete(WORKER_CACHE_KEY)
+    """Ask health for the worker with the cached and the last answer dropped (it pings and waits)."""
+    get_redis_connection("default").delete(WORKER_CACHE_KEY, WORKER_LAST_KEY)
     _, body, _ = _health()
     return str(body["worker"])
 
