@@ -2,7 +2,8 @@
 
 It starts the Procfile's ``web`` line (gunicorn ``evesite.wsgi``, gthread with a health thread,
 ``WEB_WORKERS`` x ``WEB_THREADS``, 2 x 4 by default as in ``make run``, access log on) on a free loopback
-port, and drives ``GET /api/routes/`` from a separate process over keep-alive connections. It measures exactly the two figures of the issue:
+port, and drives ``GET /api/routes/`` from a separate process over keep-alive connections. It measures
+exactly the two figures of the issue:
 
 - **1 client**: the p50 latency (target: under 10 ms);
 - **4 clients** (``BENCH_ROUTING_CLIENTS``): requests per second (target: at least 150).
