@@ -110,7 +110,7 @@ class RedisRateThrottle(SimpleRateThrottle):
         num, _, period = rate.partition("/")
         match = _PERIOD.fullmatch(period.strip())
         seconds = int(match[1] or 1) * _UNIT_SECONDS[match[2]] if match else 0
-        if not num.strip().isdigit() or not seconds:
+        if not num.strip().isdigit() or not int(num) or not seconds:  # 0 requests broke both scripts
             raise ImproperlyConfigured(f"Throttle rate {rate!r} of scope {self.scope!r}: use e.g. 60/min or 20/10s.")
         return int(num), seconds
 

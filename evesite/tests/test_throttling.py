@@ -63,7 +63,9 @@ def test_rates_read_drf_periods_and_multiples(rate: str, parsed: tuple[int, int]
     assert AnonBurstRateThrottle().parse_rate(rate) == parsed
 
 
-@pytest.mark.parametrize("rate", ["20", "x/min", "20/0s", "20/00s", "20/10", "20/10w", "-1/s", "20/s/s"])
+@pytest.mark.parametrize(
+    "rate", ["20", "x/min", "20/0s", "20/00s", "20/10", "20/10w", "-1/s", "20/s/s", "0/min", "00/10s"]
+)
 def test_unreadable_rates_are_configuration_errors(rate: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="anon_burst"):
         AnonBurstRateThrottle().parse_rate(rate)
