@@ -43,7 +43,11 @@ def asks_for_health(sock: socket.socket) -> bool:
     Returns:
         True for a health probe.
     """
-    head = _peek(sock) or b""
+    return _is_health(_peek(sock) or b"")
+
+
+def _is_health(head: bytes) -> bool:
+    """Whether a request's first bytes are a ``GET`` or ``HEAD`` of the health path."""
     for method in (b"GET ", b"HEAD "):
         target = method + HEALTH_PATH
         if head.startswith(target) and head[len(target) : len(target) + 1] in (b" ", b"?"):
@@ -61,10 +65,11 @@ class HealthLaneWorker(ThreadWorker):
 
     def enqueue_req(self, conn: Any) -> None:
         """Queue a connection: a health probe on the health thread, anything else as gthread does."""
-        if not conn.initialized and not conn.data_ready and _peek(conn.sock) is None:
+        head = _peek(conn.sock)
+        if head is None and not conn.initialized and not conn.data_ready:
             self._park(conn)
             return
-        if not asks_for_health(conn.sock):
+        if not _is_health(head or b""):
             super().enqueue_req(conn)
             return
         done = self.health_pool.submit(self.handle, conn)

@@ -231,7 +231,7 @@ def test_an_expired_worker_answer_is_pinged_again_without_waiting(monkeypatch: p
     _, first, seconds = _health()
     assert first["worker"] == "ok"
     assert seconds < 1.0
-    _, second, _ = _health()  # the ping already running is not started twice
+    _, second, _ = _health()  # while the ping runs, still the last answer
     assert second["worker"] == "ok"
     deadline = time.monotonic() + 10
     while redis.get(WORKER_CACHE_KEY) is None and time.monotonic() < deadline:
