@@ -94,9 +94,11 @@ def sde_ingest(
             with transaction.atomic():
                 tables_load(dump, tables, report, progress)
                 # Before the graph, whose Neo4j commit is the point of no return; searches wait for the commit.
-                refreshing = time.perf_counter()
-                search_names_refresh()
-                report.seconds["search"] = time.perf_counter() - refreshing
+                # Names change only with rows: an unchanged dump keeps the view (its rebuild takes seconds).
+                if any(report.changed.values()) or any(report.deleted.values()):
+                    refreshing = time.perf_counter()
+                    search_names_refresh()
+                    report.seconds["search"] = time.perf_counter() - refreshing
                 _graph_replace(report, progress, graph_label)
                 committing = time.perf_counter()
             report.seconds["commit"] = time.perf_counter() - committing

@@ -187,6 +187,8 @@ def sde_tables_restore(folder: Path) -> None:
                 ):
                     while block := source.read(1 << 20):
                         copy.write(block)
+                # Fresh statistics, as after an ingestion; autovacuum would come a minute later.
+                cursor.execute(f"ANALYZE {quoted}")
             # Rows came with their ids: the id sequences (e.g. of the jumps) must continue after them.
             for statement in connection.ops.sequence_reset_sql(no_style(), universe_models()):
                 cursor.execute(statement)

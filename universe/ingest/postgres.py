@@ -57,6 +57,8 @@ def _copy_table(
             if count % 5000 == 0:
                 bar.update(5000)
     bar.update(count % 5000)
+    # Autovacuum never analyzes temporary tables: without statistics the planner may loop over them row by row.
+    cursor.execute(sql.SQL("ANALYZE {}").format(stage))
     return count
 
 
@@ -108,11 +110,13 @@ def _upsert(cursor: psycopg.Cursor[Any], spec: TableSpec, columns: list[str]) ->
         ).format(table=table, cols=cols, key=key, stage=stage, conflict=conflict)
     )
     changed = max(cursor.rowcount, 0)
-    match = sql.SQL(" AND ").join(sql.SQL("s.{c} = t.{c}").format(c=sql.Identifier(c)) for c in spec.key)
+    match = sql.SQL(" AND ").join(sql.SQL("g.{c} = t.{c}").format(c=sql.Identifier(c)) for c in spec.key)
+    # A set difference, not NOT EXISTS: with the table's statistics from before a refill (autovacuum lags),
+    # the anti-join was planned as a nested loop and took 179 s for 48,037 types.
     cursor.execute(
-        sql.SQL("DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})").format(
-            table=table, stage=stage, match=match
-        )
+        sql.SQL(
+            "DELETE FROM {table} t USING (SELECT {key} FROM {table} EXCEPT SELECT {key} FROM {stage}) g WHERE {match}"
+        ).format(table=table, key=key, stage=stage, match=match)
     )
     return changed, max(cursor.rowcount, 0)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from neomodel.exceptions import UniqueProperty
 
 from evesite.graph import graph_query
@@ -94,14 +95,23 @@ def test_graph_weights(tmp_path: Path) -> None:
 
 
 def test_twice_gives_the_same_rows(tmp_path: Path) -> None:
-    """A second ingestion of the same dump changes nothing and reports no changes."""
+    """A second ingestion of the same dump changes nothing, reports no changes and keeps the search view."""
     dump = write_dump(tmp_path / "d", base())
     sde_ingest(source=dump)
     first = snapshot(with_run=False)
+    view_file = _search_view_file()
     report = sde_ingest(source=dump)
     assert snapshot(with_run=False) == first
     assert set(report.changed.values()) == {0}
     assert set(report.deleted.values()) == {0}
+    assert _search_view_file() == view_file  # a REFRESH writes a new file
+
+
+def _search_view_file() -> int:
+    """The file node of the name search's materialized view (every refresh gives it a new one)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_filenode('universe_searchname')")
+        return int(cursor.fetchone()[0])
 
 
 def test_a_newer_dump_updates_and_removes(tmp_path: Path) -> None:
