@@ -30,6 +30,8 @@ from routing.systems import system_names_forget
 _SHARED_SCOPES = {"package", "module", "class"}
 # pytest-django's autouse class fixture is on every test and shares nothing worth a group.
 _NOT_SHARED = {"_django_setup_unittest"}
+# The fixture that loads the real SDE (sde_universe and the fixtures built on it).
+_SDE_FIXTURE = "_sde_session"
 
 
 def _shares_a_fixture(item: pytest.Item) -> bool:
@@ -46,9 +48,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     The tests of a module that share a module- or class-scoped fixture stay
     together on one worker (``xdist_group``), so that fixture is built once, not
     on every worker; this runs before xdist's own hook, which reads the marks.
-    The ``slow`` tests go first, then the groups (the order is otherwise kept),
-    so that the long units start early on separate workers instead of ending
-    the run alone.
+    The ``slow`` tests go first, so that the long units start early on separate
+    workers instead of ending the run alone. Then the tests that do not read the
+    real SDE, then those that do, groups first in each (the order is otherwise
+    kept): many of the first ingest a small dump, whose graph replaces the real
+    one, and putting back the real graph costs seconds of Neo4j each time.
 
     Args:
         items: The collected tests, reordered in place.
@@ -61,7 +65,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 # xdist 3.8 puts the group in item._nodeid, which pytest 9.2 no longer reads (the id is item._id).
                 item._id = NodeId.parse(f"{item.nodeid}@{group}")
     items.sort(
-        key=lambda item: (item.get_closest_marker("slow") is None, item.get_closest_marker("xdist_group") is None)
+        key=lambda item: (
+            item.get_closest_marker("slow") is None,
+            _SDE_FIXTURE in getattr(item, "fixturenames", ()),
+            item.get_closest_marker("xdist_group") is None,
+        )
     )
 
 
