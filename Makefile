@@ -8,6 +8,9 @@ WORKERS ?= 2
 THREADS ?= 4
 CELERY_WORKER_CONCURRENCY ?= 4
 export DJANGO_SETTINGS_MODULE ?= evesite.settings.production
+# Python keeps its bytecode caches (this machine's environment turns them off): otherwise every test worker, server
+# and Celery worker the suite starts compiles the project again, and pytest rewrites every test module's asserts.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install lock services services-down run test lint types pytest bench
 
@@ -71,7 +74,9 @@ types: install
 # which must never touch what `make run` serves. PostgreSQL tests use Django's own test_ database.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_NEO4J_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7688
-TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL)
+# Test instances of Neo4j compile Java with C1 only: over a run, C2 compiled for about 45 s of CPU per instance,
+# more than the queries used; without it the instance uses about 45 % less CPU (see scripts/servers/neo4j.py).
+TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL) NEO4J_JVM_EXTRA=-XX:TieredStopAtLevel=1
 # The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 14+n, Neo4j on port 7688+n
 # (started here) and the database test_evesite_gw<n> (evesite/testing/parallel.py). Slow tests go first, one test
 # at a time per worker. Coverage of the application code is printed at the end; below the floor in

@@ -141,7 +141,7 @@ def neo4j_up(url: str) -> None:
     )
     classpath = f"{jars / 'plugins'}/*:{jars / 'lib'}/*"
     env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")}
-    java = ["java", *NEO4J_JVM_FLAGS, "-cp", classpath]
+    java = ["java", *NEO4J_JVM_FLAGS, *os.environ.get("NEO4J_JVM_EXTRA", "").split(), "-cp", classpath]
     if not (home / "data" / "dbms" / "auth.ini").exists():
         subprocess.run(
             [*java, "org.neo4j.server.startup.Neo4jAdminCommand", "dbms", "set-initial-password", password],
