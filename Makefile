@@ -72,16 +72,18 @@ types: install
 
 # Tests get their own Redis database and Neo4j instance: they flush Redis and replace the graph,
 # which must never touch what `make run` serves. PostgreSQL tests use Django's own test_ database.
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/12
 TEST_NEO4J_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7688
 # Test instances of Neo4j compile Java with C1 only: over a run, C2 compiled for about 45 s of CPU per instance,
 # more than the queries used; without it the instance uses about 45 % less CPU (see scripts/servers/neo4j.py).
 TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL) NEO4J_JVM_EXTRA=-XX:TieredStopAtLevel=1
-# The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 14+n, Neo4j on port 7688+n
+# The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 12+n, Neo4j on port 7688+n
 # (started here) and the database test_evesite_gw<n> (evesite/testing/parallel.py). Slow tests go first, one test
 # at a time per worker. Coverage of the application code is printed at the end; below the floor in
 # pyproject.toml ([tool.coverage.report] fail_under) the run fails. PYTEST_ARGS adds options (e.g. -m "not slow").
-TEST_WORKERS ?= 2
+# Three workers on a 2-core machine: a worker spends about a quarter of its time waiting (servers and Celery
+# workers starting, sleeps the tests need), and the third one uses that time.
+TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 
 # The coverage data lives in a temporary folder of this run: another run in the same checkout cannot erase or

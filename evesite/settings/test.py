@@ -10,7 +10,7 @@ import os
 
 for _name, _value in {
     # Never the Redis database or Neo4j instance that `make run` serves (see the Makefile).
-    "REDIS_URL": "redis://127.0.0.1:6379/14",
+    "REDIS_URL": "redis://127.0.0.1:6379/12",
     "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7688",
     "ESI_PAGE_DELAY_SECONDS": "0.05",
     "ESI_REGION_DELAY_SECONDS": "0.05",

@@ -144,7 +144,7 @@ def services_up(workers: int) -> int:
     """
     script = str(ROOT / "scripts" / "services.sh")
     base = dict(os.environ)
-    base.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+    base.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
     base.setdefault("NEO4J_BOLT_URL", "bolt://neo4j:password@127.0.0.1:7688")
     for index in range(workers):
         worker_urls(base, index)  # fails early on a Redis database past the last one

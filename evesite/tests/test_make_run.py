@@ -33,7 +33,7 @@ from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from evesite.testing.ports import free_port
 
 MARKER = "EVESITE_MAKE_RUN_TEST"
-RUN_REDIS_DB = 13
+RUN_REDIS_DB = 11  # below the test workers' databases (12 and up, see the Makefile)
 TIMEOUT = 420  # seconds: migrations and the SDE ingestion of a fresh database come first
 
 
