@@ -24,17 +24,18 @@ import hashlib
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from evesite.graph import graph_query
 from routing import graph
 from universe.graph import GATE_TYPE, SolarSystem, db_name
 from universe.security import HIGH_SEC_MIN
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 # Risk levels as small integers (0 = none): the order of routing.summary's risk_max.
 RISK_NAMES: tuple[str | None, ...] = (None, "elevated", "high", "critical")
@@ -246,6 +247,9 @@ class Trees:
 
 def _matrix(g: WeightedGraph, weight: str, blocked: np.ndarray) -> csr_matrix:
     """Sparse adjacency of the gates not leading into blocked systems."""
+    # scipy's graph module takes about 0.2 s to import: every web and Celery process would pay it at start.
+    from scipy.sparse import csr_matrix  # noqa: PLC0415
+
     keep = ~blocked[g.gate_to]
     n = len(g.ids)
     return csr_matrix((g.weights[weight][keep], (g.gate_from[keep], g.gate_to[keep])), shape=(n, n))
@@ -266,6 +270,8 @@ def _block(
     """Trees of one block of sources: packed counters, lowest security and worst risk at the targets."""
     n = len(g.ids)
     s = len(src)
+    from scipy.sparse.csgraph import dijkstra  # noqa: PLC0415 (see _matrix)
+
     dist, pred = dijkstra(matrix, directed=True, indices=src, return_predecessors=True)
     _last_hop(g, weight, blocked, src=src, dist=dist, pred=pred)
     packed, lowest, worst = _path_fold(g, dist=dist, pred=pred)
