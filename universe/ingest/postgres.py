@@ -170,6 +170,10 @@ def tables_load(dump: DumpSource, tables: dict[str, str], report: IngestReport, 
         changed, deleted = _upsert(cursor, spec, columns)
         report.changed[spec.table] = changed
         report.deleted[spec.table] = deleted
+        if changed or deleted:
+            # Queries right after the commit get statistics of these rows, not of the empty table autovacuum
+            # last saw: a name lookup on freshly ingested types ran for minutes before it was cancelled.
+            cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(spec.model._meta.db_table)))
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     report.seconds["merge"] = time.perf_counter() - phase

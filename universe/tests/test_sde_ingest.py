@@ -107,6 +107,14 @@ def test_twice_gives_the_same_rows(tmp_path: Path) -> None:
     assert _search_view_file() == view_file  # a REFRESH writes a new file
 
 
+def test_changed_tables_are_analyzed_with_the_ingestion(tmp_path: Path) -> None:
+    """The planner's row counts of a table the ingestion changed are its new ones (ANALYZE in the transaction)."""
+    sde_ingest(source=write_dump(tmp_path / "d", base()))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [m.ItemType._meta.db_table])
+        assert cursor.fetchone()[0] == m.ItemType.objects.count()
+
+
 def _search_view_file() -> int:
     """The file node of the name search's materialized view (every refresh gives it a new one)."""
     with connection.cursor() as cursor:
