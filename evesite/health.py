@@ -104,9 +104,10 @@ def _worker_ping() -> str:
         answer = "ok" if replies else "no reply"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         answer = _short(exc)
-    redis = get_redis_connection("default")
-    redis.set(WORKER_CACHE_KEY, answer, ex=WORKER_CACHE_SECONDS)
-    redis.set(WORKER_LAST_KEY, answer)
+    pipe = get_redis_connection("default").pipeline(transaction=False)
+    pipe.set(WORKER_CACHE_KEY, answer, ex=WORKER_CACHE_SECONDS)
+    pipe.set(WORKER_LAST_KEY, answer)
+    pipe.execute()
     return answer
 
 

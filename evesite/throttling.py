@@ -134,9 +134,9 @@ class RedisRateThrottle(SimpleRateThrottle):
         if key is None:
             return True
         try:
-            window = _script(get_redis_connection("default"), self.counting)
+            count = _script(get_redis_connection("default"), self.counting)
             window_ms = int(float(self.duration or 0) * 1000)
-            wait_ms = int(window(keys=[key], args=[window_ms, self.num_requests or 0, secrets.token_hex(8)]))
+            wait_ms = int(count(keys=[key], args=[window_ms, self.num_requests or 0, secrets.token_hex(8)]))
         except RedisError as exc:
             # Redis down: health reports it; refusing every request would turn one outage into two.
             logger.warning("throttle %s not counted (Redis: %s)", self.scope, exc)
