@@ -78,10 +78,11 @@ class SolarSystem(StructuredNode):
     x = FloatProperty(required=True)
     y = FloatProperty(required=True)
     z = FloatProperty(required=True)
-    risk_level = StringProperty()
+    # Indexed: every haul scan reads the flagged systems (routing.jumps_graph.risk_read_query).
+    risk_level = StringProperty(index=True)
     risk_reasons = ArrayProperty(StringProperty())
     kills_last_hour = IntegerProperty()
-    risk_penalty = FloatProperty()
+    risk_penalty = FloatProperty(index=True)
 
     # A node sees its gates through neomodel's manager (``node.gates.all()``); neomodel types only the definition.
     gates: ZeroOrMore = RelationshipTo("SolarSystem", "GATE", model=Gate)  # type: ignore[assignment]

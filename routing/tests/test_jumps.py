@@ -19,15 +19,16 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evesite.graph import graph_query
+from evesite.graph import graph_driver, graph_query
 from routing import graph
 from routing.jumps import jump_state_current, jump_tables_stale
 from routing.jumps_build import jump_tables_build
-from routing.jumps_graph import UNREACHABLE, trees_compute, weighted_graph_read
+from routing.jumps_graph import UNREACHABLE, risk_read_query, trees_compute, weighted_graph_read
 from routing.models import JumpSource, JumpTable, JumpTarget
 from routing.services import route_find, route_weights_refresh
 from routing.tests.conftest import graph_create
 from routing.tests.reference import bfs_jumps, lexicographic_cost
+from universe.graph import SYSTEM_LABEL, graph_schema_install
 from universe.models import SolarSystem, SolarSystemJump, Station
 from universe.security import HIGH_SEC_MIN, security_is_high
 
@@ -244,3 +245,20 @@ def test_state_notices_risk_and_graph_changes(graph_label: str, settings_fixture
     assert not jump_tables_stale(state=jump_state_current())  # their max_risk is refreshed later
     settings_fixture.ROUTING_JUMPS_RISK_SUMMARY_SECONDS = -1.0
     assert jump_tables_stale(state=jump_state_current())
+
+
+def _operators(plan: dict[str, Any]) -> list[str]:
+    """The operator names of a query plan, depth first."""
+    return [plan["operatorType"].split("@")[0], *(op for child in plan.get("children", []) for op in _operators(child))]
+
+
+@pytest.mark.django_db
+def test_the_risk_read_of_every_scan_uses_the_indexes(sde_universe: Any) -> None:
+    """The flagged systems are found through the risk indexes, not by reading all 8,437 systems per scan."""
+    graph_schema_install()
+    graph_query("CALL db.awaitIndexes(60)")
+    with graph_driver().session() as session:
+        plan = session.run("EXPLAIN " + risk_read_query(SYSTEM_LABEL)).consume().plan
+    operators = _operators(plan)
+    assert {"NodeIndexScan", "NodeIndexSeekByRange"} <= set(operators), operators
+    assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators), operators

@@ -74,7 +74,11 @@ def test_live_constraints_match_the_models() -> None:
     assert (
         _schema(SYSTEM_LABEL)
         == _declared(SYSTEM_LABEL)
-        == {("constraint", "constraint_unique_SolarSystem_system_id", ("system_id",))}
+        == {
+            ("constraint", "constraint_unique_SolarSystem_system_id", ("system_id",)),
+            ("index", "index_SolarSystem_risk_level", ("risk_level",)),
+            ("index", "index_SolarSystem_risk_penalty", ("risk_penalty",)),
+        }
     )
 
 
@@ -99,9 +103,11 @@ def test_the_command_installs_a_dropped_constraint_and_is_idempotent() -> None:
 
 @pytest.mark.django_db
 def test_migrate_installs_the_graph_schema() -> None:
-    """Start-up (``manage.py migrate``) installs the constraints when they are missing."""
+    """Start-up (``manage.py migrate``) installs the constraint and indexes when they are missing."""
     try:
         graph_query("DROP CONSTRAINT constraint_unique_SolarSystem_system_id IF EXISTS")
+        for prop in ("risk_level", "risk_penalty"):
+            graph_query(f"DROP INDEX index_SolarSystem_{prop} IF EXISTS")
         assert _schema(SYSTEM_LABEL) == set()
         call_command("migrate", verbosity=0)
         assert _schema(SYSTEM_LABEL) == _declared(SYSTEM_LABEL)
@@ -130,6 +136,8 @@ def test_a_scratch_copy_has_its_own_label_constraint_and_gates(graph_label: str)
         assert _schema(graph_label) == _declared(graph_label)
     finally:
         graph_query(f"DROP CONSTRAINT constraint_unique_{graph_label}_system_id IF EXISTS")
+        for prop in ("risk_level", "risk_penalty"):
+            graph_query(f"DROP INDEX index_{graph_label}_{prop} IF EXISTS")
     with pytest.raises(ValueError, match="bad graph label"):
         system_model("Solar System")
 
