@@ -1,7 +1,8 @@
-"""Reads in PostgreSQL's binary format on Django's connection, and number columns decoded as numpy arrays.
+"""PostgreSQL's binary format: reads on Django's connection, number arrays to and from numpy.
 
 Columns come as ``array_send(array_agg(...))``: one row of a few arrays instead of a row per order, no Python
-object per value, and no number written as text by PostgreSQL and parsed back here.
+object per value, and no number written as text by PostgreSQL and parsed back here. Writes go the other way:
+``COPY ... FROM STDIN (FORMAT BINARY)`` rows whose arrays numpy lays out in ``array_recv``'s format.
 """
 
 from __future__ import annotations
@@ -56,3 +57,50 @@ def array_read(data: bytes | None, dtype: str) -> Any:
     if dimensions != 1 or has_nulls or (items["length"] != np.dtype(dtype).itemsize).any():  # pragma: no cover
         raise ValueError(f"Not a one-dimensional array of {dtype} numbers without NULLs.")
     return items["value"].astype(dtype)
+
+
+# COPY's binary stream: signature, flags and header extension length; each tuple; then -1 as the field count.
+COPY_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+COPY_BINARY_TRAILER = struct.pack(">h", -1)
+_ELEMENT_OIDS = {"i2": 21, "i8": 20, "f8": 701}
+
+
+def array_bytes(values: np.ndarray, dtype: str) -> bytes:
+    """Encode a one-dimensional array of numbers in ``array_recv``'s format; NaN floats become NULL.
+
+    Args:
+        values: The numbers.
+        dtype: ``"i2"``, ``"i8"`` or ``"f8"``, the column's element type (smallint, bigint, double precision).
+
+    Returns:
+        The array's bytes.
+    """
+    count = len(values)
+    nulls = np.isnan(values) if dtype == "f8" else np.zeros(count, dtype=bool)
+    has_nulls = bool(nulls.any())
+    header = struct.pack(">iiiii", 1, int(has_nulls), _ELEMENT_OIDS[dtype], count, 1)
+    items = np.empty(count, dtype=[("length", ">i4"), ("value", ">" + dtype)])
+    items["length"] = np.where(nulls, -1, np.dtype(dtype).itemsize)
+    items["value"] = np.where(nulls, 0, values)
+    if not has_nulls:
+        return header + items.tobytes()
+    keep = np.ones((count, items.dtype.itemsize), dtype=bool)
+    keep[nulls, 4:] = False  # a NULL is its length (-1) alone
+    return header + items.view(np.uint8).reshape(count, -1)[keep].tobytes()
+
+
+def copy_binary_tuple(fields: Sequence[bytes]) -> bytes:
+    """Encode one row of a binary ``COPY`` from its fields' bytes (none NULL).
+
+    Args:
+        fields: Each column's value in its type's binary format, in the ``COPY`` column order.
+
+    Returns:
+        The tuple's bytes.
+    """
+    return struct.pack(">h", len(fields)) + b"".join(struct.pack(">i", len(f)) + f for f in fields)
+
+
+def int8_bytes(value: int) -> bytes:
+    """Encode a bigint in its binary format."""
+    return struct.pack(">q", value)

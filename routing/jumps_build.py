@@ -3,7 +3,7 @@
 A build reads the graph once (:func:`routing.jumps_graph.weighted_graph_read`:
 systems, gates and their six weights, in one Cypher statement), computes the
 trees from every station system (SDE stations) with scipy, and replaces each
-table's rows in one PostgreSQL transaction (``COPY``). Readers run their scans
+table's rows in one PostgreSQL transaction (binary ``COPY``). Readers run their scans
 in ``REPEATABLE READ`` transactions, so they see a whole table, old or new.
 
 When to rebuild (:func:`jump_tables_refresh`): a table whose ``graph_key``
@@ -18,19 +18,18 @@ rows they answer meanwhile (:func:`routing.jumps_pairs.jump_risk_recompute`).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-import numpy as np
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from evesite.graph import graph_query
+from evesite.pgbinary import COPY_BINARY_HEADER, COPY_BINARY_TRAILER, array_bytes, copy_binary_tuple, int8_bytes
 from routing import graph
 from routing.cache import routing_redis
 from routing.jumps import (
@@ -66,13 +65,6 @@ class JumpBuildReport:
     reason: str
 
 
-def _array(values: np.ndarray, *, floats: bool = False) -> str:
-    """PostgreSQL array text of a row (NULL for NaN)."""
-    if floats:
-        return "{" + ",".join("NULL" if math.isnan(v) else repr(v) for v in values.tolist()) + "}"
-    return "{" + ",".join(map(str, values.tolist())) + "}"
-
-
 def _table_write(
     *, g: WeightedGraph, mode: str, avoid_risk: bool, systems: list[int], progress: Callable[[str], None] | None
 ) -> int:
@@ -94,21 +86,13 @@ def _table_write(
                 for idx, system_id in enumerate(systems, start=1):
                     copy.write_row((table.pk, system_id, idx))
             columns = "table_id, system_id, jumps, min_security, high_sec, low_sec, null_sec, max_risk"
-            with raw.copy(f"COPY routing_jumpsource ({columns}) FROM STDIN") as copy:
+            with raw.copy(f"COPY routing_jumpsource ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(COPY_BINARY_HEADER)
                 for i, system_id in enumerate(systems):
-                    line = "\t".join(
-                        (
-                            str(table.pk),
-                            str(system_id),
-                            _array(trees.jumps[i]),
-                            _array(trees.min_security[i], floats=True),
-                            _array(trees.high[i]),
-                            _array(trees.low[i]),
-                            _array(trees.null[i]),
-                            _array(trees.max_risk[i]),
-                        )
-                    )
-                    copy.write(line + "\n")
+                    arrays = [array_bytes(trees.jumps[i], "i2"), array_bytes(trees.min_security[i], "f8")]
+                    arrays += [array_bytes(a[i], "i2") for a in (trees.high, trees.low, trees.null, trees.max_risk)]
+                    copy.write(copy_binary_tuple([int8_bytes(table.pk), int8_bytes(system_id), *arrays]))
+                copy.write(COPY_BINARY_TRAILER)
         table.graph_key, table.risk_key = g.graph_key, g.risk_key
         table.systems, table.sources = systems, len(systems)
         table.save()
