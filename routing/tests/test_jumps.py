@@ -259,6 +259,7 @@ def test_the_risk_read_of_every_scan_uses_the_indexes(sde_universe: Any) -> None
     graph_query("CALL db.awaitIndexes(60)")
     with graph_driver().session() as session:
         plan = session.run("EXPLAIN " + risk_read_query(SYSTEM_LABEL)).consume().plan
+    assert plan is not None
     operators = _operators(plan)
     assert {"NodeIndexScan", "NodeIndexSeekByRange"} <= set(operators), operators
     assert not {"NodeByLabelScan", "AllNodesScan"} & set(operators), operators
