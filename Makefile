@@ -88,15 +88,23 @@ PYTEST_ARGS ?=
 
 # The coverage data lives in a temporary folder of this run: another run in the same checkout cannot erase or
 # combine it.
-pytest: install
-	$(TEST_ENV) $(PY) -m evesite.testing.parallel services $(TEST_WORKERS)
+# The test workers' datastores. The system Python runs it (the module and scripts/servers use only its standard
+# library), so it needs no venv: `make test` starts it while the venv installs.
+.PHONY: test-services
+test-services:
+	$(TEST_ENV) python3 evesite/testing/parallel.py services $(TEST_WORKERS)
+
+pytest: install test-services
 	@data=$$(mktemp -d); set -x; \
 	$(TEST_ENV) COVERAGE_FILE=$$data/coverage DJANGO_SETTINGS_MODULE=evesite.settings.test $(VENV)/bin/pytest \
 		-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --cov --cov-report=term $(PYTEST_ARGS); \
 	status=$$?; set +x; rm -rf "$$data"; exit $$status
 
-# The whole suite: lint, then types, then tests against the real services.
-test: lint types pytest
+# The whole suite: the datastores start (on a fresh machine: packages, Neo4j's jars, three JVMs) while the venv
+# installs and lint and types run; then the tests against them.
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=line test-services lint types
+	@$(MAKE) --no-print-directory pytest
 
 # The API fuzz test with ten times the random cases per operation (the suite runs 25 each). Its report,
 # every failing request as a curl command, is printed and kept in the test's tmp_path (schemathesis.txt).

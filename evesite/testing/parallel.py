@@ -13,11 +13,12 @@ test starts (Celery workers, gunicorn, ``manage.py``, ``make run``) inherits the
 marks the environment as done, so those processes, which load the test settings too,
 do not shift the URLs a second time.
 
-``python -m evesite.testing.parallel services N`` starts the services of N workers
-(``make pytest`` runs it): PostgreSQL, Redis and the first Neo4j as
+``python3 evesite/testing/parallel.py services N`` starts the services of N workers
+(``make test-services``): PostgreSQL, Redis and the first Neo4j as
 ``scripts/services.sh up`` does, and one more Neo4j per further worker, in parallel.
 
-This module imports nothing from Django: the settings import it.
+This module imports only the standard library: the settings import it, and the system
+Python runs it as a script before the venv exists.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def main(argv: list[str]) -> int:
         The exit status.
     """
     if len(argv) != _USAGE_ARGS or argv[0] != "services" or not argv[1].isdigit() or int(argv[1]) < 1:
-        print("usage: python -m evesite.testing.parallel services WORKERS", file=sys.stderr)
+        print("usage: python3 evesite/testing/parallel.py services WORKERS", file=sys.stderr)
         return 2
     return services_up(int(argv[1]))
 
