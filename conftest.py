@@ -41,18 +41,24 @@ def _shares_a_fixture(item: pytest.Item) -> bool:
     return any(defs and defs[-1].scope in _SHARED_SCOPES and name not in _NOT_SHARED for name, defs in definitions)
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order and group the tests for pytest-xdist (``make test`` runs ``--dist loadgroup``).
+    """Group and order the tests for pytest-xdist (``make test`` runs ``--dist loadgroup``).
 
     The tests of a module that share a module- or class-scoped fixture stay
     together on one worker (``xdist_group``), so that fixture is built once, not
-    on every worker; this runs before xdist's own hook, which reads the marks.
-    The ``slow`` tests go first, so that the long units start early on separate
-    workers instead of ending the run alone. Then the tests that do not read the
-    real SDE, then those that do, groups first in each (the order is otherwise
-    kept): many of the first ingest a small dump, whose graph replaces the real
-    one, and putting back the real graph costs seconds of Neo4j each time.
+    on every worker. The ``slow`` tests go first, so that the long units start
+    early on separate workers instead of ending the run alone. Then the tests
+    that do not read the real SDE, then those that do, groups first in each (the
+    order is otherwise kept): many of the first ingest a small dump, whose graph
+    replaces the real one, and putting back the real graph costs seconds of Neo4j
+    each time.
+
+    This runs last, after pytest-django's own ordering (database tests, then
+    transactional ones, then the rest), which would otherwise put most slow
+    tests at the end. Here a transactional test may come first: its flush is
+    followed by ``post_migrate`` (content types, permissions, the graph schema),
+    no migration inserts rows, and ``sde_universe`` repairs the SDE.
 
     Args:
         items: The collected tests, reordered in place.
