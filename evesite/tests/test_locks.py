@@ -1,8 +1,9 @@
 """The lock files pin every package, transitive ones too, with hashes, and match requirements*.txt.
 
-``make lock`` writes them (uv pip compile --generate-hashes); ``make install`` and the Dockerfile install
-them with ``pip install --require-hashes``. Editing requirements.txt or requirements-dev.txt without
-re-locking fails here.
+``make lock`` writes them (uv pip compile --generate-hashes). ``make install`` installs uv from
+requirements-bootstrap.lock with ``pip install --require-hashes``, then requirements-dev.lock with
+``uv pip install --require-hashes``; the Dockerfile installs requirements.lock with pip. Editing a
+requirements*.txt without re-locking fails here.
 """
 
 from __future__ import annotations
@@ -80,11 +81,13 @@ def _top_level(name: str) -> dict[str, str]:
     return pins
 
 
-@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
-def test_every_locked_package_is_pinned_with_hashes(lock: str) -> None:
-    """Each entry is name==version with at least one sha256 (pip --require-hashes needs them all)."""
+@pytest.mark.parametrize(
+    ("lock", "at_least"), [("requirements.lock", 40), ("requirements-dev.lock", 40), ("requirements-bootstrap.lock", 1)]
+)
+def test_every_locked_package_is_pinned_with_hashes(lock: str, at_least: int) -> None:
+    """Each entry is name==version with at least one sha256 (--require-hashes needs them all)."""
     entries = _lock(lock)
-    assert len(entries) > 40
+    assert len(entries) >= at_least
     missing = sorted(name for name, entry in entries.items() if not entry.hashes)
     assert missing == []
 
@@ -94,6 +97,7 @@ def test_every_locked_package_is_pinned_with_hashes(lock: str) -> None:
     [
         ("requirements.txt", "requirements.lock", {"-r requirements.txt"}),
         ("requirements-dev.txt", "requirements-dev.lock", {"-r requirements-dev.txt"}),
+        ("requirements-bootstrap.txt", "requirements-bootstrap.lock", {"-r requirements-bootstrap.txt"}),
     ],
 )
 def test_the_lock_matches_its_requirements(requirements: str, lock: str, sources: set[str]) -> None:
@@ -117,13 +121,23 @@ def test_dev_lock_has_the_runtime_lock_inside() -> None:
     assert "uv" in dev
 
 
-def test_make_install_uses_the_dev_lock_with_hashes() -> None:
-    """The .installed stamp depends on both locks and installs with --require-hashes, pip included."""
+def test_the_bootstrap_lock_is_the_dev_locks_uv() -> None:
+    """The uv pip installs first is the one requirements-dev.lock pins, with the same hashes."""
+    bootstrap, dev = _lock("requirements-bootstrap.lock"), _lock("requirements-dev.lock")
+    assert set(bootstrap) == {"uv"}
+    assert (bootstrap["uv"].version, sorted(bootstrap["uv"].hashes)) == (dev["uv"].version, sorted(dev["uv"].hashes))
+
+
+def test_make_install_uses_the_locks_with_hashes() -> None:
+    """The .installed stamp depends on the three locks: pip installs uv, uv the dev lock, both --require-hashes."""
     makefile = (BASE / "Makefile").read_text()
     rule = re.search(r"^\$\(VENV\)/\.installed:(.*?)\n\n", makefile, re.M | re.S)
     assert rule
     head, *recipe = rule.group(1).splitlines()
-    assert set(head.split()) == {"requirements.lock", "requirements-dev.lock"}
+    assert set(head.split()) == {"requirements.lock", "requirements-dev.lock", "requirements-bootstrap.lock"}
     installs = [line.strip() for line in recipe if "pip install" in line]
-    assert installs == ["$(PY) -m pip install -q --require-hashes -r requirements-dev.lock"]
+    assert installs == [
+        "$(PY) -m pip install -q --require-hashes -r requirements-bootstrap.lock",
+        "$(VENV)/bin/uv pip install -q --python $(PY) --require-hashes -r requirements-dev.lock",
+    ]
     assert re.search(r"^lock:", makefile, re.M)
