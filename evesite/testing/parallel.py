@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import MutableMapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -150,8 +151,12 @@ def services_up(workers: int) -> int:
     for index in range(workers):
         worker_urls(base, index)  # fails early on a Redis database past the last one
     processes = [subprocess.Popen([script, "up"], env=base)]  # noqa: S603 - our own script
-    if not _neo4j_jars_fetched():  # a fresh machine: the first start fetches the jars, the others wait for them
-        processes[0].wait()
+    # A fresh machine: the first start fetches the jars, and the other instances start once they are there, while
+    # the first one boots (after it when it fetched none: its port already answered).
+    while not _neo4j_jars_fetched() and processes[0].poll() is None:
+        time.sleep(0.5)
+    if processes[0].returncode:
+        return processes[0].returncode
     for index in range(1, workers):
         env = {**base, **worker_urls(base, index)}
         processes.append(subprocess.Popen([script, "up", "--only", "neo4j"], env=env))  # noqa: S603
