@@ -35,6 +35,11 @@ def binary_rows(sql: str, params: Mapping[str, Any] | Sequence[Any], *, prepare:
         return cursor.fetchall()
 
 
+def _elements(dtype: str) -> np.dtype[Any]:
+    """The layout of an array's elements in the binary format: each one's length, then its big-endian bytes."""
+    return np.dtype([("length", ">i4"), ("value", ">" + dtype)])
+
+
 def array_read(data: bytes | None, dtype: str) -> Any:
     """Decode a PostgreSQL array of numbers without NULLs (``i8`` or ``f8``, in ``array_send``'s format).
 
@@ -53,7 +58,7 @@ def array_read(data: bytes | None, dtype: str) -> Any:
     # Header: dimensions, has-NULLs flag, element type, then (size, lower bound) per dimension; then per element,
     # its length and its big-endian bytes.
     dimensions, has_nulls = struct.unpack_from(">ii", data)
-    items = np.frombuffer(data, dtype=[("length", ">i4"), ("value", ">" + dtype)], offset=12 + 8 * dimensions)
+    items = np.frombuffer(data, dtype=_elements(dtype), offset=12 + 8 * dimensions)
     if dimensions != 1 or has_nulls or (items["length"] != np.dtype(dtype).itemsize).any():  # pragma: no cover
         raise ValueError(f"Not a one-dimensional array of {dtype} numbers without NULLs.")
     return items["value"].astype(dtype)
@@ -79,7 +84,7 @@ def array_bytes(values: np.ndarray, dtype: str) -> bytes:
     nulls = np.isnan(values) if dtype == "f8" else np.zeros(count, dtype=bool)
     has_nulls = bool(nulls.any())
     header = struct.pack(">iiiii", 1, int(has_nulls), _ELEMENT_OIDS[dtype], count, 1)
-    items = np.empty(count, dtype=[("length", ">i4"), ("value", ">" + dtype)])
+    items = np.empty(count, dtype=_elements(dtype))
     items["length"] = np.where(nulls, -1, np.dtype(dtype).itemsize)
     items["value"] = np.where(nulls, 0, values)
     if not has_nulls:
