@@ -3,7 +3,8 @@
 Definitions (the README's "Appraisal" section repeats them):
 
 - ``sell`` of a quantity = what buying it from the sell book costs: the sell orders from the lowest
-  price up, each giving up to its ``volume_remain`` units, summed as price x units taken.
+  price up, each giving up to its ``volume_remain`` units, summed as price x units taken, in walk order
+  with plain float additions (the same bits on every Python: 3.12's ``sum`` compensates, 3.11's does not).
 - ``buy`` = what selling it into the buy book gets: the buy orders from the highest price down (an order
   whose ``min_volume`` exceeds the units still to sell is skipped), summed, less the sales tax:
   ``gross x (1 - sales_tax / 100)``.
@@ -62,7 +63,10 @@ class Walk(NamedTuple):
     @property
     def value(self) -> float:
         """The walk's value, the units left over at the last price reached."""
-        return sum(price * units for price, units in self.fills) + self.unfilled * (self.last_price or 0.0)
+        total = 0.0
+        for price, units in self.fills:
+            total += price * units
+        return total + self.unfilled * (self.last_price or 0.0)
 
 
 def book_walk(*, orders: Sequence[OrderRow], quantity: int, side: Side) -> Walk:
