@@ -1,5 +1,5 @@
 # Image for the web, worker and beat services of docker-compose.yml.
-FROM python:3.11-slim-bookworm
+FROM python:3.12-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client bzip2 \
     && rm -rf /var/lib/apt/lists/*

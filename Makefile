@@ -18,8 +18,11 @@ unexport PYTHONDONTWRITEBYTECODE
 # (runtime + dev; the Docker image installs requirements.lock). pip installs uv (requirements-bootstrap.lock),
 # and uv the rest: both refuse anything whose hash differs. uv takes seconds where pip took a minute, most of it
 # compiling every module to bytecode (Python compiles what is imported, when it is).
+# The venv is made with Python 3.12 when the machine has one, else python3 (scripts/venv-python). A venv
+# keeps the Python it was made with: remove .venv to make it again.
+PYTHON ?= $(shell scripts/venv-python)
 $(VENV)/.installed: requirements.lock requirements-dev.lock requirements-bootstrap.lock
-	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r requirements-bootstrap.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --require-hashes -r requirements-dev.lock
 	@touch $@
