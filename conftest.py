@@ -213,6 +213,17 @@ def sde_universe(_sde_session: Path, db: None) -> Path:
     return _sde_session
 
 
+@pytest.fixture(scope="module")
+def sde_universe_module(_sde_session: Path, django_db_blocker: Any) -> Path:
+    """``sde_universe`` for module-scoped fixtures: repaired when the module's first test starts.
+
+    Without it a module fixture can read the tables that an earlier transactional test flushed.
+    """
+    with django_db_blocker.unblock():
+        _sde_ensure(_sde_session)
+    return _sde_session
+
+
 # One scratch label for every test of a worker (each worker has its own Neo4j): Neo4j plans a query once per
 # text, and a label of its own per test made every query text new (about 60 ms of planning each).
 SCRATCH_LABEL = "Scratch"

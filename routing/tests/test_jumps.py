@@ -36,7 +36,7 @@ JITA, AMARR = 30000142, 30002187
 
 
 @pytest.fixture(scope="module")
-def real(django_db_blocker: Any, _sde_session: Any) -> dict[str, Any]:
+def real(django_db_blocker: Any, sde_universe_module: Any) -> dict[str, Any]:
     """The real universe's adjacency, securities, station systems and weighted graph (read once)."""
     with django_db_blocker.unblock():
         route_weights_refresh()
