@@ -121,7 +121,10 @@ def _upsert(cursor: psycopg.Cursor[Any], spec: TableSpec, columns: list[str]) ->
             table=table, stage=stage, match=match
         )
     )
-    return changed, max(cursor.rowcount, 0)
+    deleted = max(cursor.rowcount, 0)
+    if deleted:  # the statistics above still count the deleted rows
+        cursor.execute(sql.SQL("ANALYZE {}").format(table))
+    return changed, deleted
 
 
 def tables_load(dump: DumpSource, tables: dict[str, str], report: IngestReport, progress: IngestProgress) -> None:

@@ -107,12 +107,21 @@ def test_twice_gives_the_same_rows(tmp_path: Path) -> None:
     assert _search_view_file() == view_file  # a REFRESH writes a new file
 
 
-def test_changed_tables_are_analyzed_with_the_ingestion(tmp_path: Path) -> None:
-    """The planner's row counts of a table the ingestion changed are its new ones (ANALYZE in the transaction)."""
-    sde_ingest(source=write_dump(tmp_path / "d", base()))
+@pytest.mark.parametrize("extra_types", [0, 60])
+def test_changed_tables_are_analyzed_with_the_ingestion(tmp_path: Path, extra_types: int) -> None:
+    """The planner's row counts of a table the ingestion changed are its new ones (ANALYZE in the transaction).
+
+    First a dump with ``extra_types`` more types, then the base dump: its ingestion deletes them.
+    """
+    bigger = base()
+    first_type = bigger["invTypes"][1][0]
+    bigger["invTypes"][1].extend([900_000 + n, *first_type[1:]] for n in range(extra_types))
+    sde_ingest(source=write_dump(tmp_path / "bigger", bigger))
+    report = sde_ingest(source=write_dump(tmp_path / "base", base()))
+    assert report.deleted["invTypes"] == extra_types
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [m.ItemType._meta.db_table])
-        assert cursor.fetchone()[0] == m.ItemType.objects.count()
+        assert cursor.fetchone()[0] == m.ItemType.objects.count() == len(base()["invTypes"][1])
 
 
 def _search_view_file() -> int:
