@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from django.db import connection
+from psycopg.postgres import types as pg_types
 
 
 def binary_rows(sql: str, params: Mapping[str, Any] | Sequence[Any], *, prepare: bool = False) -> list[tuple[Any, ...]]:
@@ -67,7 +68,8 @@ def array_read(data: bytes | None, dtype: str) -> Any:
 # COPY's binary stream: signature, flags and header extension length; each tuple; then -1 as the field count.
 COPY_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 COPY_BINARY_TRAILER = struct.pack(">h", -1)
-_ELEMENT_OIDS = {"i2": 21, "i8": 20, "f8": 701}
+# The element type of each dtype, whose OID (psycopg's registry of built-in types) heads the array.
+_ELEMENT_TYPES = {"i2": "int2", "i8": "int8", "f8": "float8"}
 
 
 def array_bytes(values: np.ndarray, dtype: str) -> bytes:
@@ -83,7 +85,7 @@ def array_bytes(values: np.ndarray, dtype: str) -> bytes:
     count = len(values)
     nulls = np.isnan(values) if dtype == "f8" else np.zeros(count, dtype=bool)
     has_nulls = bool(nulls.any())
-    header = struct.pack(">iiiii", 1, int(has_nulls), _ELEMENT_OIDS[dtype], count, 1)
+    header = struct.pack(">iiiii", 1, int(has_nulls), pg_types[_ELEMENT_TYPES[dtype]].oid, count, 1)
     items = np.empty(count, dtype=_elements(dtype))
     items["length"] = np.where(nulls, -1, np.dtype(dtype).itemsize)
     items["value"] = np.where(nulls, 0, values)
