@@ -31,6 +31,7 @@ from django.db import connection  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from evesite.graph import graph_query  # noqa: E402
+from evesite.testing.scratchdb import scratch_database_drop  # noqa: E402
 from universe.graph import graph_counts  # noqa: E402
 from universe.ingest.report import IngestReport  # noqa: E402
 from universe.services import sde_ingest  # noqa: E402
@@ -57,8 +58,7 @@ def _drop(name: str) -> None:
     Args:
         name: Database name.
     """
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    scratch_database_drop(conninfo=_admin_conninfo(), name=name)
 
 
 def _create(name: str) -> None:

@@ -49,6 +49,7 @@ from django.db import connection  # noqa: E402
 
 from bench.pipeline_support import fake_esi_start  # noqa: E402
 from evesite.testing.ports import free_port  # noqa: E402 - after the path
+from evesite.testing.scratchdb import default_conninfo, scratch_database_drop  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evesite.settings.production")
 
@@ -125,9 +126,9 @@ def _scratch_database(name: str, *, create: bool) -> None:
         name: The scratch database.
         create: Create it, or only drop it.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
+    scratch_database_drop(conninfo=default_conninfo(), name=name)
+    if create:
+        with connection.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
 
 

@@ -17,6 +17,8 @@ import redis
 from django.conf import settings
 from psycopg import errors, sql
 
+from evesite.testing.scratchdb import scratch_database_drop
+
 REDIS_DB = int(os.environ.get("LOADTEST_REDIS_DB", "13"))
 # The Forge and Domain, and their hubs (Jita IV - Moon 4 - Caldari Navy Assembly Plant, Amarr VIII - Emperor
 # Family Academy): most orders sit there, as in EVE.
@@ -104,10 +106,7 @@ def database_create(target: Target) -> str | None:
 
 
 def database_drop(target: Target) -> bool:
-    """Drop the scratch database, retrying for up to a minute.
-
-    ``WITH (FORCE)`` refuses to end a backend of another role, such as an autovacuum worker that
-    just started on the freshly written tables: then it waits and asks again.
+    """Drop the scratch database.
 
     Args:
         target: The databases.
@@ -115,19 +114,12 @@ def database_drop(target: Target) -> bool:
     Returns:
         True when it is gone.
     """
-    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target.scratch_db))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with psycopg.connect(**target.admin) as conn:
-                conn.execute(statement)
-        except (errors.InsufficientPrivilege, errors.ObjectInUse) as exc:
-            if time.monotonic() > deadline:
-                print(f"could not drop {target.scratch_db}: {exc}; drop it by hand")
-                return False
-            time.sleep(1)
-        else:
-            return True
+    try:
+        scratch_database_drop(conninfo=target.admin, name=target.scratch_db)
+    except errors.ObjectInUse as exc:  # a session of another role
+        print(f"could not drop {target.scratch_db}: {exc}; drop it by hand")
+        return False
+    return True
 
 
 def redis_flush(url: str) -> None:

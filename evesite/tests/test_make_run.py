@@ -26,11 +26,11 @@ import psycopg
 import pytest
 import requests
 from django.conf import settings
-from django.db import connection
 
 from contracts.tests.conftest import page_headers, shift_dates
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 from evesite.testing.ports import free_port
+from evesite.testing.scratchdb import default_conninfo, scratch_database_drop
 
 MARKER = "EVESITE_MAKE_RUN_TEST"
 RUN_REDIS_DB = 11  # below the test workers' databases (12 and up, see the Makefile)
@@ -142,8 +142,7 @@ def run_database() -> Iterator[str]:
     Yields:
         Its URL.
     """
-    params = connection.get_connection_params()
-    params = {k: v for k, v in params.items() if k in {"host", "port", "user", "password", "dbname"}}
+    params = default_conninfo()
     name = f"evesite_makerun_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(**params, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -151,8 +150,7 @@ def run_database() -> Iterator[str]:
     try:
         yield urlunsplit(parts._replace(path="/" + name))
     finally:
-        with psycopg.connect(**params, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch_database_drop(conninfo=params, name=name)
 
 
 def _counts(url: str) -> tuple[set[int], set[int]]:

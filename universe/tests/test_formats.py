@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -35,6 +34,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from evesite.graph import graph_query
+from evesite.testing.scratchdb import scratch_database_drop
 from universe import models as m
 from universe.graph import GATE_TYPE, SYSTEM_LABEL
 from universe.sde.compressed import DumpFormatError, sniff
@@ -297,26 +297,8 @@ def build_pgdumps(folder: Path, tables: dict[str, Table]) -> dict[str, Path]:
             out["public"] = folder / "latest-postgres.pgdump"
             subprocess.run(["pg_dump", "-Fc", "-n", "public", "-f", str(out["public"]), *base], env=env, check=True)
     finally:
-        _scratch_drop(scratch)
+        scratch_database_drop(conninfo=_pg_conninfo(), name=scratch)
     return out
-
-
-def _scratch_drop(name: str) -> None:
-    """Drop a scratch database, even while an autovacuum worker (a superuser process FORCE may not end) is in it.
-
-    Args:
-        name: The database.
-    """
-    for attempt in range(20):
-        try:
-            with psycopg.connect(**_pg_conninfo(), autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        except psycopg.errors.InsufficientPrivilege:
-            if attempt == 19:
-                raise
-            time.sleep(0.5)
-        else:
-            return
 
 
 def _mysql_literal(value: str | None, kind: str) -> str:
