@@ -83,8 +83,9 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/12
 TEST_NEO4J_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7688
 # Test instances of Neo4j compile Java with C1 only: over a run, C2 compiled for about 45 s of CPU per instance,
 # more than the queries used; without it the instance uses about 45 % less CPU (see scripts/servers/neo4j.py).
-# They collect garbage with the serial collector instead of G1's concurrent threads: about 12 % less CPU for the
-# three instances over a run (74 against 83 CPU-s started fresh, 50 against 59 warm).
+# They collect garbage with the serial collector instead of G1 and its concurrent threads. Over a run the three
+# instances used 74 and 81 CPU-s started fresh (G1: 83) and 50 and 56 warm (G1: 59): a few per cent, one or two
+# runs each, on a machine whose speed itself varies by about a tenth.
 TEST_NEO4J_JVM := -XX:TieredStopAtLevel=1 -XX:-UseG1GC -XX:+UseSerialGC
 TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL) NEO4J_JVM_EXTRA="$(TEST_NEO4J_JVM)"
 # The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 12+n, Neo4j on port 7688+n
