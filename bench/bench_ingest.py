@@ -31,7 +31,7 @@ from django.db import connection  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from evesite.graph import graph_query  # noqa: E402
-from evesite.testing.scratchdb import scratch_database_drop  # noqa: E402
+from evesite.testing.scratchdb import default_conninfo, scratch_database_drop  # noqa: E402
 from universe.graph import graph_counts  # noqa: E402
 from universe.ingest.report import IngestReport  # noqa: E402
 from universe.services import sde_ingest  # noqa: E402
@@ -40,25 +40,13 @@ LABEL = "BenchSolarSystem"
 TARGET_SECONDS = 30.0
 
 
-def _admin_conninfo() -> str:
-    """Connection string to the server's ``postgres`` database with the app's credentials.
-
-    Returns:
-        A libpq connection string.
-    """
-    db = settings.DATABASES["default"]
-    return psycopg.conninfo.make_conninfo(
-        host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"], password=db["PASSWORD"], dbname="postgres"
-    )
-
-
 def _drop(name: str) -> None:
     """Drop a scratch database when it exists.
 
     Args:
         name: Database name.
     """
-    scratch_database_drop(conninfo=_admin_conninfo(), name=name)
+    scratch_database_drop(conninfo=default_conninfo(), name=name)
 
 
 def _create(name: str) -> None:
@@ -68,7 +56,7 @@ def _create(name: str) -> None:
         name: Database name.
     """
     _drop(name)
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+    with psycopg.connect(**default_conninfo(), autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 

@@ -32,15 +32,13 @@ def default_conninfo() -> dict[str, Any]:
     return {key: value for key, value in params.items() if key in {"host", "port", "user", "password", "dbname"}}
 
 
-def scratch_database_drop(*, conninfo: Mapping[str, Any] | str, name: str) -> None:
+def scratch_database_drop(*, conninfo: Mapping[str, Any], name: str) -> None:
     """Drop a scratch database if it exists, ending this role's sessions in it first.
 
     Args:
-        conninfo: A libpq connection string or psycopg keyword arguments, for a database other than ``name``.
+        conninfo: psycopg keyword arguments for a database other than ``name``.
         name: The scratch database.
     """
-    params = psycopg.conninfo.conninfo_to_dict(conninfo) if isinstance(conninfo, str) else dict(conninfo)
-    params["autocommit"] = True
-    with psycopg.connect(**params) as admin:
+    with psycopg.connect(**{**conninfo, "autocommit": True}) as admin:
         admin.execute(_END_OWN_SESSIONS, [name])
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))

@@ -35,5 +35,5 @@ def test_a_scratch_database_is_dropped_with_a_session_still_in_it() -> None:
 
 def test_dropping_a_missing_database_is_harmless() -> None:
     name = f"evesite_scratch_{uuid.uuid4().hex[:8]}"
-    scratch_database_drop(conninfo=psycopg.conninfo.make_conninfo(**default_conninfo()), name=name)
+    scratch_database_drop(conninfo=default_conninfo(), name=name)
     assert not _exists(name)
