@@ -68,8 +68,8 @@ def array_read(data: bytes | None, dtype: str) -> Any:
 # COPY's binary stream: signature, flags and header extension length; each tuple; then -1 as the field count.
 COPY_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 COPY_BINARY_TRAILER = struct.pack(">h", -1)
-# The element type of each dtype, whose OID (psycopg's registry of built-in types) heads the array.
-_ELEMENT_TYPES = {"i2": "int2", "i8": "int8", "f8": "float8"}
+# The OID of each dtype's element type (from psycopg's registry of built-in types), which heads the array.
+_ELEMENT_OIDS = {dtype: pg_types[name].oid for dtype, name in {"i2": "int2", "i8": "int8", "f8": "float8"}.items()}
 
 
 def array_bytes(values: np.ndarray, dtype: str) -> bytes:
@@ -85,7 +85,7 @@ def array_bytes(values: np.ndarray, dtype: str) -> bytes:
     count = len(values)
     nulls = np.isnan(values) if dtype == "f8" else np.zeros(count, dtype=bool)
     has_nulls = bool(nulls.any())
-    header = struct.pack(">iiiii", 1, int(has_nulls), pg_types[_ELEMENT_TYPES[dtype]].oid, count, 1)
+    header = struct.pack(">iiiii", 1, int(has_nulls), _ELEMENT_OIDS[dtype], count, 1)
     items = np.empty(count, dtype=_elements(dtype))
     items["length"] = np.where(nulls, -1, np.dtype(dtype).itemsize)
     items["value"] = np.where(nulls, 0, values)
