@@ -22,6 +22,7 @@ from evesite.testing.sde import (
     sde_cache_save,
     sde_fingerprint,
     sde_graph_restore,
+    sde_graph_routing_strip,
     sde_tables_restore,
 )
 from routing.jumps_graph import weighted_graph_forget
@@ -145,14 +146,16 @@ def _sde_ensure(dump: Path, *, graph_fresh: bool = False) -> None:
 
     Args:
         dump: The ``eve-sde`` folder.
-        graph_fresh: Restore the graph even when its counts match (drops routing's properties of earlier runs).
+        graph_fresh: Drop routing's properties (weights, risk) that earlier runs left on a graph whose counts match.
     """
     from universe.selectors import sde_counts  # noqa: PLC0415 (app modules load after pytest-django's setup)
     from universe.services import sde_ingest  # noqa: PLC0415 (same)
 
     counts = sde_counts()
     tables_ok = all(counts[k] == SDE_COUNTS[k] for k in _PG_COUNTS)
-    graph_ok = all(counts[k] == SDE_COUNTS[k] for k in _GRAPH_COUNTS) and not graph_fresh
+    graph_ok = all(counts[k] == SDE_COUNTS[k] for k in _GRAPH_COUNTS)
+    if graph_ok and graph_fresh:
+        sde_graph_routing_strip()  # a second or two of Neo4j less than a restore
     if tables_ok and graph_ok:
         return
     folder = sde_cache_root() / _sde_fingerprint(dump)

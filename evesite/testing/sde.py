@@ -197,6 +197,13 @@ def sde_tables_restore(folder: Path) -> None:
     on_own_connection(restore)
 
 
+def sde_graph_routing_strip() -> None:
+    """Remove routing's properties (weights, risk) from the graph's systems and gates: the SDE's own stay."""
+    for pattern, model in ((f"(e:`{SYSTEM_LABEL}`)", SolarSystem), (f"()-[e:`{GATE_TYPE}`]->()", Gate)):
+        props = ", ".join(f"e.`{p}`" for p in owned_properties(model, sde=False))
+        graph_query(f"MATCH {pattern} REMOVE {props}")
+
+
 def sde_graph_restore(folder: Path) -> None:
     """Replace the ``SolarSystem`` graph with the copy's systems and gates.
 
