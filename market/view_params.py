@@ -17,6 +17,7 @@ from routing.graph import graph_label
 from routing.jumps import JumpState, jump_state_current, jump_tables_stale
 from routing.jumps_build import jump_tables_rebuild_queue
 from routing.models import JumpTable
+from routing.services import route_weights_ensure
 
 
 def trade_filters(*, params: TradeFilters) -> dict[str, Any]:
@@ -58,7 +59,8 @@ def haul_query_build(*, request: Request, params: HaulParams) -> tuple[HaulQuery
         params: Validated parameters.
 
     Returns:
-        The query, and the graph state when routed (a rebuild of outdated jump tables is queued).
+        The query, and the graph state when routed (missing gate weights written first, as for a route; a
+        rebuild of outdated jump tables is queued).
 
     Raises:
         SsoLoginRequiredError: For ``origin=current`` or ``home`` without a logged-in user (HTTP 401).
@@ -98,6 +100,7 @@ def haul_query_build(*, request: Request, params: HaulParams) -> tuple[HaulQuery
         sort=params.sort,
         by_default=by_default,
     )
+    route_weights_ensure()  # gates without weights (a graph ingested since) would route every mode alike
     state = jump_state_current()
     if jump_tables_stale(state=state):
         jump_tables_rebuild_queue(label=state.label)

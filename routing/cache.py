@@ -11,6 +11,8 @@ KILLS_KEY = "routing:kills"
 SYSTEM_KILLS_KEY = "routing:system_kills"
 WEIGHTS_OK_KEY = "routing:{label}:weights_ok"
 RISK_FRESH_KEY = "routing:{label}:risk_fresh"
+# The fingerprint of the graph as last read (routing.jumps): forgotten when the graph or its weights change.
+JUMP_GRAPH_KEY = "routing:{label}:jumps_graph_key"
 
 
 def routing_redis() -> Any:

@@ -11,9 +11,10 @@ routes of a few pairs (the rows a scan answers, a profit breakdown's pair) are
 in :mod:`routing.jumps_pairs`.
 
 State: the graph's fingerprint is kept in Redis (``JUMP_GRAPH_KEY``) for
-``ROUTING_JUMPS_STATE_SECONDS`` (the ingestion hook and every build refresh it;
-a miss reads the graph once, ~13,800 gates); the risk fingerprint is read on
-every call (one small Cypher read of the flagged systems).
+``ROUTING_JUMPS_STATE_SECONDS`` (the ingestion hook and a write of the weights
+forget it, every build refreshes it; a miss reads the graph once, ~13,800
+gates); the risk fingerprint is read on every call (one small Cypher read of
+the flagged systems).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.utils import timezone
 from evesite.exceptions import InvalidInputError, ServiceUnavailableError
 from evesite.graph import graph_query
 from routing import graph
-from routing.cache import routing_redis
+from routing.cache import JUMP_GRAPH_KEY, routing_redis
 from routing.jumps_graph import (
     UNREACHABLE,
     Trees,
@@ -44,7 +45,6 @@ from routing.jumps_graph import (
 from routing.models import JumpTable
 from universe.models import Station
 
-JUMP_GRAPH_KEY = "routing:{label}:jumps_graph_key"
 # The temporary tables of on-the-fly routes (dropped at the end of the scan's transaction).
 TEMP_SOURCES = "haul_jsrc"
 TEMP_TARGETS = "haul_jtgt"

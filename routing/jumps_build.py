@@ -31,9 +31,8 @@ from django.utils import timezone
 from evesite.graph import graph_query
 from evesite.pgbinary import COPY_BINARY_HEADER, COPY_BINARY_TRAILER, array_bytes, copy_binary_tuple, int8_bytes
 from routing import graph
-from routing.cache import routing_redis
+from routing.cache import JUMP_GRAPH_KEY, RISK_FRESH_KEY, WEIGHTS_OK_KEY, routing_redis
 from routing.jumps import (
-    JUMP_GRAPH_KEY,
     jump_state_current,
     jump_station_systems,
     jump_tables_current,
@@ -202,14 +201,15 @@ def jump_tables_refresh() -> list[JumpBuildReport]:
 
 
 def jump_tables_graph_replaced(*, label: str) -> None:
-    """Forget the graph's fingerprint and this process's copy, and queue a rebuild (the ingestion's hook).
+    """Forget the graph's fingerprint, checks and this process's copy, and queue a rebuild (the ingestion's hook).
 
-    Readers then read the graph again on their next call and see that no table matches it.
+    Readers then read the graph again on their next call and see that no table matches it; the next route or
+    scan writes the new gates' weights and risk at once, not when the last checks' keys expire.
 
     Args:
         label: The graph label that was replaced.
     """
-    routing_redis().delete(JUMP_GRAPH_KEY.format(label=label))
+    routing_redis().delete(*(key.format(label=label) for key in (JUMP_GRAPH_KEY, WEIGHTS_OK_KEY, RISK_FRESH_KEY)))
     weighted_graph_forget()
     jump_tables_rebuild_queue(label=label, force=True)
 

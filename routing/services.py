@@ -15,7 +15,8 @@ from esi.client import EsiClient
 from esi.models import Killmail, SystemKills
 from evesite.graph import graph_query
 from routing import graph
-from routing.cache import KILLS_KEY, RISK_FRESH_KEY, SYSTEM_KILLS_KEY, WEIGHTS_OK_KEY, routing_redis
+from routing.cache import JUMP_GRAPH_KEY, KILLS_KEY, RISK_FRESH_KEY, SYSTEM_KILLS_KEY, WEIGHTS_OK_KEY, routing_redis
+from routing.jumps_graph import weighted_graph_forget
 from routing.models import KillFeedCursor
 from routing.risk import KillEntry, risk_levels_compute, smartbomb_type_ids, stargates_get
 from routing.selectors import GateWeightsMissingError, Route, route_read
@@ -56,7 +57,8 @@ class FeedPollReport:
 def route_weights_refresh() -> int:
     """(Re)compute the six weights of every gate in one statement (after ingestion, or when missing).
 
-    Also forgets this process's system-name index, so renamed or new systems are found.
+    Also forgets this process's system-name index, so renamed or new systems are found, and the graph's
+    fingerprint (:mod:`routing.jumps`), which covers the weights: readers read the graph again once.
 
     Returns:
         The number of gates written.
@@ -66,6 +68,8 @@ def route_weights_refresh() -> int:
     for name in graph.ROUTING_PROPERTIES:  # known property keys keep Neo4j from warning about them in queries
         graph_query("CALL db.createProperty($name)", {"name": name})
     gates = int(graph_query(graph.weights_all_query(label), graph.row_params())[0]["gates"])
+    routing_redis().delete(JUMP_GRAPH_KEY.format(label=label))
+    weighted_graph_forget()
     routing_redis().set(WEIGHTS_OK_KEY.format(label=label), "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
     logger.info("Routing weights written on %d gates of :%s", gates, label)
     return gates
@@ -264,23 +268,30 @@ def zkill_feed_poll_locked(
         lock.release()
 
 
+def route_weights_ensure() -> None:
+    """Write the gates' weights when some lack them (a graph ingested since).
+
+    The check runs at most every ``ROUTING_WEIGHTS_CHECK_SECONDS``.
+    """
+    label = graph.graph_label()
+    key = WEIGHTS_OK_KEY.format(label=label)
+    if routing_redis().get(key):
+        return
+    if graph_query(graph.weights_missing_query(label))[0]["missing"]:
+        route_weights_refresh()
+    routing_redis().set(key, "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
+
+
 def graph_state_ensure() -> None:
     """Make sure every gate carries its weights and the graph's risk has not outlived its kills.
 
-    The gate check runs at most every ``ROUTING_WEIGHTS_CHECK_SECONDS``. The
-    risk in the graph is trusted while the Redis key ``RISK_FRESH_KEY`` lives:
-    until the first kill gets old, and at most ``ROUTING_RISK_RESYNC_SECONDS``
-    (so a lost Redis never leaves stale risk in the graph).
+    The weights: :func:`route_weights_ensure`. The risk in the graph is trusted
+    while the Redis key ``RISK_FRESH_KEY`` lives: until the first kill gets old,
+    and at most ``ROUTING_RISK_RESYNC_SECONDS`` (so a lost Redis never leaves
+    stale risk in the graph).
     """
-    label = graph.graph_label()
-    keys = [k.format(label=label) for k in (WEIGHTS_OK_KEY, RISK_FRESH_KEY)]
-    weights_ok, fresh = routing_redis().mget(keys)
-    if not weights_ok:
-        missing = graph_query(graph.weights_missing_query(label))[0]["missing"]
-        if missing:
-            route_weights_refresh()
-        routing_redis().set(keys[0], "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
-    if not fresh:
+    route_weights_ensure()
+    if not routing_redis().get(RISK_FRESH_KEY.format(label=graph.graph_label())):
         risk_graph_sync()
 
 

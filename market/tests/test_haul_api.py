@@ -9,9 +9,27 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from accounts.models import UserSettings
-from market.tests.conftest import REGION_1, STATION_A, STATION_C, SYSTEM_HIGH, SYSTEM_LOW, SYSTEM_OTHER, TYPE_PLAIN
-from market.tests.test_haul_properties import X2, X5, _order, _store, haul_graph  # noqa: F401 - a fixture
+from market.tests.conftest import (
+    REGION_1,
+    STATION_A,
+    STATION_C,
+    SYSTEM_HIGH,
+    SYSTEM_LOW,
+    SYSTEM_OTHER,
+    TYPE_PLAIN,
+    synthetic_universe_load,
+)
+from market.tests.test_haul_properties import (  # noqa: F401 - haul_graph is a fixture
+    HAUL_GATES,
+    HAUL_SYSTEMS,
+    X2,
+    X5,
+    _order,
+    _store,
+    haul_graph,
+)
 from routing.models import JumpTable
+from routing.tests.conftest import graph_create
 
 pytestmark = pytest.mark.django_db
 GLOBAL = "/api/market/global/scan/"
@@ -165,3 +183,24 @@ def test_a_default_route_that_cannot_be_computed_now_answers_plain_rows_with_a_n
     assert [(r["jumps"], r["total_profit"]) for r in body["results"]] == [(None, pytest.approx(1000.0))]
     asked = APIClient().get(GLOBAL, {"route_mode": "secure"})  # asked for routes: the error stands
     assert asked.status_code == 503
+
+
+def test_a_scan_on_a_graph_without_weights_writes_them_before_routing(
+    graph_label: str, settings: Any, db: None
+) -> None:
+    """A graph ingested since the last check has no weights: the scan writes them first, so secure stays secure.
+
+    Routed over gates without weights, every mode took the fewest jumps (3 instead of the secure route's 4).
+    """
+    settings.ROUTING_GRAPH_LABEL = graph_label
+    synthetic_universe_load()
+    graph_create(graph_label, HAUL_SYSTEMS, HAUL_GATES)
+    _store(
+        [
+            _order(1, SYSTEM_HIGH, STATION_A, buy=False, price=10.0, volume=100),
+            _order(2, SYSTEM_LOW, STATION_C, buy=True, price=20.0, volume=100),
+        ]
+    )
+    for mode, jumps in (("shortest", 3), ("secure", 4)):
+        body = APIClient().get(GLOBAL, {"route_mode": mode, "sales_tax": "0"}).json()
+        assert [(r["jumps"], r["route"]["mode"]) for r in body["results"]] == [(jumps, mode)], body

@@ -21,16 +21,18 @@ from hypothesis import strategies as st
 
 from evesite.graph import graph_driver, graph_query
 from routing import graph
+from routing.cache import JUMP_GRAPH_KEY, RISK_FRESH_KEY, WEIGHTS_OK_KEY, routing_redis
 from routing.jumps import jump_state_current, jump_tables_stale
 from routing.jumps_build import jump_tables_build
 from routing.jumps_graph import UNREACHABLE, risk_read_query, trees_compute, weighted_graph_read
 from routing.models import JumpSource, JumpTable, JumpTarget
-from routing.services import route_find, route_weights_refresh
+from routing.services import graph_state_ensure, route_find, route_weights_refresh
 from routing.tests.conftest import graph_create
 from routing.tests.reference import bfs_jumps, lexicographic_cost
 from universe.graph import SYSTEM_LABEL, graph_schema_install
 from universe.models import SolarSystem, SolarSystemJump, Station
 from universe.security import HIGH_SEC_MIN, security_is_high
+from universe.signals import graph_replaced
 
 JITA, AMARR = 30000142, 30002187
 
@@ -245,6 +247,40 @@ def test_state_notices_risk_and_graph_changes(graph_label: str, settings_fixture
     assert not jump_tables_stale(state=jump_state_current())  # their max_risk is refreshed later
     settings_fixture.ROUTING_JUMPS_RISK_SUMMARY_SECONDS = -1.0
     assert jump_tables_stale(state=jump_state_current())
+
+
+@pytest.mark.django_db
+def test_a_weights_write_forgets_the_graph_key_read_before(graph_label: str, settings_fixture: Any) -> None:
+    """The key covers the weights: once they are written, the state is the weighted graph's, read once.
+
+    A remembered key of the graph without weights made every scan of every process read the whole graph
+    again, for ``ROUTING_JUMPS_STATE_SECONDS``.
+    """
+    settings_fixture.ROUTING_GRAPH_LABEL = graph_label
+    graph_create(graph_label, [(1, "A", 1.0), (2, "B", 0.2), (3, "C", 0.9)], [(1, 2), (2, 3)])
+    before = jump_state_current()  # the graph without weights, remembered
+    route_weights_refresh()
+    after = jump_state_current()
+    assert after.graph_key != before.graph_key
+    assert after.graph_key == weighted_graph_read(label=graph_label).graph_key
+
+
+@pytest.mark.django_db
+def test_a_replaced_graph_gets_its_weights_and_risk_checked_again(graph_label: str, settings_fixture: Any) -> None:
+    """After the ingestion's signal, the next check writes the weights even if the last check was just now."""
+    settings_fixture.ROUTING_GRAPH_LABEL = graph_label
+    graph_create(graph_label, [(1, "A", 1.0), (2, "B", 0.2)], [(1, 2)])
+    graph_state_ensure()
+    graph_query(
+        f"MATCH (:`{graph_label}`)-[g]->() REMOVE g.{graph.weight_property(mode=graph.MODES[-1], avoid_risk=True)}"
+    )
+    graph_state_ensure()  # trusted: checked a moment ago
+    assert graph_query(graph.weights_missing_query(graph_label))[0]["missing"]
+    graph_replaced.send(sender=None, label=graph_label)
+    keys = [key.format(label=graph_label) for key in (JUMP_GRAPH_KEY, WEIGHTS_OK_KEY, RISK_FRESH_KEY)]
+    assert routing_redis().exists(*keys) == 0
+    graph_state_ensure()
+    assert not graph_query(graph.weights_missing_query(graph_label))[0]["missing"]
 
 
 def _operators(plan: dict[str, Any]) -> list[str]:
