@@ -39,6 +39,11 @@ from market.testing import esi_order
 from universe.models import Station
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+ROOT = Path(__file__).resolve().parents[2]
+# Hypothesis' Unicode tables, which schemathesis' string strategies need (about 5 CPU-seconds to build), are
+# kept where pytest's own Hypothesis keeps them, not rebuilt in each run's tmp_path. The runs are derandomized,
+# which leaves Hypothesis' example database out: nothing else is read from there.
+HYPOTHESIS_STORAGE = ROOT / ".hypothesis"
 # What the config's dictionaries name: Jita IV-4 and Amarr VIII (The Forge, Domain), Tritanium, a Rifter.
 JITA_4_4, AMARR_8 = 60003760, 60008494
 TRITANIUM, RIFTER = 34, 587
@@ -151,7 +156,7 @@ def schemathesis_run(
     run = subprocess.run(
         command,
         cwd=cwd,
-        env=worker_environment(**(env or {})),
+        env=worker_environment(HYPOTHESIS_STORAGE_DIRECTORY=str(HYPOTHESIS_STORAGE), **(env or {})),
         capture_output=True,
         text=True,
         timeout=3600,
@@ -217,7 +222,7 @@ def test_no_generated_request_breaks_the_contract(
     asked = len(fake_server.requests)
     hooks = {
         "SCHEMATHESIS_HOOKS": "evesite.tests.fuzz_session",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "PYTHONPATH": str(ROOT),
         "FUZZ_SESSIONID": session,
         "FUZZ_CSRFTOKEN": csrf,
     }
