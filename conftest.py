@@ -42,13 +42,23 @@ def _shares_a_fixture(item: pytest.Item) -> bool:
     return any(defs and defs[-1].scope in _SHARED_SCOPES and name not in _NOT_SHARED for name, defs in definitions)
 
 
+def _group(item: pytest.Item) -> str | None:
+    """The test's xdist group: every ``waits`` module together, else its module when it shares a fixture."""
+    if item.get_closest_marker("waits") is not None:
+        return "waits"
+    return item.nodeid.split("::")[0] if _shares_a_fixture(item) else None
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group and order the tests for pytest-xdist (``make test`` runs ``--dist loadgroup``).
 
     The tests of a module that share a module- or class-scoped fixture stay
     together on one worker (``xdist_group``), so that fixture is built once, not
-    on every worker. The ``slow`` tests go first, so that the long units start
+    on every worker. The modules marked ``waits`` (their tests mostly sleep or
+    wait for other processes) share one worker, so that the others keep both
+    cores busy meanwhile: spread over every worker, they left the CPU idle
+    together. The ``slow`` tests go first, so that the long units start
     early on separate workers instead of ending the run alone. Then the tests
     that do not read the real SDE, then those that do, groups first in each (the
     order is otherwise kept): many of the first ingest a small dump, whose graph
@@ -65,8 +75,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items: The collected tests, reordered in place.
     """
     for item in items:
-        if _shares_a_fixture(item):
-            group = item.nodeid.split("::")[0]
+        group = _group(item)
+        if group is not None:
             item.add_marker(pytest.mark.xdist_group(name=group))
             if getattr(item.config.option, "loadgroup", False) and "@" not in item.nodeid:
                 # xdist 3.8 puts the group in item._nodeid, which pytest 9.2 no longer reads (the id is item._id).

@@ -19,7 +19,7 @@ from esi.client import EsiClient
 from esi.errors import EsiHttpError, EsiLockdownError, EsiPayloadError, EsiTimeoutError
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.waits]  # mostly waits (conftest)
 
 # Synthetic ids of the samples that the fake ESI answers with the known faults.
 FAULTS = {

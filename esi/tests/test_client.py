@@ -27,6 +27,8 @@ from esi.limits import LOCKDOWN_KEY, error_limit_get
 from evesite.exceptions import DomainError, api_exception_handler
 from evesite.testing.fakeserver import FakeHttpServer, FakeResponse, RecordedRequest
 
+pytestmark = pytest.mark.waits  # mostly waits (conftest)
+
 ORDER = {
     "duration": 90,
     "is_buy_order": False,

@@ -28,6 +28,8 @@ from evesite.testing.ports import free_port
 from market.models import MarketSnapshot
 from universe.models import Constellation, Region, SolarSystem, Station
 
+pytestmark = pytest.mark.waits  # mostly waits (conftest)
+
 
 @pytest.fixture
 def neo4j_stopped() -> Iterator[None]:

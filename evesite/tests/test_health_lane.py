@@ -18,6 +18,8 @@ from evesite.gunicorn_worker import asks_for_health
 from evesite.testing.lane_wsgi import SLOW_SECONDS
 from evesite.testing.ports import free_port
 
+pytestmark = pytest.mark.waits  # mostly waits (conftest)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

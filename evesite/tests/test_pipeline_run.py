@@ -29,6 +29,8 @@ from evesite.beat import BEAT_LAST_TICK_KEY, EvesiteScheduler
 from evesite.celery import app as evesite_app
 from evesite.testing.ports import free_port
 
+pytestmark = pytest.mark.waits  # mostly waits (conftest)
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 

@@ -20,7 +20,7 @@ from imagecache.services import LOCK_PREFIX, image_etag
 from imagecache.testing import streaming_image_server
 from imagecache.tests.conftest import store_image
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.waits]  # mostly waits (conftest)
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 

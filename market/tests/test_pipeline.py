@@ -28,7 +28,7 @@ from market.tasks import market_refresh_region_task, market_snapshot_regions_tas
 from market.tests.conftest import REGION_1, REGION_2, STATION_A, SyntheticUniverse, pilot_login, synthetic_universe_load
 from market.tests.test_api import ORDERS_PATH, _book, _serve_pages
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.waits]  # mostly waits (conftest)
 
 
 def _serve_failing_page(server: FakeHttpServer, path: str, pages: int, failing: int) -> None:
