@@ -169,8 +169,12 @@ def normalised(table: Table, columns: list[str], rows: Iterator[tuple[str | None
 def same_rows(got: Counter[tuple[Any, ...]], expected: Counter[tuple[Any, ...]], name: str) -> None:
     """Assert two counted tables hold the same rows, naming a few that differ."""
     assert got.total() == expected.total(), f"{name}: {got.total()} rows, expected {expected.total()}"
-    extra, missing = list((got - expected).elements())[:3], list((expected - got).elements())[:3]
-    assert got == expected, f"{name}: unexpected {extra}, missing {missing}"
+    assert got == expected, f"{name}: unexpected {_some(got - expected)}, missing {_some(expected - got)}"
+
+
+def _some(rows: Counter[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Three of the rows, for a failure message."""
+    return list(rows.elements())[:3]
 
 
 @pytest.fixture(scope="module")
