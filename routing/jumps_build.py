@@ -28,7 +28,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from evesite.graph import graph_query
 from evesite.pgbinary import COPY_BINARY_HEADER, COPY_BINARY_TRAILER, array_bytes, copy_binary_tuple, int8_bytes
 from routing import graph
 from routing.cache import JUMP_GRAPH_KEY, RISK_FRESH_KEY, WEIGHTS_OK_KEY, routing_redis
@@ -41,7 +40,7 @@ from routing.jumps import (
 )
 from routing.jumps_graph import WeightedGraph, trees_compute, weighted_graph_forget, weighted_graph_read
 from routing.models import JumpTable
-from routing.services import route_weights_refresh
+from routing.services import route_weights_complete
 
 logger = logging.getLogger("routing")
 
@@ -100,12 +99,6 @@ def _table_write(
     return len(systems)
 
 
-def _weights_ensure(label: str) -> None:
-    """Write the gates' weights first when some lack them (a graph ingested since)."""
-    if graph_query(graph.weights_missing_query(label))[0]["missing"]:
-        route_weights_refresh()
-
-
 def jump_tables_build(
     *,
     modes: Sequence[str] = graph.MODES,
@@ -157,7 +150,7 @@ def _build_locked(
     *, label: str, modes: Sequence[str], risks: Sequence[bool], force: bool, progress: Callable[[str], None] | None
 ) -> list[JumpBuildReport]:
     """Build under the lock (see :func:`jump_tables_build`)."""
-    _weights_ensure(label)
+    route_weights_complete(label=label)  # a graph ingested since has gates without weights
     started = time.perf_counter()
     g = weighted_graph_read(label=label)
     state_remember(g)

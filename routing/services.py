@@ -277,9 +277,14 @@ def route_weights_ensure() -> None:
     key = WEIGHTS_OK_KEY.format(label=label)
     if routing_redis().get(key):
         return
+    route_weights_complete(label=label)
+    routing_redis().set(key, "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
+
+
+def route_weights_complete(*, label: str) -> None:
+    """Write the gates' weights now when some gate of ``label`` lacks them (no Redis shortcut)."""
     if graph_query(graph.weights_missing_query(label))[0]["missing"]:
         route_weights_refresh()
-    routing_redis().set(key, "1", ex=max(1, int(settings.ROUTING_WEIGHTS_CHECK_SECONDS)))
 
 
 def graph_state_ensure() -> None:
