@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from _pytest.nodeid import NodeId
 from django.conf import settings
+from django.core.management import call_command
 from django_redis import get_redis_connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -23,7 +24,10 @@ from evesite.testing.sde import (
     sde_fingerprint,
     sde_graph_restore,
     sde_graph_routing_strip,
+    sde_tables_clean_mark,
+    sde_tables_kept,
     sde_tables_restore,
+    sde_write_tracking_install,
 )
 from routing.jumps_graph import weighted_graph_forget
 from routing.systems import system_names_forget
@@ -88,6 +92,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.get_closest_marker("xdist_group") is None,
         )
     )
+
+
+def _reads_sde(item: pytest.Item | None) -> bool:
+    return item is not None and _SDE_FIXTURE in getattr(item, "fixturenames", ())
+
+
+# A flush (after a transactional test, and when the run starts) keeps the real SDE's tables only for a test that
+# reads them: the others ingest small dumps, which replace every row of a full table at a cost.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Set the test up; a flush meanwhile keeps the SDE's tables when this test reads them."""
+    with sde_tables_kept(keep=_reads_sde(item)):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Tear the test down; a flush meanwhile keeps the SDE's tables when the next test reads them."""
+    with sde_tables_kept(keep=_reads_sde(nextitem)):
+        return (yield)
 
 
 @pytest.fixture(autouse=True)
@@ -172,6 +196,7 @@ def _sde_ensure(dump: Path, *, graph_fresh: bool = False) -> None:
     if not folder.exists():
         on_own_connection(lambda: sde_ingest(source=dump))
         on_own_connection(lambda: sde_cache_save(folder))
+        on_own_connection(sde_tables_clean_mark)
         return
     if not tables_ok:
         sde_tables_restore(folder)
@@ -187,6 +212,23 @@ def _sde_fingerprint(dump: Path) -> str:
     if dump not in _FINGERPRINTS:
         _FINGERPRINTS[dump] = sde_fingerprint(dump)
     return _FINGERPRINTS[dump]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """pytest-django's test database, kept between runs (``--reuse-db``), emptied as after a flush.
+
+    The universe tables stay when the first test reads them and no write was noted since they were last
+    restored (the suite's ``flush``, ``evesite/testing/management/commands/flush.py``): ``sde_universe`` then
+    has nothing to copy back.
+
+    Args:
+        django_db_setup: pytest-django's fixture: the database created, or migrated when it was kept.
+        django_db_blocker: Lets a session fixture use the database.
+    """
+    with django_db_blocker.unblock():
+        sde_write_tracking_install()
+        call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,8 @@ worker_environment_apply()
 
 from evesite.settings.production import *  # noqa: E402,F403
 
+# Its ``flush`` keeps the SDE tables after a transactional test that did not write them (evesite/testing/sde.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "evesite.testing"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
 SESSION_COOKIE_SECURE = False

@@ -12,6 +12,10 @@ the data (every non-test module of ``universe``, migrations included, and this
 one): a new dump, a changed ingestion or a new column makes a new real
 ingestion. The folder is shared by xdist workers and later runs; it is written
 under a temporary name and renamed, so a reader never sees half of it.
+
+A repair is needed less often than a flush: triggers note every write to the
+universe tables of the test database, and the suite's ``flush`` keeps those
+tables for a next test that reads them while no write was noted.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,10 @@ from universe.graph import GATE_TYPE, SYSTEM_LABEL, Gate, SolarSystem, db_name, 
 from universe.services import search_names_refresh
 
 GRAPH_FILE = "graph.pickle"
+# In test databases only: one row per statement that wrote a universe table since the last restore or flush of
+# them (sde_write_tracking_install). The suite's ``flush`` keeps those tables while it is empty.
+WRITES_TABLE = "test_sde_writes"
+_KEEP: ContextVar[bool] = ContextVar("sde_tables_keep", default=False)
 # Systems and gates written per Cypher statement when the graph is restored.
 _BATCH = 5000
 # Copies of other fingerprints are removed once this old (another checkout state may still be running tests).
@@ -90,6 +100,54 @@ def universe_tables() -> list[str]:
         Table names.
     """
     return [m._meta.db_table for m in universe_models()]
+
+
+def sde_write_tracking_install() -> None:
+    """Note every write to the universe tables of the test database (statement triggers into ``WRITES_TABLE``).
+
+    A database that had no notes yet may hold anything there: it counts as written.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NULL", [WRITES_TABLE])
+        (unknown,) = cursor.fetchone()
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {WRITES_TABLE} (at timestamptz NOT NULL DEFAULT now())")
+        cursor.execute(
+            f"CREATE OR REPLACE FUNCTION {WRITES_TABLE}_note() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$ BEGIN INSERT INTO {WRITES_TABLE} DEFAULT VALUES; RETURN NULL; END $$"
+        )
+        for table in universe_tables():
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {WRITES_TABLE} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {connection.ops.quote_name(table)} FOR EACH STATEMENT EXECUTE FUNCTION {WRITES_TABLE}_note()"
+            )
+        if unknown:
+            cursor.execute(f"INSERT INTO {WRITES_TABLE} DEFAULT VALUES")
+
+
+@contextmanager
+def sde_tables_kept(*, keep: bool) -> Iterator[None]:
+    """While inside, the suite's ``flush`` keeps the universe tables when ``keep`` and no write was noted."""
+    token = _KEEP.set(keep)
+    try:
+        yield
+    finally:
+        _KEEP.reset(token)
+
+
+def sde_tables_keepable() -> bool:
+    """Whether a flush now may keep the universe tables: asked to, and nothing wrote them since the last restore."""
+    if not _KEEP.get():
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT NOT EXISTS (SELECT FROM {WRITES_TABLE})")  # noqa: S608 - our table name
+        (unwritten,) = cursor.fetchone()
+    return bool(unwritten)
+
+
+def sde_tables_clean_mark() -> None:
+    """Forget the writes noted so far: the universe tables hold the restored SDE, or nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {WRITES_TABLE}")  # noqa: S608 - our table name
 
 
 def on_own_connection(work: Callable[[], object]) -> None:
@@ -193,6 +251,7 @@ def sde_tables_restore(folder: Path) -> None:
             for statement in connection.ops.sequence_reset_sql(no_style(), universe_models()):
                 cursor.execute(statement)
             search_names_refresh()
+            sde_tables_clean_mark()
 
     on_own_connection(restore)
 
