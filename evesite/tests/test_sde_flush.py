@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _restored() -> None:
-    """One region and one user, committed; the region counts as restored (no write noted)."""
-    Region.objects.create(id=19000001, name="Restored", x=0, y=0, z=0)
+    """Only one region and one user, committed; the region counts as restored (no write noted)."""
+    _flush(keep=False)  # an earlier test may have left the real SDE
+    Region.objects.create(id=99000001, name="Restored", x=0, y=0, z=0)
     User.objects.create(username="left-over")
     sde_tables_clean_mark()
 
@@ -36,7 +37,7 @@ def test_unwritten_sde_tables_stay_for_a_test_that_reads_them() -> None:
 
 def test_a_write_since_the_restore_empties_them() -> None:
     _restored()
-    Region.objects.filter(id=19000001).update(name="Changed")
+    Region.objects.filter(id=99000001).update(name="Changed")
     with sde_tables_kept(keep=True):
         assert not sde_tables_keepable()
     _flush(keep=True)
@@ -48,7 +49,7 @@ def test_a_write_since_the_restore_empties_them() -> None:
 def test_the_writes_of_a_rolled_back_transaction_are_not_noted() -> None:
     _restored()
     with transaction.atomic():
-        Region.objects.filter(id=19000001).update(name="Rolled back")
+        Region.objects.filter(id=99000001).update(name="Rolled back")
         transaction.set_rollback(True)
     _flush(keep=True)
     assert list(Region.objects.values_list("name", flat=True)) == ["Restored"]
