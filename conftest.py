@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from evesite.testing.sde import (
     sde_fingerprint,
     sde_graph_restore,
     sde_graph_routing_strip,
+    sde_graph_selected,
     sde_tables_clean_mark,
     sde_tables_kept,
     sde_tables_restore,
@@ -65,9 +66,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     together. The ``slow`` tests go first, so that the long units start
     early on separate workers instead of ending the run alone. Then the tests
     that do not read the real SDE, then those that do, groups first in each (the
-    order is otherwise kept): many of the first ingest a small dump, whose graph
-    replaces the real one, and putting back the real graph costs seconds of Neo4j
-    each time.
+    order is otherwise kept): many of the first ingest a small dump, whose rows
+    replace the real SDE's in PostgreSQL, and copying those back costs seconds
+    each time (the graphs are apart: ``sde_graph_selected``).
 
     This runs last, after pytest-django's own ordering (database tests, then
     transactional ones, then the rest), which would otherwise put most slow
@@ -96,6 +97,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _reads_sde(item: pytest.Item | None) -> bool:
     return item is not None and _SDE_FIXTURE in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Run the test (setup, call, teardown); one that reads the SDE uses the SDE's own Neo4j instance."""
+    with sde_graph_selected(reads_sde=_reads_sde(item)):
+        return (yield)
 
 
 # A flush (after a transactional test, and when the run starts) keeps the real SDE's tables only for a test that

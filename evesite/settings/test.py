@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 
+# Under pytest-xdist each worker gets its own Redis database and Neo4j instances (see evesite/testing/parallel.py).
+from evesite.testing.parallel import DEFAULT_URLS, worker_environment_apply
+
 for _name, _value in {
-    # Never the Redis database or Neo4j instance that `make run` serves (see the Makefile).
-    "REDIS_URL": "redis://127.0.0.1:6379/12",
-    "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7688",
+    # Never the Redis database or Neo4j instance that `make run` serves; NEO4J_SDE_BOLT_URL is the instance of the
+    # tests that read the real SDE (conftest.py), NEO4J_BOLT_URL that of the others, which ingest small dumps.
+    **DEFAULT_URLS,
     "ESI_PAGE_DELAY_SECONDS": "0.05",
     "ESI_REGION_DELAY_SECONDS": "0.05",
     "ESI_ERROR_SLEEP_SECONDS": "0.05",
@@ -32,13 +35,11 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-# Under pytest-xdist each worker gets its own Redis database and Neo4j (see evesite/testing/parallel.py).
-from evesite.testing.parallel import worker_environment_apply  # noqa: E402
-
 worker_environment_apply()
 
 from evesite.settings.production import *  # noqa: E402,F403
 
+NEO4J_SDE_BOLT_URL = os.environ["NEO4J_SDE_BOLT_URL"]
 # Its ``flush`` keeps the SDE tables after a transactional test that did not write them (evesite/testing/sde.py).
 INSTALLED_APPS = [*INSTALLED_APPS, "evesite.testing"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

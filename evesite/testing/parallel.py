@@ -1,11 +1,13 @@
-"""Datastores of one pytest-xdist worker: its own Redis database and its own Neo4j instance.
+"""Datastores of one pytest-xdist worker: its own Redis database and its own two Neo4j instances.
 
 ``make test`` runs the suite on several xdist workers (``gw0``, ``gw1``...). Tests flush
 Redis and replace the gate graph (and its constraints), so two workers never share
 either: worker *n* uses Redis database ``base + n`` and Neo4j on Bolt port
 ``base + n``, where the bases are ``REDIS_URL`` and ``NEO4J_BOLT_URL`` as given to
-pytest. PostgreSQL needs nothing here: pytest-django already gives each worker its
-own test database (``test_<name>_gw<n>``).
+pytest. The tests that read the real SDE use a second instance, ``NEO4J_SDE_BOLT_URL``
+(port ``base + n`` as well), so the small graphs other tests ingest never replace the
+real one (conftest.py). PostgreSQL needs nothing here: pytest-django already gives each
+worker its own test database (``test_<name>_gw<n>``).
 
 :func:`worker_environment_apply` (called by ``evesite/settings/test.py``) writes the
 worker's URLs into ``os.environ`` before the settings read them, so every process a
@@ -15,7 +17,7 @@ do not shift the URLs a second time.
 
 ``python3 evesite/testing/parallel.py services N`` starts the services of N workers
 (``make test-services``): PostgreSQL, Redis and the first Neo4j as
-``scripts/services.sh up`` does, and one more Neo4j per further worker, in parallel.
+``scripts/services.sh up`` does, and the other Neo4j instances (two per worker), in parallel.
 
 This module imports only the standard library: the settings import it, and the system
 Python runs it as a script before the venv exists.
@@ -36,6 +38,14 @@ WORKER_VARIABLE = "PYTEST_XDIST_WORKER"
 # Names the worker whose URLs the environment already holds (set by worker_environment_apply).
 APPLIED_VARIABLE = "EVESITE_TEST_WORKER_APPLIED"
 REDIS_VARIABLES = ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+NEO4J_VARIABLES = ("NEO4J_BOLT_URL", "NEO4J_SDE_BOLT_URL")
+# The suite's datastores unless the environment names others: never those `make run` serves (Redis database 0,
+# Neo4j on 7687). The test settings and `make test-services` both start from these.
+DEFAULT_URLS = {
+    "REDIS_URL": "redis://127.0.0.1:6379/12",
+    "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7688",
+    "NEO4J_SDE_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7698",
+}
 REDIS_DATABASES = 16  # Redis' default ``databases``
 _WORKER = re.compile(r"gw(\d+)")
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,10 +119,11 @@ def worker_urls(environ: MutableMapping[str, str], index: int) -> dict[str, str]
         index: The worker's number.
 
     Returns:
-        ``REDIS_URL`` and ``NEO4J_BOLT_URL`` (and the Celery URLs when ``environ`` sets them).
+        ``REDIS_URL`` and ``NEO4J_BOLT_URL`` (and the Celery URLs and ``NEO4J_SDE_BOLT_URL`` when ``environ`` sets
+        them).
     """
     urls = {name: redis_url_for(environ[name], index) for name in REDIS_VARIABLES if name in environ}
-    urls["NEO4J_BOLT_URL"] = neo4j_url_for(environ["NEO4J_BOLT_URL"], index)
+    urls.update({name: neo4j_url_for(environ[name], index) for name in NEO4J_VARIABLES if name in environ})
     return urls
 
 
@@ -145,9 +156,7 @@ def services_up(workers: int) -> int:
         0 when every service answers, else the first failing exit status.
     """
     script = str(ROOT / "scripts" / "services.sh")
-    base = dict(os.environ)
-    base.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    base.setdefault("NEO4J_BOLT_URL", "bolt://neo4j:password@127.0.0.1:7688")
+    base = {**DEFAULT_URLS, **os.environ}
     for index in range(workers):
         worker_urls(base, index)  # fails early on a Redis database past the last one
     processes = [subprocess.Popen([script, "up"], env=base)]  # noqa: S603 - our own script
@@ -157,9 +166,11 @@ def services_up(workers: int) -> int:
         time.sleep(0.5)
     if processes[0].returncode:
         return processes[0].returncode
-    for index in range(1, workers):
-        env = {**base, **worker_urls(base, index)}
-        processes.append(subprocess.Popen([script, "up", "--only", "neo4j"], env=env))  # noqa: S603
+    for index in range(workers):
+        urls = worker_urls(base, index)
+        for name in NEO4J_VARIABLES[1:] if index == 0 else NEO4J_VARIABLES:
+            env = {**base, **urls, "NEO4J_BOLT_URL": urls[name]}
+            processes.append(subprocess.Popen([script, "up", "--only", "neo4j"], env=env))  # noqa: S603
     statuses = [process.wait() for process in processes]
     return next((status for status in statuses if status), 0)
 

@@ -188,7 +188,8 @@ def test_make_run_fills_the_data_and_stops_cleanly(
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
         "CELERY_RESULT_BACKEND": redis_url,
-        "NEO4J_BOLT_URL": settings.NEO4J_BOLT_URL,
+        # The real SDE's instance: the ingestion finds its graph there, and the other instance keeps small graphs.
+        "NEO4J_BOLT_URL": settings.NEO4J_SDE_BOLT_URL,
         "EVE_DATA_DIR": str(shared_dir / "eve-sde"),
         "ESI_BASE_URL": fake_server.url,
         "ZKILLBOARD_R2Z2_URL": fake_server.url,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 
+from evesite.graph import graph_query
 from evesite.testing.parallel import (
     APPLIED_VARIABLE,
     WORKER_VARIABLE,
@@ -19,6 +22,7 @@ from evesite.testing.parallel import (
 BASE = {
     "REDIS_URL": "redis://127.0.0.1:6379/14",
     "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7688",
+    "NEO4J_SDE_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7698",
 }
 
 
@@ -39,13 +43,14 @@ def test_urls_move_by_the_worker_number() -> None:
 
 
 def test_a_worker_environment_is_shifted_once() -> None:
-    """Worker 1 moves every Redis URL given and the Neo4j port; its subprocesses (marked) are not moved again."""
+    """Worker 1 moves every Redis URL given and both Neo4j ports; its subprocesses (marked) are not moved again."""
     env = {**BASE, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14", WORKER_VARIABLE: "gw1"}
     worker_environment_apply(env)
     assert env == {
         "REDIS_URL": "redis://127.0.0.1:6379/15",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
         "NEO4J_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7689",
+        "NEO4J_SDE_BOLT_URL": "bolt://neo4j:password@127.0.0.1:7699",
         WORKER_VARIABLE: "gw1",
         APPLIED_VARIABLE: "gw1",
     }
@@ -60,8 +65,22 @@ def test_outside_xdist_nothing_changes() -> None:
     assert env == BASE
 
 
+def _bolt_port_answering() -> int:
+    """The Bolt port of the Neo4j instance that graph queries reach now."""
+    rows = graph_query("SHOW SETTINGS YIELD name, value WHERE name = 'server.bolt.listen_address' RETURN value")
+    return int(rows[0]["value"].rsplit(":", 1)[1])
+
+
 def test_this_process_uses_its_workers_stores() -> None:
     """The settings of this test process name the URLs the environment holds (shifted under xdist)."""
     assert os.environ["REDIS_URL"] == settings.REDIS_URL
     assert os.environ["NEO4J_BOLT_URL"] == settings.NEO4J_BOLT_URL
     assert os.environ.get(APPLIED_VARIABLE) == os.environ.get(WORKER_VARIABLE)
+    assert _bolt_port_answering() == urlsplit(os.environ["NEO4J_BOLT_URL"]).port
+
+
+def test_a_test_that_reads_the_sde_uses_the_sde_instance(sde_universe: Path) -> None:
+    """Its settings and graph queries go to NEO4J_SDE_BOLT_URL (conftest.py), which holds the real graph."""
+    assert settings.NEO4J_BOLT_URL == os.environ["NEO4J_SDE_BOLT_URL"] != os.environ["NEO4J_BOLT_URL"]
+    assert _bolt_port_answering() == urlsplit(os.environ["NEO4J_SDE_BOLT_URL"]).port
+    assert graph_query("MATCH (s:SolarSystem {name: 'Jita'}) RETURN s.system_id AS id") == [{"id": 30000142}]
