@@ -81,8 +81,8 @@ types: install
 # which must never touch what `make run` serves. PostgreSQL tests use Django's own test_ database.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/12
 TEST_NEO4J_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7688
-# The tests that read the real SDE have Neo4j instances of their own: the small graphs the other tests ingest would
-# replace the real one, and putting it back cost seconds of Neo4j each time.
+# The tests that read the real SDE have Neo4j instances (and test databases) of their own: the small dumps the other
+# tests ingest would replace the real SDE, and putting it back cost seconds each time (evesite/testing/sde_stores.py).
 TEST_NEO4J_SDE_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7698
 # Test instances of Neo4j compile Java with C1 only: over a run, C2 compiled for about 45 s of CPU per instance,
 # more than the queries used; without it the instance uses about 45 % less CPU (see scripts/servers/neo4j.py).
@@ -93,9 +93,9 @@ TEST_NEO4J_JVM := -XX:TieredStopAtLevel=1 -XX:-UseG1GC -XX:+UseSerialGC
 TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL) \
 	NEO4J_SDE_BOLT_URL=$(TEST_NEO4J_SDE_BOLT_URL) NEO4J_JVM_EXTRA="$(TEST_NEO4J_JVM)"
 # The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 12+n, Neo4j on ports 7688+n
-# and 7698+n (started here) and the database test_evesite_gw<n> (evesite/testing/parallel.py). Slow tests go
-# first, one test at a time per worker. Coverage of the application code is printed at the end; below the floor in
-# pyproject.toml ([tool.coverage.report] fail_under) the run fails. PYTEST_ARGS adds options (e.g. -m "not slow").
+# and 7698+n (started here) and the databases test_evesite_gw<n> and test_evesite_gw<n>_sde
+# (evesite/testing/parallel.py). Slow tests go first, one test at a time per worker. Coverage of the application
+# code is printed at the end; below the floor in pyproject.toml ([tool.coverage.report] fail_under) the run fails. PYTEST_ARGS adds options (e.g. -m "not slow").
 # Three workers on a 2-core machine: a worker spends about a quarter of its time waiting (servers and Celery
 # workers starting, sleeps the tests need), and the third one uses that time.
 TEST_WORKERS ?= 3

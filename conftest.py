@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from _pytest.nodeid import NodeId
 from django.conf import settings
-from django.core.management import call_command
 from django_redis import get_redis_connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -24,12 +23,10 @@ from evesite.testing.sde import (
     sde_fingerprint,
     sde_graph_restore,
     sde_graph_routing_strip,
-    sde_graph_selected,
     sde_tables_clean_mark,
-    sde_tables_kept,
     sde_tables_restore,
-    sde_write_tracking_install,
 )
+from evesite.testing.sde_stores import sde_databases_prepare, sde_stores_selected
 from routing.jumps_graph import weighted_graph_forget
 from routing.systems import system_names_forget
 
@@ -66,9 +63,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     together. The ``slow`` tests go first, so that the long units start
     early on separate workers instead of ending the run alone. Then the tests
     that do not read the real SDE, then those that do, groups first in each (the
-    order is otherwise kept): many of the first ingest a small dump, whose rows
-    replace the real SDE's in PostgreSQL, and copying those back costs seconds
-    each time (the graphs are apart: ``sde_graph_selected``).
+    order is otherwise kept): the latter use stores of their own
+    (``evesite/testing/sde_stores.py``), and a worker switches between them seldom.
 
     This runs last, after pytest-django's own ordering (database tests, then
     transactional ones, then the rest), which would otherwise put most slow
@@ -101,24 +97,8 @@ def _reads_sde(item: pytest.Item | None) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
-    """Run the test (setup, call, teardown); one that reads the SDE uses the SDE's own Neo4j instance."""
-    with sde_graph_selected(reads_sde=_reads_sde(item)):
-        return (yield)
-
-
-# A flush (after a transactional test, and when the run starts) keeps the real SDE's tables only for a test that
-# reads them: the others ingest small dumps, which replace every row of a full table at a cost.
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
-    """Set the test up; a flush meanwhile keeps the SDE's tables when this test reads them."""
-    with sde_tables_kept(keep=_reads_sde(item)):
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Tear the test down; a flush meanwhile keeps the SDE's tables when the next test reads them."""
-    with sde_tables_kept(keep=_reads_sde(nextitem)):
+    """Run the test (setup, call, teardown); one that reads the SDE on the SDE's own database and Neo4j."""
+    with sde_stores_selected(reads_sde=_reads_sde(item)):
         return (yield)
 
 
@@ -224,19 +204,18 @@ def _sde_fingerprint(dump: Path) -> str:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    """pytest-django's test database, kept between runs (``--reuse-db``), emptied as after a flush.
+    """pytest-django's test database and the SDE tests' one, kept between runs (``--reuse-db``), flushed.
 
-    The universe tables stay when the first test reads them and no write was noted since they were last
-    restored (the suite's ``flush``, ``evesite/testing/management/commands/flush.py``): ``sde_universe`` then
-    has nothing to copy back.
+    The SDE's database keeps its universe tables when no write was noted since they were last restored (the
+    suite's ``flush``, ``evesite/testing/management/commands/flush.py``): ``sde_universe`` then has nothing
+    to copy back.
 
     Args:
         django_db_setup: pytest-django's fixture: the database created, or migrated when it was kept.
         django_db_blocker: Lets a session fixture use the database.
     """
     with django_db_blocker.unblock():
-        sde_write_tracking_install()
-        call_command("flush", interactive=False, verbosity=0)
+        sde_databases_prepare()
 
 
 @pytest.fixture(scope="session")

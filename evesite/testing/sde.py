@@ -15,10 +15,9 @@ under a temporary name and renamed, so a reader never sees half of it.
 
 A repair is needed less often than a flush: triggers note every write to the
 universe tables of the test database, and the suite's ``flush`` keeps those
-tables for a next test that reads them while no write was noted. The graph needs
-one more rarely still: the tests that read the SDE use a Neo4j instance of their
-own (``NEO4J_SDE_BOLT_URL``, :func:`sde_graph_selected`), which the small dumps
-of the other tests never reach.
+tables while no write was noted. The tests that read the SDE have a database and
+a Neo4j instance of their own (:mod:`evesite.testing.sde_stores`), which the
+small dumps of the other tests never reach.
 """
 
 from __future__ import annotations
@@ -41,11 +40,8 @@ from django.conf import settings
 from django.core.management.color import no_style
 from django.db import connection, connections, transaction
 from django.db.models import Model
-from django.test import override_settings
 
 from evesite.graph import graph_query
-from routing.jumps_graph import weighted_graph_forget
-from routing.systems import system_names_forget
 from universe.graph import GATE_TYPE, SYSTEM_LABEL, Gate, SolarSystem, db_name, graph_schema_install, owned_properties
 from universe.services import search_names_refresh
 
@@ -138,30 +134,6 @@ def sde_tables_kept(*, keep: bool) -> Iterator[None]:
         yield
     finally:
         _KEEP.reset(token)
-
-
-@contextmanager
-def sde_graph_selected(*, reads_sde: bool) -> Iterator[None]:
-    """While inside, a test that reads the SDE (``reads_sde``) talks to the SDE's Neo4j, ``NEO4J_SDE_BOLT_URL``.
-
-    The others keep ``NEO4J_BOLT_URL``, where they ingest small dumps. The processes a test starts inherit its
-    URL; this process forgets routing's copies of the other graph on the way in and out.
-    """
-    url = settings.NEO4J_SDE_BOLT_URL
-    if not reads_sde or url == settings.NEO4J_BOLT_URL:
-        yield
-        return
-    with override_settings(NEO4J_BOLT_URL=url):
-        _graph_copies_forget()
-        try:
-            yield
-        finally:
-            _graph_copies_forget()
-
-
-def _graph_copies_forget() -> None:
-    system_names_forget()
-    weighted_graph_forget()
 
 
 def sde_tables_keepable() -> bool:

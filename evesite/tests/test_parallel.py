@@ -1,4 +1,4 @@
-"""Each pytest-xdist worker gets its own Redis database and Neo4j port (evesite/testing/parallel.py)."""
+"""Each xdist worker gets its own Redis database and Neo4j ports; the tests that read the SDE, their own stores."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from evesite.graph import graph_query
+from evesite.testing import worker
 from evesite.testing.parallel import (
     APPLIED_VARIABLE,
     WORKER_VARIABLE,
@@ -18,6 +20,7 @@ from evesite.testing.parallel import (
     worker_environment_apply,
     worker_index,
 )
+from evesite.testing.sde_stores import SDE_DATABASE_SUFFIX
 
 BASE = {
     "REDIS_URL": "redis://127.0.0.1:6379/14",
@@ -77,10 +80,15 @@ def test_this_process_uses_its_workers_stores() -> None:
     assert os.environ["NEO4J_BOLT_URL"] == settings.NEO4J_BOLT_URL
     assert os.environ.get(APPLIED_VARIABLE) == os.environ.get(WORKER_VARIABLE)
     assert _bolt_port_answering() == urlsplit(os.environ["NEO4J_BOLT_URL"]).port
+    assert not str(connection.settings_dict["NAME"]).endswith(SDE_DATABASE_SUFFIX)
 
 
-def test_a_test_that_reads_the_sde_uses_the_sde_instance(sde_universe: Path) -> None:
-    """Its settings and graph queries go to NEO4J_SDE_BOLT_URL (conftest.py), which holds the real graph."""
+def test_a_test_that_reads_the_sde_uses_the_sde_stores(sde_universe: Path) -> None:
+    """Its graph queries go to NEO4J_SDE_BOLT_URL and its SQL to the SDE's database, as do its processes'."""
     assert settings.NEO4J_BOLT_URL == os.environ["NEO4J_SDE_BOLT_URL"] != os.environ["NEO4J_BOLT_URL"]
     assert _bolt_port_answering() == urlsplit(os.environ["NEO4J_SDE_BOLT_URL"]).port
+    name = str(connection.settings_dict["NAME"])
+    assert name.startswith("test_")
+    assert name.endswith(SDE_DATABASE_SUFFIX)
+    assert urlsplit(worker.tests_database_url()).path == f"/{name}"
     assert graph_query("MATCH (s:SolarSystem {name: 'Jita'}) RETURN s.system_id AS id") == [{"id": 30000142}]

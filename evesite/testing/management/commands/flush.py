@@ -2,9 +2,9 @@
 
 Django empties every table after each ``transactional_db`` test. The SDE tables then had to be copied back
 for the next test that reads them (about 2.6 CPU-seconds of PostgreSQL each time), though most of those tests
-never wrote them. Triggers note every write (``evesite.testing.sde.sde_write_tracking_install``). When the
-test about to run reads the SDE (conftest's ``sde_tables_kept``) and no write was noted, this flush leaves
-those tables as they are; else it empties them too.
+never wrote them. Triggers note every write (``evesite.testing.sde.sde_write_tracking_install``). In the
+database of the tests that read the SDE (``sde_tables_kept``, set by ``evesite.testing.sde_stores``), when no
+write was noted, this flush leaves those tables as they are; else it empties them too.
 """
 
 from __future__ import annotations
