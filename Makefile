@@ -95,7 +95,8 @@ TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL) \
 # The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 12+n, Neo4j on ports 7688+n
 # and 7698+n (started here) and the databases test_evesite_gw<n> and test_evesite_gw<n>_sde
 # (evesite/testing/parallel.py). Slow tests go first, one test at a time per worker. Coverage of the application
-# code is printed at the end; below the floor in pyproject.toml ([tool.coverage.report] fail_under) the run fails. PYTEST_ARGS adds options (e.g. -m "not slow").
+# code is printed at the end; below the floor in pyproject.toml ([tool.coverage.report] fail_under) the run fails.
+# PYTEST_ARGS adds options (e.g. -m "not slow").
 # Three workers on a 2-core machine: a worker spends about a quarter of its time waiting (servers and Celery
 # workers starting, sleeps the tests need), and the third one uses that time.
 TEST_WORKERS ?= 3
