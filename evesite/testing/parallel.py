@@ -5,9 +5,9 @@ Redis and replace the gate graph (and its constraints), so two workers never sha
 either: worker *n* uses Redis database ``base + n`` and Neo4j on Bolt port
 ``base + n``, where the bases are ``REDIS_URL`` and ``NEO4J_BOLT_URL`` as given to
 pytest. The tests that read the real SDE use a second instance, ``NEO4J_SDE_BOLT_URL``
-(port ``base + n`` as well), so the small graphs other tests ingest never replace the
-real one (conftest.py). PostgreSQL needs nothing here: pytest-django already gives each
-worker its own test database (``test_<name>_gw<n>``).
+(port ``base + n`` as well), and a second database (``evesite/testing/sde_stores.py``).
+PostgreSQL needs nothing here: pytest-django already gives each worker its own test
+database (``test_<name>_gw<n>``).
 
 :func:`worker_environment_apply` (called by ``evesite/settings/test.py``) writes the
 worker's URLs into ``os.environ`` before the settings read them, so every process a
@@ -168,7 +168,9 @@ def services_up(workers: int) -> int:
         return processes[0].returncode
     for index in range(workers):
         urls = worker_urls(base, index)
-        for name in NEO4J_VARIABLES[1:] if index == 0 else NEO4J_VARIABLES:
+        for name in NEO4J_VARIABLES:
+            if index == 0 and name == "NEO4J_BOLT_URL":
+                continue  # the first process started it
             env = {**base, **urls, "NEO4J_BOLT_URL": urls[name]}
             processes.append(subprocess.Popen([script, "up", "--only", "neo4j"], env=env))  # noqa: S603
     statuses = [process.wait() for process in processes]
