@@ -89,12 +89,13 @@ def sde_databases_prepare() -> None:
             admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(sde), sql.Identifier(test)))
     applied = _migrations_applied()
     _DATABASES[:] = [test, sde]
-    for database, keep in ((sde, True), (test, False)):
-        _database_use(sde=database == sde)
-        if _migrations_applied() != applied:  # the test database was migrated since the copy
-            call_command("migrate", interactive=False, verbosity=0)
+    _database_use(sde=True)
+    if _migrations_applied() != applied:  # the test database was migrated since the copy
+        call_command("migrate", interactive=False, verbosity=0)
+    for use_sde in (True, False):
+        _database_use(sde=use_sde)
         sde_write_tracking_install()
-        with sde_tables_kept(keep=keep):
+        with sde_tables_kept(keep=use_sde):
             call_command("flush", interactive=False, verbosity=0)
     _database_use(sde=_READS_SDE.get())
 
