@@ -32,7 +32,8 @@ The method:
    books), until none helps.
 5. A core search: the items nearest the margin (all of them when there are at most :data:`CORE_ITEMS`) are
    re-optimised exactly by a depth-first branch and bound over (option, units) with Lagrangian bounds (three
-   multiplier pairs), the other items fixed, within a time budget.
+   multiplier pairs), the other items fixed, within a budget of the calling thread's CPU time (load slows the
+   search; it does not cut it short).
 
 Guarantee: every plan is feasible. When every item is in the core and the search finishes, the plan is optimal
 (``method = "exact"``; the tests compare it with an integer program). Otherwise (``method = "heuristic"``) it is
@@ -45,12 +46,11 @@ budget): the tests measure at least 98 % on average there. ``max_items`` and the
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from market.planner_greedy import by_item, candidates, greedy
 from market.planner_relax import relaxed_segments
-from market.planner_search import core_search, local_improve, lp_dual
+from market.planner_search import core_search, local_improve, lp_dual, search_clock
 from market.planner_types import (
     EPS,
     MAX_BLOCK_ORDERS,
@@ -86,7 +86,7 @@ __all__ = [
     "within",
 ]
 
-# Items re-optimised by the core search on large instances, and its time budget.
+# Items re-optimised by the core search on large instances, and its budget (CPU seconds of the calling thread).
 CORE_ITEMS = 10
 SEARCH_SECONDS = 0.06
 
@@ -152,12 +152,12 @@ def haul_plan_solve(
         budget_isk: The wallet (ISK).
         sales_tax: Sales tax in percent, paid on the revenue (no broker fee: both trades fill orders).
         max_items: Most distinct items carried (None: no limit).
-        search_seconds: Time budget of the local and core searches.
+        search_seconds: CPU-time budget of the local and core searches (this thread's, so load does not cut it).
 
     Returns:
         The plan (feasible; see the module docstring for how close to optimal).
     """
-    start = time.perf_counter()
+    start = search_clock()
     keep = 1 - sales_tax / 100
     columns = items if isinstance(items, Books) else Books.from_items(items)
     relaxed = relaxed_segments(books=columns, keep=keep)
