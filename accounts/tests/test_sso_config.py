@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from social_django.models import UserSocialAuth
 from accounts.models import EveCharacter, EveToken
 from accounts.tests.conftest import CLIENT_SECRET, FakeSso, login_start
 from evesite.settings import accounts as evesite_settings
+from evesite.testing.defaults import settings_defaults
 
 pytestmark = pytest.mark.django_db
 
@@ -135,14 +133,4 @@ def test_debug_runs_keep_a_generated_token_key(tmp_path: Path, monkeypatch: pyte
 
 def test_production_settings_never_generate_a_token_key() -> None:
     """With DEBUG off and no TOKEN_ENCRYPTION_KEY the setting stays None (the checks then report it)."""
-    code = "import django; from django.conf import settings; django.setup(); print(repr(settings.TOKEN_ENCRYPTION_KEY))"
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "evesite.settings.production",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "production-test",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=django_settings.BASE_DIR, check=True
-    )
-    assert out.stdout.strip().splitlines()[-1] == "None"
+    assert settings_defaults("DEBUG", "TOKEN_ENCRYPTION_KEY") == [False, None]

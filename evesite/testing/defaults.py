@@ -31,9 +31,9 @@ def settings_defaults(*names: str) -> list[Any]:
 
 @cache
 def _production_defaults() -> dict[str, Any]:
-    """Every setting of a fresh process with no environment, JSON round-tripped."""
+    """Every setting of a fresh process with no environment, JSON round-tripped (the settings module alone loads)."""
     code = (
-        "import django, json; from django.conf import settings; django.setup(); "
+        "import json; from django.conf import settings; "
         "print(json.dumps({n: getattr(settings, n) for n in dir(settings) if n.isupper()}, default=str))"
     )
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
