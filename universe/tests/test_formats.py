@@ -1,7 +1,7 @@
 """Every Fuzzwork dump format, built from the real SDE with real tools, reads like the CSV folder.
 
-Test dumps are made once per module from ``<shared>/eve-sde``: a SQLite
-database with Python's sqlite3, PostgreSQL custom-format archives with
+Test dumps are made from ``<shared>/eve-sde`` and kept in pytest's cache until it, the builders or pg_dump
+change: a SQLite database with Python's sqlite3, PostgreSQL custom-format archives with
 ``pg_dump -Fc`` from a scratch database on the test server (``public`` and
 ``evesde`` schemas), and mysqldump-style SQL (``CREATE TABLE`` + extended
 ``INSERT``s, written here since no MySQL server is installed); then
@@ -13,8 +13,11 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import hashlib
 import io
+import json
 import lzma
+import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -395,9 +398,53 @@ MYSQL_HEADER = (
 
 
 @pytest.fixture(scope="module")
-def dumps(tmp_path_factory: pytest.TempPathFactory, sde_tables: dict[str, Table]) -> dict[str, Path]:
-    """Every format Fuzzwork publishes, built once from the real tables."""
-    return build_dumps(tmp_path_factory.mktemp("dumps"), sde_tables)
+def dumps(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_dir: Path,
+    sde_tables: dict[str, Table],
+) -> dict[str, Path]:
+    """Every format Fuzzwork publishes, built from the real tables; kept in pytest's cache between runs."""
+    cache = getattr(request.config, "cache", None)
+    if cache is None:  # -p no:cacheprovider
+        return build_dumps(tmp_path_factory.mktemp("dumps"), sde_tables)
+    return cached_dumps(cache.mkdir("sde-format-dumps"), sde_tables, shared_dir / "eve-sde")
+
+
+def _dumps_key(sde_tables: dict[str, Table], csv_folder: Path) -> str:
+    """What the dumps depend on: this file (the builders), the CSV files and pg_dump's version."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in sorted(sde_tables):
+        stat = (csv_folder / f"{name}.csv").stat()
+        digest.update(f"{name} {stat.st_size} {stat.st_mtime_ns}".encode())
+    digest.update(subprocess.run(["pg_dump", "--version"], capture_output=True, check=True).stdout)
+    return digest.hexdigest()[:16]
+
+
+def cached_dumps(root: Path, sde_tables: dict[str, Table], csv_folder: Path) -> dict[str, Path]:
+    """The dumps in ``root/<key>``, built there first when missing (older keys are removed).
+
+    Args:
+        root: The cache folder.
+        sde_tables: The tables read from the CSV files.
+        csv_folder: Where they were read.
+
+    Returns:
+        Paths keyed by variant, as :func:`build_dumps` returns them.
+    """
+    folder = root / _dumps_key(sde_tables, csv_folder)
+    if not (folder / "variants.json").exists():
+        building = Path(tempfile.mkdtemp(dir=root, prefix="building-"))
+        names = {key: path.name for key, path in build_dumps(building, sde_tables).items()}
+        (building / "variants.json").write_text(json.dumps(names))
+        for old in root.iterdir():
+            if old not in (building, folder):
+                shutil.rmtree(old, ignore_errors=True)
+        try:
+            building.rename(folder)
+        except OSError:  # another process stored the same dumps first
+            shutil.rmtree(building, ignore_errors=True)
+    return {key: folder / name for key, name in json.loads((folder / "variants.json").read_text()).items()}
 
 
 def build_dumps(folder: Path, sde_tables: dict[str, Table]) -> dict[str, Path]:
