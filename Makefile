@@ -77,21 +77,23 @@ lint: install
 types: install
 	$(VENV)/bin/mypy .
 
-# Tests get their own Redis database and Neo4j instance: they flush Redis and replace the graph,
-# which must never touch what `make run` serves. PostgreSQL tests use Django's own test_ database.
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/12
-TEST_NEO4J_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7688
-# The tests that read the real SDE have Neo4j instances (and test databases) of their own: the small dumps the other
-# tests ingest would replace the real SDE, and putting it back cost seconds each time (evesite/testing/sde_stores.py).
-TEST_NEO4J_SDE_BOLT_URL ?= bolt://neo4j:password@127.0.0.1:7698
+# Tests get their own Redis database and Neo4j instances: they flush Redis and replace the graph, which must never
+# touch what `make run` serves. PostgreSQL tests use Django's own test_ databases. The tests that read the real SDE
+# have Neo4j instances (and test databases) of their own: the small dumps the other tests ingest would replace it,
+# and putting it back cost seconds each time (evesite/testing/sde_stores.py). The URLs are DEFAULT_URLS in
+# evesite/testing/parallel.py; TEST_REDIS_URL, TEST_NEO4J_BOLT_URL and TEST_NEO4J_SDE_BOLT_URL name others. The
+# Redis and Neo4j URLs a shell exports (for `make run`) never reach the tests.
+TEST_URLS := $(if $(TEST_REDIS_URL),REDIS_URL=$(TEST_REDIS_URL)) \
+	$(if $(TEST_NEO4J_BOLT_URL),NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL)) \
+	$(if $(TEST_NEO4J_SDE_BOLT_URL),NEO4J_SDE_BOLT_URL=$(TEST_NEO4J_SDE_BOLT_URL))
 # Test instances of Neo4j compile Java with C1 only: over a run, C2 compiled for about 45 s of CPU per instance,
 # more than the queries used; without it the instance uses about 45 % less CPU (see scripts/servers/neo4j.py).
 # They collect garbage with the serial collector instead of G1 and its concurrent threads. Over a run the three
 # instances used 74 and 81 CPU-s started fresh (G1: 83) and 50 and 56 warm (G1: 59): a few per cent, one or two
 # runs each, on a machine whose speed itself varies by about a tenth.
 TEST_NEO4J_JVM := -XX:TieredStopAtLevel=1 -XX:-UseG1GC -XX:+UseSerialGC
-TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL) \
-	NEO4J_SDE_BOLT_URL=$(TEST_NEO4J_SDE_BOLT_URL) NEO4J_JVM_EXTRA="$(TEST_NEO4J_JVM)"
+TEST_ENV := env -u REDIS_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u NEO4J_BOLT_URL -u NEO4J_SDE_BOLT_URL \
+	$(TEST_URLS) NEO4J_JVM_EXTRA="$(TEST_NEO4J_JVM)"
 # The suite runs on TEST_WORKERS pytest-xdist workers; worker n uses Redis database 12+n, Neo4j on ports 7688+n
 # and 7698+n (started here) and the databases test_evesite_gw<n> and test_evesite_gw<n>_sde
 # (evesite/testing/parallel.py). Slow tests go first, one test at a time per worker. Coverage of the application
@@ -102,14 +104,14 @@ TEST_ENV := REDIS_URL=$(TEST_REDIS_URL) NEO4J_BOLT_URL=$(TEST_NEO4J_BOLT_URL) \
 TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 
-# The coverage data lives in a temporary folder of this run: another run in the same checkout cannot erase or
-# combine it.
 # The test workers' datastores. The system Python runs it (the module and scripts/servers use only its standard
 # library), so it needs no venv: `make test` starts it while the venv installs.
 .PHONY: test-services
 test-services:
 	$(TEST_ENV) python3 evesite/testing/parallel.py services $(TEST_WORKERS)
 
+# The coverage data lives in a temporary folder of this run: another run in the same checkout cannot erase or
+# combine it.
 pytest: install test-services
 	@data=$$(mktemp -d); set -x; \
 	$(TEST_ENV) COVERAGE_FILE=$$data/coverage DJANGO_SETTINGS_MODULE=evesite.settings.test $(VENV)/bin/pytest \
@@ -127,7 +129,7 @@ test:
 FUZZ_EXAMPLES ?= 250
 .PHONY: fuzz
 fuzz: install
-	$(TEST_ENV) scripts/services.sh up
+	$(TEST_ENV) python3 evesite/testing/parallel.py services 1
 	$(TEST_ENV) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) DJANGO_SETTINGS_MODULE=evesite.settings.test \
 		$(VENV)/bin/pytest evesite/tests/test_api_fuzz.py --timeout=7200 -q
 
