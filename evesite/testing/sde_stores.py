@@ -81,16 +81,17 @@ def sde_databases_prepare() -> None:
 
     The test database then holds no SDE; the SDE's keeps its universe tables while nothing wrote them.
     """
+    _database_use(sde=False)  # named after the test database, whichever is selected (when called again)
     test = str(connection.settings_dict["NAME"])
     sde = test + SDE_DATABASE_SUFFIX
     connection.close()  # a session on the template would stop CREATE DATABASE ... TEMPLATE
     with psycopg.connect(**{**default_conninfo(), "dbname": "postgres", "autocommit": True}) as admin:
         if admin.execute("SELECT FROM pg_database WHERE datname = %s", [sde]).fetchone() is None:
             admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(sde), sql.Identifier(test)))
-    applied = _migrations_applied()
+    applied = migrations_applied()
     _DATABASES[:] = [test, sde]
     _database_use(sde=True)
-    if _migrations_applied() != applied:  # the test database was migrated since the copy
+    if migrations_applied() != applied:  # the test database was migrated since the copy
         call_command("migrate", interactive=False, verbosity=0)
     for use_sde in (True, False):
         _database_use(sde=use_sde)
@@ -100,7 +101,8 @@ def sde_databases_prepare() -> None:
     _database_use(sde=_READS_SDE.get())
 
 
-def _migrations_applied() -> set[tuple[str, str]]:
+def migrations_applied() -> set[tuple[str, str]]:
+    """The ``(app, name)`` of every migration applied to the database Django's connection uses now."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
         if not cursor.fetchone()[0]:

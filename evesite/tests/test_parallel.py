@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from evesite.graph import graph_query
@@ -20,7 +21,12 @@ from evesite.testing.parallel import (
     worker_environment_apply,
     worker_index,
 )
-from evesite.testing.sde_stores import SDE_DATABASE_SUFFIX
+from evesite.testing.sde_stores import (
+    SDE_DATABASE_SUFFIX,
+    migrations_applied,
+    sde_databases_prepare,
+    sde_stores_selected,
+)
 
 BASE = {
     "REDIS_URL": "redis://127.0.0.1:6379/14",
@@ -92,3 +98,19 @@ def test_a_test_that_reads_the_sde_uses_the_sde_stores(sde_universe: Path) -> No
     assert name.endswith(SDE_DATABASE_SUFFIX)
     assert urlsplit(worker.tests_database_url()).path == f"/{name}"
     assert graph_query("MATCH (s:SolarSystem {name: 'Jita'}) RETURN s.system_id AS id") == [{"id": 30000142}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_sde_database_a_migration_behind_catches_up_at_the_session_start() -> None:
+    """The SDE's database is kept between runs; when the test database has a migration it lacks, it is migrated."""
+    latest = ("imagecache", "0002_lru_size_cap")
+    with sde_stores_selected(reads_sde=True):
+        call_command("migrate", *latest[:1], "0001", interactive=False, verbosity=0)
+        assert latest not in migrations_applied()
+    sde_databases_prepare()
+    assert latest in migrations_applied()  # the test database's
+    with sde_stores_selected(reads_sde=True):
+        assert latest in migrations_applied()
+        with connection.cursor() as cursor:
+            columns = connection.introspection.get_table_description(cursor, "imagecache_imagecache")
+        assert {"blob_bytes", "last_used_at"} <= {column.name for column in columns}
