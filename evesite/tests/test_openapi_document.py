@@ -25,8 +25,8 @@ JITA, AMARR = 30000142, 30002187
 
 @pytest.fixture
 def gunicorn_api(sde_universe: Path) -> Iterator[str]:
-    """Gunicorn on the test database with the real SDE."""
-    with gunicorn_server() as base:
+    """Gunicorn on the test database with the real SDE; one worker, as the client calls one at a time."""
+    with gunicorn_server(workers=1) as base:
         yield base
 
 
