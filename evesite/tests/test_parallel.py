@@ -105,7 +105,7 @@ def test_an_sde_database_a_migration_behind_catches_up_at_the_session_start() ->
     """The SDE's database is kept between runs; when the test database has a migration it lacks, it is migrated."""
     latest = ("imagecache", "0002_lru_size_cap")
     with sde_stores_selected(reads_sde=True):
-        call_command("migrate", *latest[:1], "0001", interactive=False, verbosity=0)
+        call_command("migrate", "imagecache", "0001", interactive=False, verbosity=0)
         assert latest not in migrations_applied()
     sde_databases_prepare()
     assert latest in migrations_applied()  # the test database's

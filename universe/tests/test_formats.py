@@ -437,8 +437,8 @@ def cached_dumps(root: Path, sde_tables: dict[str, Table], csv_folder: Path) -> 
         building = Path(tempfile.mkdtemp(dir=root, prefix="building-"))
         names = {key: path.name for key, path in build_dumps(building, sde_tables).items()}
         (building / "variants.json").write_text(json.dumps(names))
-        for old in root.iterdir():
-            if old not in (building, folder):
+        for old in root.iterdir():  # older keys, and this one if it lost its variants.json
+            if old != building:
                 shutil.rmtree(old, ignore_errors=True)
         try:
             building.rename(folder)
