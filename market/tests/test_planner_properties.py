@@ -69,10 +69,10 @@ def test_plans_are_feasible_and_reach_99_percent_of_the_optimum(items: list[Item
 
 
 def test_medium_random_books_stay_feasible_and_near_the_optimum() -> None:
-    """Larger books (up to 10 items, hundreds of units, large minimums): feasible, and 95 % on average at least.
+    """Larger books (up to 10 items, hundreds of units, large minimums): feasible, 98 % on average, 90 % each.
 
-    The 99 % of the issue is for small books; here the search is cut by its time budget and the ratio is
-    measured, not promised per instance.
+    The 99 % of the issue is for small books; here the search is cut by its CPU-time budget (the thread's: time
+    spent waiting for a core does not count).
     """
     ratios = []
     for seed in range(40):
